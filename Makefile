@@ -1,0 +1,16 @@
+# The two commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+
+.PHONY: demo test bench lint
+
+demo:  ## Odoo 18 + ops_autopilot + demo data on http://localhost:8069 (admin/admin)
+	$(PYTHON) tools/run_demo.py
+
+test:  ## every test: engine (pytest) then Odoo (fresh database); ends with "N passed, N failed"
+	$(PYTHON) tools/run_tests.py
+
+bench:  ## benchmarks, printed next to their baselines
+	$(PYTHON) bench/run.py
+
+lint:  ## pre-commit: ruff, ruff-format, pylint-odoo mandatory checks
+	$(PYTHON) -m pre_commit run --all-files

@@ -1,0 +1,158 @@
+"""Thin wrappers over PyGithub for what the product asks of GitHub.
+
+Every client is built by :func:`connect` with the repository's API URL
+(github.com, GitHub Enterprise, or a local test server), an explicit timeout
+and PyGithub's own retry policy for rate limits and 5xx answers, so no call
+can hang a cron and no caller has to remember those settings.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from github import Auth, Github, GithubException, GithubRetry
+from requests.exceptions import RequestException
+
+from . import events
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_TIMEOUT = 15
+MAX_RUNS_PER_SYNC = 500
+MAX_DELIVERIES_SCANNED = 1000
+
+#: failures of a GitHub call that a caller should record and retry later
+TRANSIENT_ERRORS = (GithubException, RequestException, OSError)
+
+
+def connect(api_url, token, timeout=DEFAULT_TIMEOUT, retries=3, max_rate_limit_wait=60.0):
+    """Return a PyGithub client for ``api_url`` with a timeout and bounded retries."""
+    retry = GithubRetry(total=retries, max_rate_limit_wait=max_rate_limit_wait, secondary_rate_wait=30)
+    return Github(
+        base_url=(api_url or DEFAULT_API_URL).rstrip("/"),
+        auth=Auth.Token(token) if token else None,
+        timeout=timeout,
+        retry=retry,
+        per_page=100,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+    )
+
+
+def html_base(api_url):
+    """The web URL that goes with an API URL (github.com or GitHub Enterprise)."""
+    url = (api_url or DEFAULT_API_URL).rstrip("/")
+    if url == DEFAULT_API_URL:
+        return "https://github.com"
+    for suffix in ("/api/v3", "/api"):
+        if url.endswith(suffix):
+            return url[: -len(suffix)]
+    return url
+
+
+def describe_error(exc):
+    """A short, secret-free description of a failed GitHub call."""
+    if isinstance(exc, GithubException):
+        message = ""
+        if isinstance(exc.data, dict):
+            message = str(exc.data.get("message") or "")
+        return f"GitHub answered {exc.status}: {message or type(exc).__name__}"[:500]
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+@dataclass(frozen=True)
+class RunWithJobs:
+    run: events.WorkflowRun
+    jobs: tuple
+
+
+def paginate(client, path, params=None, list_key=None, limit=None):
+    """Yield the raw JSON items of a paginated REST collection, following ``Link: rel="next"``.
+
+    Goes through PyGithub's requester (authentication, timeout, retries) but
+    keeps the items as GitHub sent them: the parsers in :mod:`events` read
+    the same dictionaries from webhooks and from the API.
+    """
+    url, query, count = path, dict(params or {}, per_page=100), 0
+    while url:
+        headers, data = client.requester.requestJsonAndCheck("GET", url, parameters=query)
+        items = (data or {}).get(list_key, []) if list_key else (data or [])
+        for item in items:
+            yield item
+            count += 1
+            if limit and count >= limit:
+                return
+        url, query = _next_link(headers.get("link", "")), None
+
+
+def _next_link(header):
+    for part in header.split(","):
+        section = part.split(";")
+        if len(section) >= 2 and section[1].strip() == 'rel="next"':
+            return section[0].strip()[1:-1]
+    return None
+
+
+def fetch_runs(client, full_name, since, limit=MAX_RUNS_PER_SYNC, run_ids=()):
+    """Workflow runs created since ``since`` (and the runs named in ``run_ids``), with their jobs.
+
+    ``run_ids`` lets the caller refresh runs it still believes are running,
+    whatever their creation date.
+    """
+    base = f"/repos/{full_name}/actions/runs"
+    created = f">={since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    raw_runs = list(paginate(client, base, {"created": created}, "workflow_runs", limit))
+    seen = {run.get("id") for run in raw_runs}
+    for run_id in run_ids:
+        if run_id not in seen:
+            raw_runs.append(client.requester.requestJsonAndCheck("GET", f"{base}/{int(run_id)}")[1])
+    result = []
+    for raw in raw_runs:
+        run = events.parse_workflow_run(raw)
+        jobs = tuple(
+            events.parse_workflow_job(raw_job, path=f"run {run.github_id} job")
+            for raw_job in paginate(client, f"{base}/{run.github_id}/jobs", {"filter": "all"}, "jobs")
+        )
+        result.append(RunWithJobs(run=run, jobs=jobs))
+    return result
+
+
+def failed_deliveries(attempts, since, known_guids):
+    """Pick the deliveries to ask GitHub to send again.
+
+    A GUID is chosen when none of its attempts since ``since`` succeeded and
+    Odoo does not already hold it; the newest attempt is the one redelivered.
+    """
+    by_guid = {}
+    for attempt in attempts:
+        if attempt.delivered_at and since and attempt.delivered_at < since:
+            continue
+        by_guid.setdefault(attempt.guid, []).append(attempt)
+    chosen = []
+    for guid, tries in by_guid.items():
+        if guid in known_guids or any(t.succeeded for t in tries):
+            continue
+        newest = max(tries, key=lambda t: (t.delivered_at or datetime.min, t.delivery_id))
+        chosen.append(newest)
+    return sorted(chosen, key=lambda t: (t.delivered_at or datetime.min, t.delivery_id))
+
+
+def list_hook_deliveries(client, full_name, hook_id, since, limit=MAX_DELIVERIES_SCANNED):
+    """The hook's recent delivery attempts, newest first, back to ``since``."""
+    attempts = []
+    margin = since - timedelta(minutes=5) if since else None
+    path = f"/repos/{full_name}/hooks/{int(hook_id)}/deliveries"
+    for raw in paginate(client, path, limit=limit):
+        attempt = events.parse_hook_delivery(raw)
+        attempts.append(attempt)
+        if margin and attempt.delivered_at and attempt.delivered_at < margin:
+            break
+    return attempts
+
+
+def redeliver(client, full_name, hook_id, delivery_id):
+    """Ask GitHub to send a delivery again (``POST .../deliveries/{id}/attempts``)."""
+    client.requester.requestJsonAndCheck(
+        "POST", f"/repos/{full_name}/hooks/{int(hook_id)}/deliveries/{int(delivery_id)}/attempts"
+    )

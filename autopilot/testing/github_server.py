@@ -1,0 +1,181 @@
+"""A local server speaking the subset of GitHub's REST API the product uses.
+
+PyGithub talks to it through ``base_url``: pagination (``Link`` headers),
+authentication (``Authorization: token …``), error bodies and status codes
+follow GitHub's REST documentation. State lives in memory and tests put
+data in with the ``add_*`` helpers and read what was asked of it with
+:meth:`RoutedServer.calls`.
+"""
+
+import itertools
+import threading
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+import requests
+
+from . import github_payloads as gp
+from .http_server import Response, RoutedServer
+
+_REPO = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
+
+
+class FakeGitHub(RoutedServer):
+    def __init__(self, token="test-token"):
+        super().__init__()
+        self.token = token
+        self.repos = {}
+        self.runs = {}  # full_name -> {run_id: run}
+        self.jobs = {}  # (full_name, run_id) -> [job]
+        self.deliveries = {}  # (full_name, hook_id) -> [attempt]
+        self.redeliver_to = None  # URL the server re-sends deliveries to
+        self._delivery_ids = itertools.count(90_000_001)
+        self._write_lock = threading.Lock()
+        self.route("GET", _REPO, self._get_repo)
+        self.route("GET", _REPO + r"/actions/runs", self._list_runs)
+        self.route("GET", _REPO + r"/actions/runs/(?P<run_id>\d+)", self._get_run)
+        self.route("GET", _REPO + r"/actions/runs/(?P<run_id>\d+)/jobs", self._list_jobs)
+        self.route("GET", _REPO + r"/hooks/(?P<hook_id>\d+)/deliveries", self._list_deliveries)
+        self.route(
+            "POST",
+            _REPO + r"/hooks/(?P<hook_id>\d+)/deliveries/(?P<delivery_id>\d+)/attempts",
+            self._redeliver,
+        )
+
+    # -- data -------------------------------------------------------------
+    def add_repo(self, full_name, **kwargs):
+        self.repos[full_name] = gp.repository(full_name, api_url=self.url, **kwargs)
+        self.runs.setdefault(full_name, {})
+        return self.repos[full_name]
+
+    def add_run(self, full_name, jobs=(), **run):
+        if full_name not in self.repos:
+            self.add_repo(full_name)
+        obj = gp.workflow_run(full_name, api_url=self.url, **run)
+        self.runs[full_name][obj["id"]] = obj
+        self.jobs[(full_name, obj["id"])] = [
+            gp.workflow_job(
+                full_name,
+                obj["id"],
+                api_url=self.url,
+                branch=obj["head_branch"],
+                sha=obj["head_sha"],
+                workflow_name=obj["name"],
+                **job,
+            )
+            for job in jobs
+        ]
+        return obj
+
+    def add_delivery(self, full_name, hook_id, guid, event, body, headers, status_code, delivered_at=None):
+        """Record an attempt GitHub made to deliver ``body`` (as it would list it)."""
+        attempt = {
+            "id": next(self._delivery_ids),
+            "guid": guid,
+            "delivered_at": gp.ts(delivered_at or datetime.now(timezone.utc)),
+            "redelivery": False,
+            "duration": 0.12,
+            "status": "OK" if 200 <= status_code < 300 else f"Invalid HTTP Response: {status_code}",
+            "status_code": status_code,
+            "event": event,
+            "action": None,
+            "installation_id": None,
+            "repository_id": 1296269,
+            "_body": body,
+            "_headers": dict(headers),
+        }
+        self.deliveries.setdefault((full_name, int(hook_id)), []).append(attempt)
+        return attempt
+
+    # -- helpers -----------------------------------------------------------
+    def _authorized(self, request):
+        if not self.token:
+            return True
+        header = request.headers.get("authorization", "")
+        return header in (f"token {self.token}", f"Bearer {self.token}")
+
+    def dispatch(self, request):
+        if request.path.startswith("/repos/") and not self._authorized(request):
+            with self._lock:
+                self.requests.append(request)
+            return Response(401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
+        return super().dispatch(request)
+
+    def _repo(self, request):
+        full_name = f"{request.params['owner']}/{request.params['name']}"
+        if full_name not in self.repos:
+            raise LookupError(full_name)
+        return full_name
+
+    def _page(self, request, items, list_key=None):
+        per_page = min(int(request.arg("per_page", 30)), 100)
+        page = max(int(request.arg("page", 1)), 1)
+        chunk = items[(page - 1) * per_page : page * per_page]
+        headers = {}
+        links = []
+        last = max((len(items) + per_page - 1) // per_page, 1)
+        query = {k: v[0] for k, v in request.query.items()}
+        if page < last:
+            links.append(f'<{self.url}{request.path}?{urlencode({**query, "page": page + 1})}>; rel="next"')
+            links.append(f'<{self.url}{request.path}?{urlencode({**query, "page": last})}>; rel="last"')
+        if links:
+            headers["Link"] = ", ".join(links)
+        body = {"total_count": len(items), list_key: chunk} if list_key else chunk
+        return Response(200, body, headers)
+
+    # -- handlers ----------------------------------------------------------
+    def _get_repo(self, request):
+        return Response(200, self.repos[self._repo(request)])
+
+    def _list_runs(self, request):
+        full_name = self._repo(request)
+        runs = sorted(self.runs[full_name].values(), key=lambda r: (r["created_at"], r["id"]), reverse=True)
+        created = request.arg("created", "")
+        if created.startswith(">="):
+            runs = [r for r in runs if r["created_at"] >= created[2:]]
+        return self._page(request, runs, "workflow_runs")
+
+    def _get_run(self, request):
+        full_name = self._repo(request)
+        run = self.runs[full_name].get(int(request.params["run_id"]))
+        if run is None:
+            raise LookupError("run")
+        return Response(200, run)
+
+    def _list_jobs(self, request):
+        full_name = self._repo(request)
+        jobs = self.jobs.get((full_name, int(request.params["run_id"])))
+        if jobs is None:
+            raise LookupError("run")
+        if request.arg("filter", "latest") == "latest" and jobs:
+            latest = max(j["run_attempt"] for j in jobs)
+            jobs = [j for j in jobs if j["run_attempt"] == latest]
+        return self._page(request, jobs, "jobs")
+
+    def _list_deliveries(self, request):
+        full_name = self._repo(request)
+        attempts = self.deliveries.get((full_name, int(request.params["hook_id"])))
+        if attempts is None:
+            raise LookupError("hook")
+        newest_first = sorted(attempts, key=lambda a: (a["delivered_at"], a["id"]), reverse=True)
+        public = [{k: v for k, v in a.items() if not k.startswith("_")} for a in newest_first]
+        return self._page(request, public)
+
+    def _redeliver(self, request):
+        full_name = self._repo(request)
+        hook_id = int(request.params["hook_id"])
+        delivery_id = int(request.params["delivery_id"])
+        attempts = self.deliveries.get((full_name, hook_id), [])
+        original = next((a for a in attempts if a["id"] == delivery_id), None)
+        if original is None:
+            raise LookupError("delivery")
+        status_code = 0
+        if self.redeliver_to:
+            # GitHub sends the same body and the same X-GitHub-Delivery GUID again
+            answer = requests.post(self.redeliver_to, data=original["_body"], headers=original["_headers"], timeout=30)
+            status_code = answer.status_code
+        with self._write_lock:
+            retry = dict(original, id=next(self._delivery_ids), redelivery=True, status_code=status_code)
+            retry["delivered_at"] = gp.ts(datetime.now(timezone.utc))
+            attempts.append(retry)
+        return Response(202, {})

@@ -1,0 +1,93 @@
+from datetime import datetime, timedelta
+
+import pytest
+
+from autopilot import events, github_api
+
+SINCE = datetime(2020, 1, 1)
+
+
+def client(server, token="test-token", retries=0):
+    return github_api.connect(server.url, token, timeout=5, retries=retries)
+
+
+def test_runs_and_jobs_are_fetched_across_pages(github):
+    for number in range(1, 131):
+        github.add_run(
+            "acme/erp", run_number=number, jobs=[{"name": "lint"}, {"name": "test", "conclusion": "failure"}]
+        )
+    fetched = github_api.fetch_runs(client(github), "acme/erp", SINCE)
+    assert len(fetched) == 130
+    assert all(len(item.jobs) == 2 for item in fetched)
+    assert {job.conclusion for item in fetched for job in item.jobs} == {"success", "failure"}
+    assert len(github.calls("GET", r"/actions/runs$")) == 2  # 100 + 30
+
+
+def test_created_filter_and_unfinished_runs(github):
+    old = github.add_run("acme/erp", status="in_progress", started=datetime(2019, 1, 1))
+    github.add_run("acme/erp", started=datetime(2026, 1, 1))
+    fetched = github_api.fetch_runs(client(github), "acme/erp", datetime(2025, 1, 1), run_ids=[old["id"]])
+    assert sorted(item.run.status for item in fetched) == ["completed", "in_progress"]
+
+
+def test_limit_is_respected(github):
+    for _ in range(15):
+        github.add_run("acme/erp")
+    assert len(github_api.fetch_runs(client(github), "acme/erp", SINCE, limit=10)) == 10
+
+
+def test_bad_credentials_are_described_without_the_token(github):
+    github.add_repo("acme/erp")
+    with pytest.raises(github_api.TRANSIENT_ERRORS) as info:
+        github_api.fetch_runs(client(github, token="ghp_leaky"), "acme/erp", SINCE)
+    message = github_api.describe_error(info.value)
+    assert "401" in message and "Bad credentials" in message and "ghp_leaky" not in message
+
+
+def test_server_errors_are_retried_then_succeed(github):
+    github.add_run("acme/erp")
+    github.fail_next(2, status=502, path_re=r"/actions/runs$")
+    fetched = github_api.fetch_runs(
+        github_api.connect(github.url, "test-token", timeout=5, retries=3), "acme/erp", SINCE
+    )
+    assert len(fetched) == 1
+
+
+def delivery_attempts(github, hook_id=11):
+    now = datetime.utcnow()
+    github.add_repo("acme/erp")
+    github.add_delivery("acme/erp", hook_id, "ok-guid", "push", b"{}", {}, 202, now - timedelta(minutes=9))
+    github.add_delivery("acme/erp", hook_id, "lost-guid", "workflow_run", b"{}", {}, 502, now - timedelta(minutes=8))
+    github.add_delivery("acme/erp", hook_id, "healed-guid", "push", b"{}", {}, 0, now - timedelta(minutes=7))
+    github.add_delivery("acme/erp", hook_id, "healed-guid", "push", b"{}", {}, 200, now - timedelta(minutes=6))
+    github.add_delivery("acme/erp", hook_id, "known-guid", "push", b"{}", {}, 504, now - timedelta(minutes=5))
+    github.add_delivery("acme/erp", hook_id, "ancient-guid", "push", b"{}", {}, 500, now - timedelta(days=30))
+    return github_api.list_hook_deliveries(client(github), "acme/erp", hook_id, now - timedelta(hours=1))
+
+
+def test_only_lost_deliveries_are_redelivered(github):
+    attempts = delivery_attempts(github)
+    assert "ancient-guid" in {a.guid for a in attempts}  # listed once past the window, then listing stops
+    chosen = github_api.failed_deliveries(attempts, datetime.utcnow() - timedelta(hours=1), {"known-guid"})
+    assert [a.guid for a in chosen] == ["lost-guid"]
+
+
+def test_redeliver_posts_to_the_attempts_endpoint(github):
+    attempt = next(a for a in delivery_attempts(github) if a.guid == "lost-guid")
+    github_api.redeliver(client(github), "acme/erp", 11, attempt.delivery_id)
+    (call,) = github.calls("POST")
+    assert call.path == f"/repos/acme/erp/hooks/11/deliveries/{attempt.delivery_id}/attempts"
+    assert call.headers["authorization"] == "token test-token"
+
+
+def test_malformed_api_answers_raise_payload_errors(github):
+    github.add_repo("acme/erp")
+    github.deliveries[("acme/erp", 5)] = [{"id": "not-a-number", "guid": "g", "delivered_at": "2026-01-01T00:00:00Z"}]
+    with pytest.raises(events.PayloadError):
+        github_api.list_hook_deliveries(client(github), "acme/erp", 5, SINCE)
+
+
+def test_html_base():
+    assert github_api.html_base("https://api.github.com") == "https://github.com"
+    assert github_api.html_base("https://ghe.example.com/api/v3/") == "https://ghe.example.com"
+    assert github_api.html_base("http://127.0.0.1:9999") == "http://127.0.0.1:9999"

@@ -1,0 +1,33 @@
+import werkzeug.exceptions
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from odoo import models
+from odoo.http import request
+
+from ..autopilot.webhook import MAX_BODY
+
+
+class IrHttp(models.AbstractModel):
+    _inherit = "ir.http"
+
+    @classmethod
+    def _pre_dispatch(cls, rule, args):
+        """Keep the raw body of routes marked ``raw_body=True`` before Odoo parses forms.
+
+        GitHub may send ``application/x-www-form-urlencoded`` deliveries and
+        signs the raw bytes; Odoo's http dispatcher would otherwise consume
+        them into form fields. Werkzeug caches what is read here, so the
+        controller and the form parser both see the same bytes.
+        """
+        super()._pre_dispatch(rule, args)
+        if not rule.endpoint.routing.get("raw_body"):
+            return
+        request.httprequest.max_content_length = MAX_BODY
+        try:
+            request.httprequest.get_data(cache=True)
+        except RequestEntityTooLarge:
+            werkzeug.exceptions.abort(
+                request.make_json_response(
+                    {"status": "rejected", "reason": f"body larger than {MAX_BODY} bytes"}, status=413
+                )
+            )

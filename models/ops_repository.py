@@ -1,0 +1,315 @@
+import logging
+import secrets
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..autopilot import events, github_api
+from .ops_fields import BigInteger
+from .ops_params import get_param
+
+_logger = logging.getLogger(__name__)
+
+SYNC_STATES = [("never", "Never synced"), ("ok", "Synced"), ("failed", "Failed")]
+WEBHOOK_PATH = "/ops/github/webhook"
+
+
+class OpsRepository(models.Model):
+    _name = "ops.repository"
+    _description = "GitHub Repository"
+    _inherit = ["ops.cron.mixin"]
+    _order = "full_name"
+    _rec_name = "full_name"
+
+    full_name = fields.Char(required=True, help="owner/name, as on GitHub")
+    name_key = fields.Char(compute="_compute_name_key", store=True, index=True)
+    owner_key = fields.Char(compute="_compute_name_key", store=True, index=True)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    api_url = fields.Char(
+        string="API URL",
+        required=True,
+        default=github_api.DEFAULT_API_URL,
+        help="https://api.github.com, the API of a GitHub Enterprise server (https://host/api/v3), "
+        "or a local test server",
+    )
+    html_url = fields.Char(string="GitHub page", compute="_compute_html_url")
+    default_branch = fields.Char(default="main", required=True)
+    webhook_secret = fields.Char(groups="base.group_system", copy=False)
+    token = fields.Char(string="API token", groups="base.group_system", copy=False)
+    has_webhook_secret = fields.Boolean(compute="_compute_has_secrets")
+    has_token = fields.Boolean(compute="_compute_has_secrets")
+    new_webhook_secret = fields.Char(
+        compute="_compute_new_secrets",
+        inverse="_inverse_new_webhook_secret",
+        help="Write-only: sets the webhook secret without revealing the current one.",
+    )
+    new_token = fields.Char(
+        compute="_compute_new_secrets",
+        inverse="_inverse_new_token",
+        help="Write-only: sets the API token without revealing the current one.",
+    )
+    webhook_url = fields.Char(compute="_compute_webhook_url", help="Payload URL to give GitHub")
+    hook_id = BigInteger(string="Hook ID", copy=False, help="Set by GitHub's ping when the hook is created")
+    hook_verified_at = fields.Datetime(copy=False, readonly=True)
+    hook_events = fields.Char(copy=False, readonly=True)
+    last_sync_at = fields.Datetime(copy=False, readonly=True, help="End of the last successful sync")
+    last_sync_attempt_at = fields.Datetime(copy=False, readonly=True)
+    last_sync_state = fields.Selection(SYNC_STATES, default="never", copy=False, readonly=True)
+    last_sync_message = fields.Text(copy=False, readonly=True)
+    run_ids = fields.One2many("ops.workflow.run", "repository_id")
+    run_count = fields.Integer(compute="_compute_counts")
+    failed_run_count = fields.Integer(compute="_compute_counts")
+    delivery_count = fields.Integer(compute="_compute_counts")
+    failed_delivery_count = fields.Integer(compute="_compute_counts")
+
+    _sql_constraints = [
+        (
+            "name_company_unique",
+            "unique(name_key, company_id)",
+            "This repository is already configured for this company.",
+        ),
+    ]
+
+    @api.depends("full_name")
+    def _compute_name_key(self):
+        for repo in self:
+            key = (repo.full_name or "").strip().lower()
+            repo.name_key = key
+            repo.owner_key = key.split("/")[0] if "/" in key else key
+
+    @api.depends("api_url", "full_name")
+    def _compute_html_url(self):
+        for repo in self:
+            repo.html_url = f"{github_api.html_base(repo.api_url)}/{repo.full_name}" if repo.full_name else False
+
+    def _compute_has_secrets(self):
+        for repo, private in zip(self, self.sudo(), strict=True):
+            repo.has_webhook_secret = bool(private.webhook_secret)
+            repo.has_token = bool(private.token)
+
+    def _compute_new_secrets(self):
+        self.new_webhook_secret = False
+        self.new_token = False
+
+    def _inverse_new_webhook_secret(self):
+        for repo in self.filtered("new_webhook_secret"):
+            repo.sudo().webhook_secret = repo.new_webhook_secret.strip()
+
+    def _inverse_new_token(self):
+        for repo in self.filtered("new_token"):
+            repo.sudo().token = repo.new_token.strip()
+
+    def _compute_webhook_url(self):
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        for repo in self:
+            repo.webhook_url = base.rstrip("/") + WEBHOOK_PATH
+
+    def _compute_counts(self):
+        run_groups = self.env["ops.workflow.run"]._read_group(
+            [("repository_id", "in", self.ids)], ["repository_id", "outcome"], ["__count"]
+        )
+        runs, failed_runs = {}, {}
+        for repo, outcome, count in run_groups:
+            runs[repo.id] = runs.get(repo.id, 0) + count
+            if outcome == "failure":
+                failed_runs[repo.id] = count
+        delivery_groups = self.env["ops.webhook.delivery"]._read_group(
+            [("repository_id", "in", self.ids)], ["repository_id", "state"], ["__count"]
+        )
+        deliveries, failed_deliveries = {}, {}
+        for repo, state, count in delivery_groups:
+            deliveries[repo.id] = deliveries.get(repo.id, 0) + count
+            if state == "failed":
+                failed_deliveries[repo.id] = count
+        for repo in self:
+            repo.run_count = runs.get(repo.id, 0)
+            repo.failed_run_count = failed_runs.get(repo.id, 0)
+            repo.delivery_count = deliveries.get(repo.id, 0)
+            repo.failed_delivery_count = failed_deliveries.get(repo.id, 0)
+
+    @api.constrains("full_name")
+    def _check_full_name(self):
+        for repo in self:
+            parts = (repo.full_name or "").strip().split("/")
+            if len(parts) != 2 or not all(parts) or any(" " in part for part in parts):
+                raise ValidationError(_("Repository must be written owner/name, got %s.", repo.full_name))
+
+    @api.constrains("api_url")
+    def _check_api_url(self):
+        for repo in self:
+            if not (repo.api_url or "").startswith(("https://", "http://")):
+                raise ValidationError(_("The API URL must start with https:// (or http:// for a local server)."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("full_name"):
+                vals["full_name"] = vals["full_name"].strip()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("full_name"):
+            vals["full_name"] = vals["full_name"].strip()
+        return super().write(vals)
+
+    # ------------------------------------------------------------------
+    # actions
+    # ------------------------------------------------------------------
+    def action_generate_webhook_secret(self):
+        """Generate a strong secret (system administrators only: they alone may read it)."""
+        if not self.env.user.has_group("base.group_system"):
+            raise UserError(_("Only system administrators can generate and read webhook secrets."))
+        for repo in self:
+            repo.webhook_secret = secrets.token_urlsafe(32)
+        return True
+
+    def action_sync_from_github(self):
+        results = self._sync_from_github()
+        failed = [repo.full_name for repo in self if repo.last_sync_state == "failed"]
+        message = (
+            _("Sync failed for %s: see the repository.", ", ".join(failed))
+            if failed
+            else _(
+                "%(runs)s runs and %(jobs)s jobs fetched, %(redelivered)s deliveries asked again.",
+                **results,
+            )
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Sync from GitHub"),
+                "message": message,
+                "type": "danger" if failed else "success",
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_view_runs(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("ops_autopilot.ops_workflow_run_action")
+        action["domain"] = [("repository_id", "in", self.ids)]
+        action["context"] = {"default_repository_id": self.id}
+        return action
+
+    def action_view_deliveries(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("ops_autopilot.ops_webhook_delivery_action")
+        action["domain"] = [("repository_id", "in", self.ids)]
+        return action
+
+    # ------------------------------------------------------------------
+    # webhook support
+    # ------------------------------------------------------------------
+    @api.model
+    def _webhook_candidates(self, full_name, organization):
+        """``(id, secret)`` of the active repositories a delivery may belong to.
+
+        A repository hook names its repository; an organization hook (its
+        ``ping`` has no repository) is matched against the repositories of
+        that owner, and only those whose secret verifies are kept.
+        """
+        domain = [("name_key", "=", full_name.lower())] if full_name else [("owner_key", "=", organization.lower())]
+        repos = self.sudo().search(domain)
+        return [(repo.id, repo.webhook_secret or "") for repo in repos]
+
+    def _mark_hook_verified(self, ping):
+        self.sudo().write(
+            {
+                "hook_id": ping.hook_id or False,
+                "hook_verified_at": fields.Datetime.now(),
+                "hook_events": ", ".join(ping.events),
+            }
+        )
+
+    # ------------------------------------------------------------------
+    # backfill from the GitHub API
+    # ------------------------------------------------------------------
+    def _github_client(self):
+        self.ensure_one()
+        return github_api.connect(
+            self.api_url,
+            self.sudo().token,
+            timeout=get_param(self.env, "github_timeout_seconds"),
+        )
+
+    def _sync_from_github(self):
+        """Fetch runs and jobs since the last sync and ask GitHub to redeliver failed deliveries.
+
+        Each repository is synced on its own: a failure is recorded on that
+        repository (secret-free message) and the others go on.
+        """
+        totals = {"runs": 0, "jobs": 0, "redelivered": 0}
+        for repo in self:
+            repo.sudo().last_sync_attempt_at = fields.Datetime.now()
+            try:
+                with self.env.cr.savepoint():
+                    counts = repo._sync_one()
+            except (*github_api.TRANSIENT_ERRORS, events.PayloadError) as exc:
+                message = github_api.describe_error(exc)
+                _logger.warning("GitHub sync of %s failed: %s", repo.full_name, message)
+                repo.sudo().write({"last_sync_state": "failed", "last_sync_message": message})
+                continue
+            for key, value in counts.items():
+                totals[key] += value
+        return totals
+
+    def _sync_one(self):
+        self.ensure_one()
+        now = fields.Datetime.now()
+        lookback = timedelta(days=get_param(self.env, "sync_lookback_days"))
+        # overlap the previous window: runs created just before it may have been missed
+        since = (self.last_sync_at or now - lookback) - timedelta(minutes=10)
+        Run = self.env["ops.workflow.run"].sudo()
+        Job = self.env["ops.workflow.job"].sudo()
+        unfinished = Run.search(
+            [("repository_id", "=", self.id), ("source", "=", "workflow_run"), ("status", "!=", "completed")],
+            limit=100,
+        )
+        client = self._github_client()
+        fetched = github_api.fetch_runs(client, self.full_name, since, run_ids=unfinished.mapped("github_id"))
+        job_count = 0
+        for item in fetched:
+            Run._upsert_run(self, item.run)
+            for job in item.jobs:
+                Job._upsert_job(self, job)
+                job_count += 1
+        redelivered = 0
+        if self.hook_id:
+            attempts = github_api.list_hook_deliveries(client, self.full_name, self.hook_id, since)
+            known = set(
+                self.env["ops.webhook.delivery"]
+                .sudo()
+                .search([("repository_id", "=", self.id), ("guid", "in", list({a.guid for a in attempts}))])
+                .mapped("guid")
+            )
+            for attempt in github_api.failed_deliveries(attempts, since, known):
+                github_api.redeliver(client, self.full_name, self.hook_id, attempt.delivery_id)
+                redelivered += 1
+        self.sudo().write(
+            {
+                "last_sync_at": now,
+                "last_sync_state": "ok",
+                "last_sync_message": _(
+                    "%(runs)s runs, %(jobs)s jobs, %(redelivered)s deliveries asked again.",
+                    runs=len(fetched),
+                    jobs=job_count,
+                    redelivered=redelivered,
+                ),
+            }
+        )
+        return {"runs": len(fetched), "jobs": job_count, "redelivered": redelivered}
+
+    @api.model
+    def _cron_sync_from_github(self, batch_size=20, min_interval_minutes=30):
+        """Sync the repositories that have a token, least recently tried first, a batch at a time."""
+        cutoff = fields.Datetime.now() - timedelta(minutes=min_interval_minutes)
+        due = self.search(
+            ["|", ("last_sync_attempt_at", "=", False), ("last_sync_attempt_at", "<", cutoff)],
+            order="last_sync_attempt_at asc nulls first, id",
+        ).filtered("has_token")
+        batch = due[:batch_size]
+        for repo in batch:
+            repo._sync_from_github()
+            self._ops_commit()
+        self._ops_notify_progress(done=len(batch), remaining=len(due) - len(batch))

@@ -1,0 +1,270 @@
+import json
+import logging
+import time
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..autopilot import events
+from ..autopilot.backoff import BackoffPolicy
+from .ops_fields import BigInteger
+from .ops_params import get_param
+
+_logger = logging.getLogger(__name__)
+
+DELIVERY_STATES = [
+    ("received", "Received"),
+    ("processed", "Processed"),
+    ("ignored", "Ignored"),
+    ("failed", "Failed"),
+]
+
+#: which model turns each typed event into records
+EVENT_HANDLERS = {
+    events.WorkflowRun: ("ops.workflow.run", "_upsert_run"),
+    events.WorkflowJob: ("ops.workflow.job", "_upsert_job"),
+    events.Push: ("ops.push", "_record_push"),
+    events.PullRequest: ("ops.pull.request", "_upsert_pull_request"),
+}
+
+
+class OpsWebhookDelivery(models.Model):
+    """A GitHub webhook delivery, stored raw before anything else happens.
+
+    The controller only verifies and stores; a cron turns stored deliveries
+    into runs, jobs, pushes and pull requests, so GitHub gets its answer
+    fast and a failure while processing loses nothing.
+    """
+
+    _name = "ops.webhook.delivery"
+    _description = "GitHub Webhook Delivery"
+    _inherit = ["ops.cron.mixin"]
+    _order = "received_at desc, id desc"
+    _rec_name = "guid"
+
+    guid = fields.Char(string="Delivery GUID", required=True, readonly=True, help="X-GitHub-Delivery")
+    event = fields.Char(required=True, readonly=True, index=True)
+    action = fields.Char(readonly=True)
+    repository_id = fields.Many2one("ops.repository", required=True, readonly=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="repository_id.company_id", store=True, index=True)
+    hook_id = BigInteger(string="Hook ID", readonly=True)
+    payload = fields.Text(readonly=True, help="The JSON body exactly as GitHub sent it")
+    payload_size = fields.Integer(string="Size (bytes)", readonly=True)
+    state = fields.Selection(DELIVERY_STATES, default="received", required=True, readonly=True, index=True)
+    error = fields.Text(readonly=True)
+    attempts = fields.Integer(readonly=True, help="Processing attempts so far")
+    next_attempt_at = fields.Datetime(readonly=True, index=True, help="When a failed delivery is tried again")
+    received_at = fields.Datetime(default=fields.Datetime.now, required=True, readonly=True)
+    processed_at = fields.Datetime(readonly=True)
+    res_model = fields.Char(string="Record model", readonly=True)
+    res_id = fields.Many2oneReference(string="Record", model_field="res_model", readonly=True)
+
+    _sql_constraints = [
+        (
+            "guid_repository_unique",
+            "unique(guid, repository_id)",
+            "This delivery is already stored.",
+        ),
+    ]
+
+    def _compute_display_name(self):
+        for delivery in self:
+            label = f"{delivery.event}.{delivery.action}" if delivery.action else delivery.event
+            delivery.display_name = f"{label} {(delivery.guid or '')[:8]}"
+
+    # ------------------------------------------------------------------
+    # actions
+    # ------------------------------------------------------------------
+    def action_replay(self):
+        """Process these deliveries again now, whatever their state."""
+        if not self.env.user.has_group("ops_autopilot.group_ops_manager"):
+            raise UserError(_("Only Ops Managers can replay deliveries."))
+        self.sudo().write({"state": "received", "next_attempt_at": False})
+        self.sudo()._process()
+        failed = self.filtered(lambda d: d.state == "failed")
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Replay"),
+                "message": _("%(ok)s processed, %(failed)s failed.", ok=len(self) - len(failed), failed=len(failed)),
+                "type": "warning" if failed else "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def action_open_record(self):
+        self.ensure_one()
+        if not self.res_model or not self.res_id:
+            raise UserError(_("This delivery did not produce a record."))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "views": [(False, "form")],
+        }
+
+    # ------------------------------------------------------------------
+    # reception (called by the controller, already verified)
+    # ------------------------------------------------------------------
+    @api.model
+    def _receive(self, accepted):
+        """Store a verified delivery and say how to answer GitHub.
+
+        :param accepted: :class:`autopilot.webhook.Accepted`
+        :return: ``(status, body)`` for the HTTP answer
+        """
+        Delivery = self.sudo()
+        repos = self.env["ops.repository"].sudo().browse(accepted.matches)
+        known = Delivery.search([("guid", "=", accepted.guid), ("repository_id", "in", repos.ids)])
+        new_repos = repos - known.repository_id
+        if not new_repos:
+            return 200, {"status": "duplicate", "delivery": accepted.guid}
+        ping = accepted.event == "ping"
+        if ping:
+            state = "processed"
+        elif accepted.handled:
+            state = "received"
+        else:
+            state = "ignored"
+        now = fields.Datetime.now()
+        Delivery.create(
+            [
+                {
+                    "guid": accepted.guid,
+                    "event": accepted.event,
+                    "action": accepted.action or False,
+                    "repository_id": repo.id,
+                    "hook_id": accepted.hook_id or False,
+                    "payload": accepted.payload_text,
+                    "payload_size": len(accepted.payload_text),
+                    "state": state,
+                    "received_at": now,
+                    "processed_at": now if ping else False,
+                }
+                for repo in new_repos
+            ]
+        )
+        if ping:
+            new_repos._mark_hook_verified(events.parse_ping(json.loads(accepted.payload_text)))
+            return 200, {"status": "pong", "delivery": accepted.guid}
+        if state == "received":
+            self.env.ref("ops_autopilot.ir_cron_process_webhook_deliveries").sudo()._trigger()
+        return 202, {"status": state, "delivery": accepted.guid}
+
+    # ------------------------------------------------------------------
+    # processing (cron)
+    # ------------------------------------------------------------------
+    @api.model
+    def _retry_policy(self):
+        return BackoffPolicy(
+            initial=get_param(self.env, "delivery_retry_initial_seconds"),
+            base=2.0,
+            max_delay=get_param(self.env, "delivery_retry_max_seconds"),
+            jitter=0.2,
+            max_attempts=get_param(self.env, "delivery_max_attempts"),
+        )
+
+    @api.model
+    def _due_domain(self):
+        now = fields.Datetime.now()
+        return ["|", ("state", "=", "received"), "&", ("state", "=", "failed"), ("next_attempt_at", "<=", now)]
+
+    @api.model
+    def _lock_due_batch(self, limit):
+        """Ids of due deliveries, locked for this transaction; rows another worker holds are skipped."""
+        query = self._search(self._due_domain(), order="received_at, id", limit=limit)
+        self.env.cr.execute(SQL("%s FOR UPDATE SKIP LOCKED", query.select()))
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    @api.model
+    def _cron_process_deliveries(self, batch_size=None):
+        """Process one batch of due deliveries and report progress.
+
+        The cron framework calls again while ``remaining`` is positive, and
+        commits after each call; rows are locked with ``SKIP LOCKED`` so
+        several cron workers share the queue without processing a delivery
+        twice.
+        """
+        batch = self.browse(self._lock_due_batch(batch_size or get_param(self.env, "delivery_batch_size")))
+        if batch:
+            batch._process()
+            self._notify_clients(batch)
+        remaining = self.search_count(self._due_domain())
+        self._ops_notify_progress(done=len(batch), remaining=remaining)
+        return len(batch)
+
+    def _process(self):
+        """Turn each delivery into records; one failure never stops the others."""
+        policy = self._retry_policy()
+        for delivery in self:
+            started = time.monotonic()
+            try:
+                with self.env.cr.savepoint():
+                    record = delivery._dispatch()
+            except Exception as exc:
+                delivery._record_failure(exc, policy)
+                continue
+            delivery.write(
+                {
+                    "state": "processed",
+                    "attempts": delivery.attempts + 1,
+                    "processed_at": fields.Datetime.now(),
+                    "error": False,
+                    "next_attempt_at": False,
+                    "res_model": record._name if record else False,
+                    "res_id": record.id if record else False,
+                }
+            )
+            _logger.debug("delivery %s processed in %.1f ms", delivery.guid, (time.monotonic() - started) * 1000)
+
+    def _record_failure(self, exc, policy):
+        attempts = self.attempts + 1
+        retry_at = False
+        if policy.can_retry(attempts):
+            retry_at = fields.Datetime.now() + timedelta(seconds=policy.delay(attempts))
+        reason = f"{type(exc).__name__}: {exc}"[:2000]
+        self.write({"state": "failed", "attempts": attempts, "error": reason, "next_attempt_at": retry_at})
+        _logger.warning(
+            "GitHub delivery %s (%s) failed, attempt %s%s: %s",
+            self.guid,
+            self.event,
+            attempts,
+            f", retry at {retry_at}" if retry_at else ", giving up",
+            reason,
+        )
+        if retry_at:
+            self.env.ref("ops_autopilot.ir_cron_process_webhook_deliveries").sudo()._trigger(at=retry_at)
+
+    def _dispatch(self):
+        """Hand the typed event to the model that records it; return that record (or None)."""
+        self.ensure_one()
+        obj = events.parse_event(self.event, json.loads(self.payload or "null"))
+        if isinstance(obj, events.Ping):
+            self.repository_id._mark_hook_verified(obj)
+            return self.repository_id
+        if obj is None:
+            return None
+        model, method = EVENT_HANDLERS[type(obj)]
+        return getattr(self.env[model].sudo(), method)(self.repository_id, obj)
+
+    @api.model
+    def _notify_clients(self, batch):
+        """Tell open lists and dashboards that runs changed (they reload themselves)."""
+        touched = {m for m in batch.mapped("res_model") if m} | {self._name}
+        if "ops.workflow.job" in touched:
+            touched.add("ops.workflow.run")  # a job changes its run's counts and placeholder state
+        group = self.env.ref("ops_autopilot.group_ops_user")
+        self.env["bus.bus"]._sendone(group, "ops_autopilot/refresh", {"models": sorted(touched)})
+
+    @api.model
+    def _cron_purge_deliveries(self, batch_size=5000):
+        """Delete processed and ignored deliveries past the retention period, a batch at a time."""
+        days = get_param(self.env, "delivery_retention_days")
+        cutoff = fields.Datetime.now() - timedelta(days=days)
+        domain = [("state", "in", ("processed", "ignored")), ("received_at", "<", cutoff)]
+        old = self.search(domain, limit=batch_size)
+        old.unlink()
+        self._ops_notify_progress(done=len(old), remaining=self.search_count(domain))

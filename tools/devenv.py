@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""Set up what `make demo` and `make test` need, then print nothing or one clear error.
+
+Steps, each idempotent:
+
+* Python packages of ``requirements.txt`` (+ ``requirements-test.txt`` for tests),
+  installed with pip only when one is missing or too old;
+* Odoo 18: the one ``python3`` already imports, else the source tree named by
+  ``ODOO_SRC``, else upstream Odoo 18.0 cloned the way Odoo's documentation
+  describes (``git clone --branch 18.0 https://github.com/odoo/odoo`` and
+  ``pip install -r requirements.txt``) into ``~/.cache/ops_autopilot``;
+* PostgreSQL reachable (the local cluster is started when installed and stopped);
+* Chromium for browser tests (installed with apt-get when running as root);
+* an addons directory in which this repository appears as ``ops_autopilot``.
+
+Used as a library by ``tools/run_tests.py`` and ``tools/run_demo.py``.
+"""
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+try:
+    from packaging.requirements import Requirement
+except ImportError:  # a bare Python: pip can install it, then go on
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "packaging"], check=True)
+    from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parent.parent
+MODULE = "ops_autopilot"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ops_autopilot"
+UPSTREAM_URL = "https://github.com/odoo/odoo.git"
+UPSTREAM_BRANCH = "18.0"
+
+
+class SetupError(RuntimeError):
+    """Something the user must fix; the message says what."""
+
+
+def say(message):
+    print(f"[setup] {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# Python packages
+# --------------------------------------------------------------------------
+def _unsatisfied(requirement_files):
+    missing = []
+    for path in requirement_files:
+        for raw in Path(path).read_text().splitlines():
+            line = raw.split("#")[0].strip()
+            if not line:
+                continue
+            req = Requirement(line)
+            if req.marker and not req.marker.evaluate():
+                continue
+            try:
+                version = importlib.metadata.version(req.name)
+            except importlib.metadata.PackageNotFoundError:
+                missing.append(line)
+                continue
+            if req.specifier and not req.specifier.contains(version, prereleases=True):
+                missing.append(line)
+    return missing
+
+
+def ensure_python_packages(with_tests=False):
+    files = [ROOT / "requirements.txt"] + ([ROOT / "requirements-test.txt"] if with_tests else [])
+    missing = _unsatisfied(files)
+    if not missing:
+        return
+    say(f"installing Python packages: {', '.join(missing)}")
+    command = [sys.executable, "-m", "pip", "install", "--quiet", *missing]
+    if subprocess.run(command, check=False).returncode:
+        raise SetupError(f"pip could not install {', '.join(missing)}; install them and run again")
+
+
+# --------------------------------------------------------------------------
+# Odoo 18
+# --------------------------------------------------------------------------
+def _probe_odoo(python_path=None):
+    """Return ``(version_info, package_dir)`` of the Odoo importable with ``python_path``, or None."""
+    env = dict(os.environ)
+    if python_path:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(python_path), env.get("PYTHONPATH")]))
+    code = (
+        "import json, os, odoo.release as r, odoo; "
+        "print(json.dumps([list(r.version_info[:2]), os.path.dirname(odoo.__file__)]))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    if result.returncode:
+        return None, result.stderr.strip().splitlines()[-1:] or ["import failed"]
+    version, package_dir = json.loads(result.stdout.strip().splitlines()[-1])
+    return (tuple(version), Path(package_dir)), None
+
+
+def _odoo_from(python_path, origin):
+    found, error = _probe_odoo(python_path)
+    if not found:
+        return None, error
+    version, package_dir = found
+    if version[0] != 18:
+        raise SetupError(f"{origin} provides Odoo {version[0]}.{version[1]}, this addon needs Odoo 18")
+    addons = [package_dir / "addons"]
+    if (package_dir.parent / "addons").is_dir():
+        addons.insert(0, package_dir.parent / "addons")
+    return {"python_path": python_path, "addons": addons, "origin": origin}, None
+
+
+def _install_odoo_requirements(source):
+    requirements = Path(source) / "requirements.txt"
+    if not requirements.exists():
+        return
+    say(f"installing Odoo's Python requirements from {requirements}")
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "-r", str(requirements)]
+    if subprocess.run(command, check=False).returncode:
+        raise SetupError(f"pip could not install {requirements}: see Odoo's documentation (Source install)")
+
+
+def find_odoo():
+    """Locate Odoo 18 as described in the module docstring; raise SetupError when there is none."""
+    odoo_src = os.environ.get("ODOO_SRC")
+    if odoo_src:
+        source = Path(odoo_src).expanduser().resolve()
+        if not (source / "odoo" / "release.py").exists():
+            raise SetupError(f"ODOO_SRC={odoo_src} is not an Odoo source tree (no odoo/release.py)")
+        found, error = _odoo_from(source, f"ODOO_SRC={source}")
+        if not found:
+            _install_odoo_requirements(source)
+            found, error = _odoo_from(source, f"ODOO_SRC={source}")
+        if not found:
+            raise SetupError(f"Odoo from ODOO_SRC={source} does not import: {error}")
+        return found
+    found, _error = _odoo_from(None, "the installed odoo package")
+    if found:
+        return found
+    clone = CACHE / f"odoo-{UPSTREAM_BRANCH}"
+    if not (clone / "odoo" / "release.py").exists():
+        if not shutil.which("git"):
+            raise SetupError(_NO_ODOO)
+        say(f"no Odoo 18 found: cloning {UPSTREAM_URL} ({UPSTREAM_BRANCH}) into {clone}")
+        clone.parent.mkdir(parents=True, exist_ok=True)
+        command = ["git", "clone", "--depth", "1", "--branch", UPSTREAM_BRANCH, UPSTREAM_URL, str(clone)]
+        if subprocess.run(command, check=False).returncode:
+            shutil.rmtree(clone, ignore_errors=True)
+            raise SetupError(_NO_ODOO)
+    found, error = _odoo_from(clone, f"upstream clone {clone}")
+    if not found:
+        _install_odoo_requirements(clone)
+        found, error = _odoo_from(clone, f"upstream clone {clone}")
+    if not found:
+        raise SetupError(f"Odoo cloned in {clone} does not import: {error}\n{_NO_ODOO}")
+    return found
+
+
+_NO_ODOO = """Odoo 18 was not found and could not be fetched.
+Do one of:
+  * install Odoo 18 so that `python3 -c "import odoo"` works (Odoo's packages or `pip install -e <odoo source>`);
+  * point ODOO_SRC at an Odoo 18 source tree: `ODOO_SRC=/path/to/odoo make test`;
+  * let this script clone it: it needs git and access to https://github.com/odoo/odoo."""
+
+
+def odoo_env(odoo):
+    env = dict(os.environ)
+    if odoo["python_path"]:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(odoo["python_path"]), env.get("PYTHONPATH")]))
+    return env
+
+
+def addons_path(odoo):
+    """Odoo's addons plus a directory where this repository is named ops_autopilot."""
+    if ROOT.name == MODULE:
+        link_dir = ROOT.parent
+    else:
+        digest = hashlib.sha1(str(ROOT).encode()).hexdigest()[:10]
+        link_dir = Path(tempfile.gettempdir()) / f"ops_autopilot-addons-{digest}"
+        link_dir.mkdir(exist_ok=True)
+        link = link_dir / MODULE
+        if not (link.is_symlink() and link.resolve() == ROOT):
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(ROOT, target_is_directory=True)
+    return ",".join(str(p) for p in [*odoo["addons"], link_dir])
+
+
+# --------------------------------------------------------------------------
+# PostgreSQL
+# --------------------------------------------------------------------------
+def _pg_ready():
+    import psycopg2
+
+    try:
+        psycopg2.connect(dbname="postgres", connect_timeout=3).close()
+        return True, ""
+    except psycopg2.OperationalError as exc:
+        return False, str(exc).strip()
+
+
+def database_exists(name):
+    import psycopg2
+
+    with psycopg2.connect(dbname="postgres", connect_timeout=5) as conn, conn.cursor() as cr:
+        cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        return bool(cr.fetchone())
+
+
+def drop_database(name):
+    import psycopg2
+    from psycopg2 import sql
+
+    conn = psycopg2.connect(dbname="postgres", connect_timeout=5)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cr:
+            cr.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    finally:
+        conn.close()
+
+
+def ensure_postgres():
+    ready, error = _pg_ready()
+    if ready:
+        return
+    clusters = Path("/etc/postgresql")
+    if shutil.which("pg_ctlcluster") and clusters.is_dir():
+        for version in sorted(p.name for p in clusters.iterdir()):
+            say(f"starting the local PostgreSQL cluster {version}/main")
+            command = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"]
+            subprocess.run(command, check=False)
+        ready, error = _pg_ready()
+        if ready:
+            return
+    raise SetupError(
+        "PostgreSQL is not reachable (" + error + ").\n"
+        "Install and start PostgreSQL, or set PGHOST/PGPORT/PGUSER/PGPASSWORD to reach one; "
+        "the user needs the right to create databases."
+    )
+
+
+# --------------------------------------------------------------------------
+# Chromium (browser tests)
+# --------------------------------------------------------------------------
+CHROME_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def find_chrome():
+    for name in CHROME_NAMES:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def ensure_chromium():
+    if find_chrome():
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        say("installing Chromium from the distribution's packages for the browser tests")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
+        if subprocess.run(install, env=env, check=False, stdout=subprocess.DEVNULL).returncode:
+            subprocess.run(["apt-get", "update"], env=env, check=False, stdout=subprocess.DEVNULL)
+            subprocess.run(install, env=env, check=False, stdout=subprocess.DEVNULL)
+    if not find_chrome():
+        raise SetupError(
+            "Chromium is needed for the browser tests: install it (Debian/Ubuntu: `sudo apt-get install chromium`)"
+        )
+
+
+def prepare(with_tests=False):
+    """Everything at once; returns the Odoo description from :func:`find_odoo`."""
+    ensure_python_packages(with_tests=with_tests)
+    odoo = find_odoo()
+    ensure_postgres()
+    if with_tests:
+        ensure_chromium()
+    return odoo
+
+
+if __name__ == "__main__":
+    try:
+        found = prepare(with_tests="--tests" in sys.argv)
+    except SetupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    print(f"Odoo 18 from {found['origin']}; addons path {addons_path(found)}")
