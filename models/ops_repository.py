@@ -56,6 +56,9 @@ class OpsRepository(models.Model):
     hook_events = fields.Char(copy=False, readonly=True)
     last_sync_at = fields.Datetime(copy=False, readonly=True, help="End of the last successful sync")
     last_sync_attempt_at = fields.Datetime(copy=False, readonly=True)
+    last_redelivery_check_at = fields.Datetime(
+        copy=False, readonly=True, help="End of the last successful check of the hook's failed deliveries"
+    )
     last_sync_state = fields.Selection(SYNC_STATES, default="never", copy=False, readonly=True)
     last_sync_message = fields.Text(copy=False, readonly=True)
     run_ids = fields.One2many("ops.workflow.run", "repository_id")
@@ -243,10 +246,9 @@ class OpsRepository(models.Model):
         for repo in self:
             repo.sudo().last_sync_attempt_at = fields.Datetime.now()
             try:
-                with self.env.cr.savepoint():
-                    counts = repo._sync_one()
-            except (*github_api.TRANSIENT_ERRORS, events.PayloadError) as exc:
-                message = github_api.describe_error(exc)
+                counts = repo._sync_one()
+            except (*github_api.TRANSIENT_ERRORS, events.PayloadError, UserError) as exc:
+                message = exc.args[0] if isinstance(exc, UserError) else github_api.describe_error(exc)
                 _logger.warning("GitHub sync of %s failed: %s", repo.full_name, message)
                 repo.sudo().write({"last_sync_state": "failed", "last_sync_message": message})
                 continue
@@ -274,31 +276,43 @@ class OpsRepository(models.Model):
             for job in item.jobs:
                 Job._upsert_job(self, job)
                 job_count += 1
-        redelivered = 0
+        # runs are stored even if the hook part fails below: each part keeps its own window
+        self.sudo().write({"last_sync_at": now})
+        counts = {"runs": len(fetched), "jobs": job_count, "redelivered": 0}
         if self.hook_id:
-            attempts = github_api.list_hook_deliveries(client, self.full_name, self.hook_id, since)
-            known = set(
-                self.env["ops.webhook.delivery"]
-                .sudo()
-                .search([("repository_id", "=", self.id), ("guid", "in", list({a.guid for a in attempts}))])
-                .mapped("guid")
-            )
-            for attempt in github_api.failed_deliveries(attempts, since, known):
-                github_api.redeliver(client, self.full_name, self.hook_id, attempt.delivery_id)
-                redelivered += 1
+            counts["redelivered"] = self._redeliver_failed(client, now, lookback)
         self.sudo().write(
             {
-                "last_sync_at": now,
                 "last_sync_state": "ok",
                 "last_sync_message": _(
-                    "%(runs)s runs, %(jobs)s jobs, %(redelivered)s deliveries asked again.",
-                    runs=len(fetched),
-                    jobs=job_count,
-                    redelivered=redelivered,
+                    "%(runs)s runs, %(jobs)s jobs, %(redelivered)s deliveries asked again.", **counts
                 ),
             }
         )
-        return {"runs": len(fetched), "jobs": job_count, "redelivered": redelivered}
+        return counts
+
+    def _redeliver_failed(self, client, now, lookback):
+        """Ask GitHub to send again the deliveries of the hook that never succeeded and Odoo lacks."""
+        since = (self.last_redelivery_check_at or now - lookback) - timedelta(minutes=10)
+        try:
+            attempts = github_api.list_hook_deliveries(client, self.full_name, self.hook_id, since)
+        except github_api.GithubException as exc:
+            if exc.status == 404:
+                raise UserError(
+                    _("Runs synced, but hook %s was not found on GitHub (deleted?): re-create it.", self.hook_id)
+                ) from exc
+            raise
+        known = set(
+            self.env["ops.webhook.delivery"]
+            .sudo()
+            .search([("repository_id", "=", self.id), ("guid", "in", list({a.guid for a in attempts}))])
+            .mapped("guid")
+        )
+        chosen = github_api.failed_deliveries(attempts, since, known)
+        for attempt in chosen:
+            github_api.redeliver(client, self.full_name, self.hook_id, attempt.delivery_id)
+        self.sudo().write({"last_redelivery_check_at": now})
+        return len(chosen)
 
     @api.model
     def _cron_sync_from_github(self, batch_size=20, min_interval_minutes=30):

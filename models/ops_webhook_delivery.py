@@ -176,8 +176,8 @@ class OpsWebhookDelivery(models.Model):
     def _lock_due_batch(self, limit):
         """Ids of due deliveries, locked for this transaction; rows another worker holds are skipped."""
         query = self._search(self._due_domain(), order="received_at, id", limit=limit)
-        self.env.cr.execute(SQL("%s FOR UPDATE SKIP LOCKED", query.select()))
-        return [row[0] for row in self.env.cr.fetchall()]
+        rows = self.env.execute_query(SQL("%s FOR UPDATE SKIP LOCKED", query.select()))
+        return [row[0] for row in rows]
 
     @api.model
     def _cron_process_deliveries(self, batch_size=None):

@@ -1,1 +1,8 @@
-from . import test_webhook_fixtures
+from . import (
+    test_access,
+    test_delivery_processing,
+    test_github_sync,
+    test_setup,
+    test_webhook_endpoint,
+    test_webhook_fixtures,
+)

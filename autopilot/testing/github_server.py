@@ -43,6 +43,17 @@ class FakeGitHub(RoutedServer):
         )
 
     # -- data -------------------------------------------------------------
+    def reset(self):
+        """Forget all data and recorded requests (a server shared by several tests)."""
+        with self._lock:
+            self.requests.clear()
+            self._faults.clear()
+        self.repos.clear()
+        self.runs.clear()
+        self.jobs.clear()
+        self.deliveries.clear()
+        self.redeliver_to = None
+
     def add_repo(self, full_name, **kwargs):
         self.repos[full_name] = gp.repository(full_name, api_url=self.url, **kwargs)
         self.runs.setdefault(full_name, {})

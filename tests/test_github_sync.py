@@ -1,0 +1,111 @@
+"""Recovery: backfill runs and jobs from the GitHub API and ask GitHub to redeliver lost deliveries."""
+
+import json
+from datetime import datetime, timedelta
+
+from odoo.tests import tagged
+
+from ..autopilot.testing import github_payloads as gp
+from ..autopilot.testing.github_server import FakeGitHub
+from .common import WEBHOOK, OpsHttpCase, signed_headers
+
+
+@tagged("post_install", "-at_install")
+class TestGitHubSync(OpsHttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.github = FakeGitHub(token="ghp_sync_token").start()
+        cls.addClassCleanup(cls.github.stop)
+
+    def setUp(self):
+        super().setUp()
+        self.github.reset()
+        self.repo.write({"api_url": self.github.url, "token": "ghp_sync_token", "hook_id": 4242})
+
+    def test_backfill_fetches_runs_and_jobs_since_the_last_sync(self):
+        recent = datetime.utcnow() - timedelta(hours=2)
+        self.github.add_run(
+            "acme/erp",
+            status="completed",
+            conclusion="failure",
+            started=recent,
+            jobs=[{"name": "lint"}, {"name": "test", "conclusion": "failure"}],
+        )
+        self.github.add_run(
+            "acme/erp", status="in_progress", started=recent, jobs=[{"name": "test", "status": "in_progress"}]
+        )
+        self.github.add_run("acme/erp", started=datetime.utcnow() - timedelta(days=30), jobs=[{"name": "old"}])
+        self.github.deliveries[("acme/erp", 4242)] = []
+        self.repo.action_sync_from_github()
+        runs = self.Run.search([("repository_id", "=", self.repo.id)])
+        self.assertEqual(
+            sorted(runs.mapped("outcome")), ["failure", "running"], "the 30-day-old run is outside the window"
+        )
+        self.assertEqual(len(runs.job_ids), 3)
+        self.assertEqual(self.repo.last_sync_state, "ok")
+        self.assertTrue(self.repo.last_sync_at)
+        call = self.github.calls("GET", r"/actions/runs$")[0]
+        self.assertTrue(call.arg("created").startswith(">="))
+        self.assertEqual(call.headers["authorization"], "token ghp_sync_token")
+
+        # the running one finishes on GitHub: the next sync refreshes it even if it is outside the window
+        running = next(r for r in self.github.runs["acme/erp"].values() if r["status"] == "in_progress")
+        running.update(status="completed", conclusion="success", created_at="2020-01-01T00:00:00Z")
+        self.repo.last_sync_attempt_at = False
+        self.repo.action_sync_from_github()
+        self.assertEqual(sorted(runs.mapped("outcome")), ["failure", "success"])
+
+    def test_lost_deliveries_are_redelivered_and_land(self):
+        self.github.add_repo("acme/erp")
+        self.github.redeliver_to = self.base_url() + WEBHOOK
+        lost_body = json.dumps(gp.workflow_run_event("acme/erp", run_id=8080)).encode()
+        lost = signed_headers(lost_body, "workflow_run")
+        kept_body = json.dumps(gp.push_event("acme/erp")).encode()
+        kept = signed_headers(kept_body, "push")
+        self.assertEqual(self.post(kept_body, kept).status_code, 202)
+        now = datetime.utcnow()
+        self.github.add_delivery("acme/erp", 4242, lost["X-GitHub-Delivery"], "workflow_run", lost_body, lost, 502, now)
+        self.github.add_delivery("acme/erp", 4242, kept["X-GitHub-Delivery"], "push", kept_body, kept, 0, now)
+        self.repo.action_sync_from_github()
+        redelivered = self.github.calls("POST", r"/attempts$")
+        self.assertEqual(len(redelivered), 1, "only the delivery Odoo never stored is asked again")
+        landed = self.deliveries(guid=lost["X-GitHub-Delivery"])
+        self.assertEqual(landed.state, "received")
+        self.process()
+        self.assertTrue(self.Run.search([("github_id", "=", 8080)]))
+        self.repo.last_sync_attempt_at = False
+        self.repo.action_sync_from_github()
+        self.assertEqual(len(self.github.calls("POST", r"/attempts$")), 1, "asked once only")
+
+    def test_failures_are_recorded_on_the_repository_without_the_token(self):
+        self.github.add_repo("acme/erp")
+        self.repo.token = "ghp_wrong_and_secret"
+        action = self.repo.action_sync_from_github()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertEqual(self.repo.last_sync_state, "failed")
+        self.assertIn("401", self.repo.last_sync_message)
+        self.assertNotIn("ghp_wrong_and_secret", self.repo.last_sync_message + json.dumps(action))
+        self.assertFalse(self.repo.last_sync_at)
+
+    def test_a_deleted_hook_does_not_lose_the_runs(self):
+        self.github.add_run("acme/erp", started=datetime.utcnow(), jobs=[{"name": "t"}])
+        self.repo.action_sync_from_github()
+        self.assertEqual(self.repo.last_sync_state, "failed")
+        self.assertIn("4242", self.repo.last_sync_message)
+        self.assertTrue(self.repo.last_sync_at, "the runs part succeeded")
+        self.assertFalse(self.repo.last_redelivery_check_at)
+        self.assertEqual(len(self.Run.search([("repository_id", "=", self.repo.id)])), 1)
+
+    def test_cron_syncs_repositories_with_a_token_and_goes_on_after_a_failure(self):
+        self.github.add_run("acme/erp", started=datetime.utcnow(), jobs=[{"name": "t"}])
+        self.github.deliveries[("acme/erp", 4242)] = []
+        broken = self.env["ops.repository"].create(
+            {"full_name": "acme/gone", "api_url": self.github.url, "token": "ghp_sync_token"}
+        )
+        no_token = self.env["ops.repository"].create({"full_name": "acme/notoken"})
+        self.env["ops.repository"]._cron_sync_from_github()
+        self.assertEqual(broken.last_sync_state, "failed")
+        self.assertEqual(self.repo.last_sync_state, "ok")
+        self.assertEqual(no_token.last_sync_state, "never")
+        self.assertTrue(self.Run.search([("repository_id", "=", self.repo.id)]))
