@@ -37,6 +37,9 @@
         "web.assets_backend": [
             "ops_autopilot/static/src/**/*",
         ],
+        "web.assets_tests": [
+            "ops_autopilot/static/tests/tours/**/*",
+        ],
     },
     "installable": True,
 }

@@ -3,6 +3,7 @@ from . import (
     test_delivery_processing,
     test_github_sync,
     test_setup,
+    test_ui_tours,
     test_webhook_endpoint,
     test_webhook_fixtures,
 )
