@@ -151,7 +151,7 @@ class OpsWebhookDelivery(models.Model):
             new_repos._mark_hook_verified(events.parse_ping(json.loads(accepted.payload_text)))
             return 200, {"status": "pong", "delivery": accepted.guid}
         if state == "received":
-            self.env.ref("ops_autopilot.ir_cron_process_webhook_deliveries").sudo()._trigger()
+            self._ops_trigger_soon(self.env.ref("ops_autopilot.ir_cron_process_webhook_deliveries").sudo())
         return 202, {"status": state, "delivery": accepted.guid}
 
     # ------------------------------------------------------------------

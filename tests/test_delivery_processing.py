@@ -141,3 +141,23 @@ class TestDeliveryProcessing(OpsTransactionCase):
         (old | failed).write({"received_at": datetime.now() - timedelta(days=90)})
         self.Delivery._cron_purge_deliveries()
         self.assertEqual(self.Delivery.search([]), recent | failed)
+
+
+@tagged("post_install", "-at_install")
+class TestCronTrigger(OpsTransactionCase):
+    def test_workers_are_notified_once_while_a_trigger_is_pending(self):
+        cron = self.env.ref("ops_autopilot.ir_cron_process_webhook_deliveries")
+        Trigger = self.env["ir.cron.trigger"]
+        Trigger.search([("cron_id", "=", cron.id)]).unlink()
+
+        def notifications():
+            return [f for f in self.env.cr.postcommit._funcs if getattr(f, "__name__", "") == "_notifydb"]
+
+        self.env.cr.postcommit.clear()
+        self.receive("workflow_run", self.run_payload(run_id=1))
+        self.assertEqual(len(notifications()), 1)
+        self.receive("workflow_run", self.run_payload(run_id=2))
+        self.receive("workflow_run", self.run_payload(run_id=3))
+        self.assertEqual(len(notifications()), 1, "a pending trigger means the workers are already awake")
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), 3, "but every delivery leaves a trigger")
+        self.env.cr.postcommit.clear()

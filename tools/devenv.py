@@ -166,6 +166,18 @@ Do one of:
   * let this script clone it: it needs git and access to https://github.com/odoo/odoo."""
 
 
+def odoo_launcher(odoo):
+    """How to start Odoo: its odoo-bin script when there is one (prefork workers re-execute it)."""
+    package_dir = odoo["addons"][-1].parent
+    script = package_dir.parent / "odoo-bin"
+    if script.exists():
+        return [sys.executable, str(script)]
+    installed = shutil.which("odoo")
+    if installed:
+        return [sys.executable, installed]
+    return [sys.executable, "-m", "odoo"]
+
+
 def odoo_env(odoo):
     env = dict(os.environ)
     if odoo["python_path"]:

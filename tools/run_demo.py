@@ -34,7 +34,7 @@ def main():
         return 1
     database = os.environ.get("DEMO_DB", "ops_autopilot_demo")
     port = os.environ.get("DEMO_PORT", "8069")
-    base = [sys.executable, "-m", "odoo", "--database", database, f"--addons-path={devenv.addons_path(odoo)}"]
+    base = [*devenv.odoo_launcher(odoo), "--database", database, f"--addons-path={devenv.addons_path(odoo)}"]
     env = devenv.odoo_env(odoo)
     if not (devenv.database_exists(database) and module_installed(database)):
         devenv.say(f"creating database {database} with ops_autopilot and its demo data")
@@ -46,7 +46,7 @@ def main():
             return code
     devenv.say(f"Ops Autopilot demo on http://localhost:{port} (admin / admin), database {database}")
     command = [*base, f"--db-filter=^{database}$", f"--http-port={port}"]
-    os.execve(sys.executable, command, env)
+    os.execve(command[0], command, env)
 
 
 if __name__ == "__main__":

@@ -66,9 +66,7 @@ def run_odoo_tests(odoo):
     devenv.drop_database(database)
     log_path = LOGS / "odoo.log"
     command = [
-        sys.executable,
-        "-m",
-        "odoo",
+        *devenv.odoo_launcher(odoo),
         "--database",
         database,
         f"--addons-path={devenv.addons_path(odoo)}",

@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""Benchmark: GitHub webhook ingest and processing.
+
+1. Installs the addon in a fresh database and starts Odoo with ``--workers=2``.
+2. Baseline: 32 concurrent senders hit Odoo's own ``GET /web/health`` for DURATION s.
+3. Ingest: 32 concurrent senders POST signed GitHub deliveries (workflow_run and
+   workflow_job payloads in GitHub's format) to ``/ops/github/webhook`` for DURATION s.
+4. Lost: every delivery acknowledged with a 2xx must be in the database.
+5. Processing: the processing cron's method drains the stored deliveries, in batches,
+   committing per batch; baseline: the engine alone parsing the same payloads.
+
+Prints ack latency p50/p99, deliveries/s, the ratio to /web/health, lost, and the
+processing rate. Figures, not pass/fail. Environment: BENCH_DURATION (s, default 20),
+BENCH_SENDERS (32), BENCH_PORT (free port).
+"""
+
+import json
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from http.client import HTTPConnection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+import devenv  # noqa: E402
+
+from autopilot import signature  # noqa: E402
+from autopilot.testing import github_payloads as gp  # noqa: E402
+
+DATABASE = "ops_autopilot_bench"
+SECRET = "bench-secret"
+REPO = "acme/bench"
+DURATION = float(os.environ.get("BENCH_DURATION", "20"))
+SENDERS = int(os.environ.get("BENCH_SENDERS", "32"))
+PROCESSES = 4
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def odoo_command(odoo, *args, subcommand=()):
+    return [
+        *devenv.odoo_launcher(odoo),
+        *subcommand,
+        "--database",
+        DATABASE,
+        f"--addons-path={devenv.addons_path(odoo)}",
+        *args,
+    ]
+
+
+def odoo_shell(odoo, code):
+    """Run Python in an Odoo shell on the bench database; return its stdout."""
+    result = subprocess.run(
+        odoo_command(odoo, "--no-http", "--log-level=warn", subcommand=("shell",)),
+        input=code,
+        capture_output=True,
+        text=True,
+        env=devenv.odoo_env(odoo),
+        check=False,
+    )
+    if result.returncode:
+        raise RuntimeError(result.stderr[-3000:])
+    return result.stdout
+
+
+def prepare_database(odoo):
+    devenv.drop_database(DATABASE)
+    subprocess.run(
+        odoo_command(odoo, "--init", devenv.MODULE, "--without-demo=all", "--stop-after-init", "--log-level=warn"),
+        env=devenv.odoo_env(odoo),
+        check=True,
+    )
+    odoo_shell(
+        odoo,
+        f"env['ops.repository'].create({{'full_name': {REPO!r}, 'webhook_secret': {SECRET!r}}})\nenv.cr.commit()\n",
+    )
+
+
+def payloads():
+    """A pool of distinct deliveries in GitHub's format: runs and their jobs in several states."""
+    bodies = []
+    for index in range(200):
+        run_id = 8_000_000 + index
+        status = ("queued", "in_progress", "completed")[index % 3]
+        bodies.append(("workflow_run", gp.workflow_run_event(REPO, run_id=run_id, status=status, run_number=index)))
+        bodies.append(("workflow_job", gp.workflow_job_event(REPO, run_id, job_id=90_000_000 + index, status=status)))
+    return [(event, json.dumps(payload).encode()) for event, payload in bodies]
+
+
+def _sender(args):
+    """One process: ``threads`` senders in closed loop until ``deadline``; returns latencies and guids."""
+    import threading
+
+    port, path, threads, deadline, post, interval = args
+    pool = payloads() if post else None
+    results = []
+    lock = threading.Lock()
+
+    def loop(offset):
+        latencies, acked, failed, index = [], [], 0, offset
+        # open loop when an interval is given: each sender sends on a fixed schedule and latency
+        # counts from the scheduled time (no coordinated omission); closed loop otherwise
+        scheduled = time.perf_counter() + (offset % 997) / 997 * interval
+        while time.monotonic() < deadline:
+            if interval:
+                pause = scheduled - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
+            # a connection per delivery, as GitHub does (and as a proxy does towards prefork workers)
+            headers = {"Host": f"127.0.0.1:{port}", "Connection": "close"}
+            body = None
+            guid = ""
+            if post:
+                event, body = pool[index % len(pool)]
+                guid = str(uuid.uuid4())
+                headers.update(
+                    {
+                        "Content-Type": "application/json",
+                        "X-GitHub-Event": event,
+                        "X-GitHub-Delivery": guid,
+                        "X-Hub-Signature-256": signature.sign(SECRET, body),
+                    }
+                )
+            index += 1
+            started = scheduled if interval else time.perf_counter()
+            scheduled += interval
+            conn = HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                conn.request("POST" if post else "GET", path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except OSError:
+                failed += 1
+                continue
+            finally:
+                conn.close()
+            elapsed = time.perf_counter() - started
+            if 200 <= status < 300:
+                latencies.append(elapsed)
+                if guid:
+                    acked.append(guid)
+            else:
+                failed += 1
+        with lock:
+            results.append((latencies, acked, failed))
+
+    workers = [threading.Thread(target=loop, args=(i * 7919,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    latencies = [x for r in results for x in r[0]]
+    acked = [x for r in results for x in r[1]]
+    return latencies, acked, sum(r[2] for r in results)
+
+
+def load(port, path, post, duration=DURATION, rate=None):
+    """Closed loop (each sender sends as soon as answered) or open loop at ``rate`` requests/s in all."""
+    per_process = SENDERS // PROCESSES
+    interval = SENDERS / rate if rate else 0
+    started = time.monotonic()
+    deadline = started + duration
+    with multiprocessing.Pool(PROCESSES) as pool:
+        parts = pool.map(_sender, [(port, path, per_process, deadline, post, interval)] * PROCESSES)
+    wall = time.monotonic() - started
+    latencies = sorted(x for p in parts for x in p[0])
+    acked = [x for p in parts for x in p[1]]
+    failed = sum(p[2] for p in parts)
+    return {
+        "requests": len(latencies),
+        "per_second": len(latencies) / wall,
+        "p50_ms": statistics.median(latencies) * 1000 if latencies else 0,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else 0,
+        "failed": failed,
+        "acked": acked,
+    }
+
+
+def wait_until_up(port, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/web/health")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError("Odoo did not start")
+
+
+def count_stored(odoo, guids):
+    path = ROOT / ".bench-results" / "acked-guids.json"
+    path.write_text(json.dumps(guids))
+    out = odoo_shell(
+        odoo,
+        "import json\n"
+        f"guids = json.load(open({str(path)!r}))\n"
+        "env.cr.execute('SELECT count(DISTINCT guid) FROM ops_webhook_delivery WHERE guid = ANY(%s)', [guids])\n"
+        "print('STORED', env.cr.fetchone()[0])\n",
+    )
+    return int(out.split("STORED")[1].split()[0])
+
+
+PROCESS_CODE = """
+import json, time
+from odoo.addons.ops_autopilot.autopilot import events
+Delivery = env['ops.webhook.delivery']
+env.cr.execute("SELECT count(*) FROM ops_webhook_delivery WHERE state = 'received'")
+pending = env.cr.fetchone()[0]
+env.cr.execute("SELECT event, payload FROM ops_webhook_delivery WHERE state = 'received' LIMIT 2000")
+sample = env.cr.fetchall()
+started = time.perf_counter()
+for event, payload in sample:
+    events.parse_event(event, json.loads(payload))
+parse_rate = len(sample) / (time.perf_counter() - started)
+done = 0
+started = time.perf_counter()
+while True:
+    n = Delivery._cron_process_deliveries()
+    env.cr.commit()
+    done += n
+    if not n:
+        break
+elapsed = time.perf_counter() - started
+env.cr.execute("SELECT state, count(*) FROM ops_webhook_delivery GROUP BY state")
+print('PROCESS', json.dumps({'pending': pending, 'done': done, 'seconds': elapsed,
+      'rate': done / elapsed if elapsed else 0, 'parse_rate': parse_rate, 'states': dict(env.cr.fetchall())}))
+"""
+
+
+def main():
+    odoo = devenv.prepare()
+    (ROOT / ".bench-results").mkdir(exist_ok=True)
+    print(f"== preparing database {DATABASE}", flush=True)
+    prepare_database(odoo)
+    port = int(os.environ.get("BENCH_PORT") or free_port())
+    server = subprocess.Popen(
+        odoo_command(
+            odoo,
+            f"--db-filter=^{DATABASE}$",
+            "--workers=2",
+            "--max-cron-threads=0",
+            f"--http-port={port}",
+            "--http-interface=127.0.0.1",
+            "--log-level=warn",
+            "--limit-time-real=600",
+        ),
+        env=devenv.odoo_env(odoo),
+    )
+    try:
+        wait_until_up(port)
+        load(port, "/web/health", post=False, duration=3)  # warm both workers
+        load(port, "/ops/github/webhook", post=True, duration=3)
+        print(f"== baseline: GET /web/health, {SENDERS} senders, {DURATION:.0f} s", flush=True)
+        health = load(port, "/web/health", post=False)
+        print(f"== ingest: POST /ops/github/webhook, {SENDERS} senders, {DURATION:.0f} s", flush=True)
+        ingest = load(port, "/ops/github/webhook", post=True)
+        steady_rate = max(ingest["per_second"] / 2, 1)
+        print(f"== steady: {SENDERS} senders at {steady_rate:.0f} deliveries/s in all (half the capacity)", flush=True)
+        steady = load(port, "/ops/github/webhook", post=True, rate=steady_rate)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    acked = ingest["acked"] + steady["acked"]
+    stored = count_stored(odoo, acked)
+    lost = len(acked) - stored
+    print("== processing the stored deliveries with the cron's method", flush=True)
+    processing = json.loads(odoo_shell(odoo, PROCESS_CODE).split("PROCESS", 1)[1])
+    ratio = ingest["per_second"] / health["per_second"] if health["per_second"] else 0
+    rows = [
+        ("", "GET /web/health", "POST webhook", "POST webhook"),
+        ("load", "saturating", "saturating", f"steady {steady_rate:.0f}/s"),
+        ("requests", f"{health['requests']}", f"{ingest['requests']}", f"{steady['requests']}"),
+        ("per second", f"{health['per_second']:.0f}", f"{ingest['per_second']:.0f}", f"{steady['per_second']:.0f}"),
+        ("ack p50 (ms)", f"{health['p50_ms']:.1f}", f"{ingest['p50_ms']:.1f}", f"{steady['p50_ms']:.1f}"),
+        ("ack p99 (ms)", f"{health['p99_ms']:.1f}", f"{ingest['p99_ms']:.1f}", f"{steady['p99_ms']:.1f}"),
+        ("non-2xx / errors", f"{health['failed']}", f"{ingest['failed']}", f"{steady['failed']}"),
+    ]
+    print()
+    for row in rows:
+        print(f"{row[0]:<18}{row[1]:>18}{row[2]:>18}{row[3]:>20}")
+    print(f"\nratio ingest / health throughput: {ratio:.2f}   (target >= 0.5)")
+    print(f"p99 ack at a steady half-capacity rate: {steady['p99_ms']:.1f} ms   (target <= 50 ms)")
+    print(f"lost (2xx acked but not stored): {lost} of {len(acked)}   (target 0)")
+    print(
+        f"processing: {processing['done']} deliveries in {processing['seconds']:.1f} s = "
+        f"{processing['rate']:.0f}/s   (target >= 300/s); engine parse alone (baseline): "
+        f"{processing['parse_rate']:.0f}/s; states after: {processing['states']}"
+    )
+    result = {
+        "health": {k: v for k, v in health.items() if k != "acked"},
+        "ingest": {k: v for k, v in ingest.items() if k != "acked"},
+        "steady": {k: v for k, v in steady.items() if k != "acked"},
+        "ratio": ratio,
+        "lost": lost,
+        "processing": processing,
+        "senders": SENDERS,
+        "duration": DURATION,
+    }
+    (ROOT / ".bench-results" / "webhook_ingest.json").write_text(json.dumps(result, indent=2))
+    if not os.environ.get("KEEP_DB"):
+        devenv.drop_database(DATABASE)
+
+
+if __name__ == "__main__":
+    main()
