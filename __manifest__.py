@@ -10,10 +10,11 @@
     "external_dependencies": {
         "python": [
             "requests>=2.25",
-            "PyGithub>=2.3,<3",
+            "PyGithub>=2.9,<3",
             "anthropic>=0.40",
             "scikit-learn>=1.3",
             "psutil>=5.9",
+            "lxml>=4.6",
         ]
     },
     "data": [

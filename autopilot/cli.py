@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from . import signature
+from . import review_cli, signature
 
 SECRET_ENV = "AUTOPILOT_WEBHOOK_SECRET"
 
@@ -55,6 +55,8 @@ def build_parser():
     verify.add_argument("--signature", required=True, help="the header value, sha256=<hex>")
     verify.add_argument("file", help="payload file, or - for standard input")
     verify.set_defaults(handler=_cmd_verify)
+
+    review_cli.register(commands)
     return parser
 
 

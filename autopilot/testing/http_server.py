@@ -81,6 +81,8 @@ class RoutedServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # without it every loopback answer waits ~40 ms for a delayed ACK
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):  # keep test output clean
                 pass
