@@ -15,6 +15,11 @@
             "scikit-learn>=1.3",
             "psutil>=5.9",
             "lxml>=4.6",
+            "packaging>=21",
+            "numpy>=1.21",
+            "scipy>=1.7",
+            "vulture>=2.10",
+            'tomli>=1.1; python_version < "3.11"',
         ]
     },
     "data": [
