@@ -10,10 +10,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from github import Auth, Github, GithubException, GithubRetry
+from github import Auth, Github, GithubException
 from requests.exceptions import RequestException
+from urllib3.util.retry import Retry
 
-from . import events
+from . import events, scan_http
 
 _logger = logging.getLogger(__name__)
 
@@ -26,9 +27,22 @@ MAX_DELIVERIES_SCANNED = 1000
 TRANSIENT_ERRORS = (GithubException, RequestException, OSError)
 
 
-def connect(api_url, token, timeout=DEFAULT_TIMEOUT, retries=3, max_rate_limit_wait=60.0):
-    """Return a PyGithub client for ``api_url`` with a timeout and bounded retries."""
-    retry = GithubRetry(total=retries, max_rate_limit_wait=max_rate_limit_wait, secondary_rate_wait=30)
+def connect(api_url, token, timeout=DEFAULT_TIMEOUT, retries=3):
+    """Return a PyGithub client for ``api_url`` with a timeout and bounded retries.
+
+    Only server errors (5xx) of idempotent requests are retried here, with a
+    short backoff. Rate limits (403/429) are *not* waited for inside the call
+    (PyGithub would sleep the full ``Retry-After``, blocking a cron for
+    minutes): they raise at once and the caller reschedules its work with
+    :func:`retry_after`.
+    """
+    retry = Retry(
+        total=retries,
+        status_forcelist=(500, 502, 503, 504),
+        backoff_factor=0.5,
+        respect_retry_after_header=False,
+        raise_on_status=False,
+    )
     return Github(
         base_url=(api_url or DEFAULT_API_URL).rstrip("/"),
         auth=Auth.Token(token) if token else None,
@@ -58,7 +72,14 @@ def describe_error(exc):
         if isinstance(exc.data, dict):
             message = str(exc.data.get("message") or "")
         return f"GitHub answered {exc.status}: {message or type(exc).__name__}"[:500]
-    return f"{type(exc).__name__}: {exc}"[:500]
+    return str(scan_http.from_github(exc))[:500]
+
+
+def retry_after(exc):
+    """Seconds to wait before calling GitHub again after ``exc`` (rate limits), or None."""
+    if not isinstance(exc, TRANSIENT_ERRORS):
+        return None
+    return scan_http.from_github(exc).retry_after
 
 
 @dataclass(frozen=True)

@@ -91,3 +91,21 @@ def test_html_base():
     assert github_api.html_base("https://api.github.com") == "https://github.com"
     assert github_api.html_base("https://ghe.example.com/api/v3/") == "https://ghe.example.com"
     assert github_api.html_base("http://127.0.0.1:9999") == "http://127.0.0.1:9999"
+
+
+@pytest.mark.parametrize(
+    "status, headers, body",
+    [
+        (429, {"Retry-After": "120"}, {"message": "API rate limit exceeded"}),
+        (403, {"Retry-After": "90"}, {"message": "You have exceeded a secondary rate limit"}),
+    ],
+)
+def test_rate_limits_raise_at_once_with_the_wait(github, status, headers, body):
+    github.add_run("acme/erp")
+    github.fail_next(1, status=status, headers=headers, body=body, path_re=r"/actions/runs$")
+    started = datetime.utcnow()
+    with pytest.raises(github_api.TRANSIENT_ERRORS) as info:
+        github_api.fetch_runs(client(github, retries=3), "acme/erp", SINCE)
+    assert (datetime.utcnow() - started).total_seconds() < 5, "a cron must not sleep through a rate limit"
+    assert github_api.retry_after(info.value) == int(headers["Retry-After"])
+    assert str(status) in github_api.describe_error(info.value)
