@@ -19,6 +19,7 @@
             "numpy>=1.21",
             "scipy>=1.7",
             "vulture>=2.10",
+            "regex>=2022.1",
             'tomli>=1.1; python_version < "3.11"',
         ]
     },
