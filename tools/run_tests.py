@@ -6,7 +6,9 @@ and ends with one line ``N passed, N failed``. The full Odoo log is kept in
 ``.test-logs/odoo.log``.
 
 Environment: ``KEEP_DB=1`` keeps the test database; ``TEST_TAGS`` narrows the
-Odoo tests (default ``/ops_autopilot``); ``PYTEST_ARGS`` is passed to pytest.
+Odoo tests (default ``/ops_autopilot``); ``PYTEST_ARGS`` is passed to pytest;
+``ONLY=engine`` or ``ONLY=odoo`` runs one half (for development: CI runs both);
+``TEST_LOG`` names the Odoo log file (default ``.test-logs/odoo.log``).
 """
 
 import os
@@ -37,7 +39,7 @@ def free_port():
 
 def run_engine_tests():
     """pytest over autopilot/tests; returns (passed, failed, skipped)."""
-    report = LOGS / "engine-junit.xml"
+    report = LOGS / f"engine-junit-{os.getpid()}.xml"
     command = [
         sys.executable,
         "-m",
@@ -54,6 +56,7 @@ def run_engine_tests():
     if not report.exists():
         return 0, 1, 0
     suite = ET.parse(report).getroot()
+    report.unlink()
     suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
     tests, failures, errors, skipped = (int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
     failed = failures + errors + (1 if code not in (0, 1, 5) else 0)
@@ -64,7 +67,7 @@ def run_odoo_tests(odoo):
     """Install the addon on a fresh database with tests enabled; returns (passed, failed, skipped, bad_lines)."""
     database = f"ops_autopilot_test_{os.getpid()}"
     devenv.drop_database(database)
-    log_path = LOGS / "odoo.log"
+    log_path = Path(os.environ.get("TEST_LOG") or LOGS / "odoo.log")
     command = [
         *devenv.odoo_launcher(odoo),
         "--database",
@@ -130,8 +133,9 @@ def main():
         print("0 passed, 1 failed")
         return 1
     print(f"== Odoo 18 from {odoo['origin']}", flush=True)
-    engine = run_engine_tests()
-    addon_passed, addon_failed, addon_skipped, bad_lines = run_odoo_tests(odoo)
+    only = os.environ.get("ONLY", "")
+    engine = run_engine_tests() if only != "odoo" else (0, 0, 0)
+    addon_passed, addon_failed, addon_skipped, bad_lines = run_odoo_tests(odoo) if only != "engine" else (0, 0, 0, [])
     if bad_lines:
         print(f"!! {len(bad_lines)} ERROR/CRITICAL line(s) in the Odoo log:", flush=True)
         for line in bad_lines[:30]:
