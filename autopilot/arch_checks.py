@@ -220,7 +220,7 @@ class Source:
         self.base_ref = base_ref
         self._cache = {}
 
-    def read(self, path, base=False):
+    def text_at(self, path, base=False):
         ref = self.base_ref if base else self.head_ref
         if base and not ref:
             return None
@@ -234,7 +234,7 @@ class Source:
         return self._cache[key]
 
     def exists(self, path):
-        return self.read(path) is not None
+        return self.text_at(path) is not None
 
 
 @dataclass
@@ -276,7 +276,7 @@ class AddonView:
 
     def manifest_line(self, needle):
         """Line of the manifest where ``needle`` appears (0 when not found)."""
-        text = self.source.read(self.manifest_path) or ""
+        text = self.source.text_at(self.manifest_path) or ""
         for number, line in enumerate(text.splitlines(), 1):
             if needle in line:
                 return number
@@ -339,7 +339,7 @@ def find_addons(files, source, root_name=""):
     addons = []
     for root, members in sorted(groups.items()):
         manifest_path = posixpath.join(root, "__manifest__.py") if root else "__manifest__.py"
-        text = source.read(manifest_path)
+        text = source.text_at(manifest_path)
         manifest, error = parse_manifest(text) if text is not None else (None, "")
         if text is None and all(m.removed for m in members):
             continue  # the addon was deleted
@@ -525,7 +525,7 @@ def _check_version_bump(rule, addon):
     watch = rule.params.get("watch", ("models/", "data/", "security/", "views/", "migrations/"))
     if not any(addon.rel(f.path).startswith(tuple(watch)) for f in addon.changed(include_removed=True)):
         return
-    base_text = addon.source.read(addon.manifest_path, base=True)
+    base_text = addon.source.text_at(addon.manifest_path, base=True)
     if base_text is None:
         return  # a new addon
     base_manifest, _error = parse_manifest(base_text)
@@ -594,7 +594,7 @@ def new_models(changed, source):
     added = changed.added_lines()
     if not added:
         return []
-    tree = _parse_python(source.read(changed.path) or "")
+    tree = _parse_python(source.text_at(changed.path) or "")
     if tree is None:
         return []
     return [
@@ -643,7 +643,7 @@ def _check_model_access(rule, addon):
             if model.kind == "abstract":
                 continue
             if declared is None:
-                text = addon.source.read(csv_path)
+                text = addon.source.text_at(csv_path)
                 declared = access_models(text)[0] if text is not None else set()
             external_id = "model_" + model.name.replace(".", "_")
             if external_id not in declared:
@@ -655,7 +655,7 @@ def _check_model_access(rule, addon):
 @check_kind("access_csv_format")
 def _check_access_csv(rule, addon):
     for changed in addon.changed("security/ir.model.access.csv"):
-        text = addon.source.read(changed.path)
+        text = addon.source.text_at(changed.path)
         if text is None:
             continue
         for line, problem in access_models(text)[1]:
@@ -675,7 +675,7 @@ def _check_access_csv(rule, addon):
 @check_kind("models_one_per_file")
 def _check_one_model_per_file(rule, addon):
     for changed in addon.changed("models/*.py"):
-        tree = _parse_python(addon.source.read(changed.path) or "")
+        tree = _parse_python(addon.source.text_at(changed.path) or "")
         classes = model_classes(tree) if tree else []
         if len(classes) > 1 and any(c.class_line in changed.added_lines() for c in classes):
             names = ", ".join(c.name or "/".join(c.inherits) or "?" for c in classes)
@@ -702,7 +702,7 @@ def _check_models_imported(rule, addon):
             continue
         if not filename.endswith(".py") or filename == "__init__.py":
             continue
-        init = addon.source.read(addon.path(f"{folder}/__init__.py")) or ""
+        init = addon.source.text_at(addon.path(f"{folder}/__init__.py")) or ""
         module = filename[:-3]
         if not re.search(rf"^\s*from\s+\.\s+import\s+[^\n]*\b{re.escape(module)}\b", init, re.M):
             yield rule.finding(changed.path, 0, f"{folder}/__init__.py does not import {module}")
@@ -742,7 +742,7 @@ def parse_xml(text):
 @check_kind("xml_syntax")
 def _check_xml_syntax(rule, addon):
     for changed in addon.changed("*.xml"):
-        text = addon.source.read(changed.path)
+        text = addon.source.text_at(changed.path)
         if text is None:
             continue
         root, error = parse_xml(text)
@@ -754,7 +754,7 @@ def _check_xml_syntax(rule, addon):
 @check_kind("xml_duplicate_ids")
 def _check_xml_duplicate_ids(rule, addon):
     for changed in addon.changed("*.xml"):
-        root, _error = parse_xml(addon.source.read(changed.path) or "")
+        root, _error = parse_xml(addon.source.text_at(changed.path) or "")
         if root is None:
             continue
         seen = {}
@@ -777,7 +777,7 @@ def _check_xml_deprecated(rule, addon):
     fields = rule.params.get("fields", ("numbercall", "doall"))
     for changed in addon.changed("*.xml"):
         added = changed.added_lines()
-        root, _error = parse_xml(addon.source.read(changed.path) or "") if added else (None, "")
+        root, _error = parse_xml(addon.source.text_at(changed.path) or "") if added else (None, "")
         if root is None:
             continue
         for element in root.iter():
@@ -804,7 +804,7 @@ def _check_xml_deprecated(rule, addon):
 @check_kind("python_syntax")
 def _check_python_syntax(rule, addon):
     for changed in addon.changed("*.py"):
-        text = addon.source.read(changed.path)
+        text = addon.source.text_at(changed.path)
         if text is None:
             continue
         try:
@@ -820,7 +820,7 @@ def _added_nodes(addon, changed):
     added = changed.added_lines()
     if not added:
         return None
-    text = addon.source.read(changed.path) or ""
+    text = addon.source.text_at(changed.path) or ""
     tree = _parse_python(text)
     return (tree, added, text) if tree else None
 
@@ -970,7 +970,7 @@ def _check_csv_columns(rule, addon):
     for changed in addon.changed("*.csv"):
         if not any(fnmatch.fnmatch(addon.rel(changed.path), g) for g in rule.params.get("globs", ("*",))):
             continue
-        text = addon.source.read(changed.path) or ""
+        text = addon.source.text_at(changed.path) or ""
         try:
             header = next(csv.reader(io.StringIO(text)), [])
         except csv.Error:

@@ -320,11 +320,10 @@ def _written_spec(text, requirement):
     match = _SPEC_RE.match(text)
     written = re.sub(r"\s+", "", match.group("spec")).strip("()") if match else ""
     try:
-        if SpecifierSet(written) == requirement.specifier:
-            return written
+        same = SpecifierSet(written) == requirement.specifier
     except InvalidSpecifier:
-        pass
-    return str(requirement.specifier)
+        same = False
+    return written if same else str(requirement.specifier)
 
 
 def _include(file, number, logical, target, loader, seen, depth):

@@ -1027,7 +1027,12 @@ def validate_pattern(pattern, timeout_ms=50.0):
         if compiled.search("", timeout=timeout_ms / 1000.0) is not None:
             return "the pattern matches empty text, so it would match every log"
         for probe in _PROBES:
-            compiled.search(probe, timeout=timeout_ms / 1000.0)
+            try:
+                compiled.search(probe, timeout=timeout_ms / 1000.0)
+            except TimeoutError:
+                # the budget is wall-clock: on a loaded machine a linear pattern can
+                # overrun it once, while catastrophic backtracking overruns 20 times it too
+                compiled.search(probe, timeout=20 * timeout_ms / 1000.0)
     except TimeoutError:
         return "the pattern is too slow (catastrophic backtracking): simplify nested repetitions such as (a+)+"
     except (regex.error, RecursionError, MemoryError) as exc:  # pragma: no cover - engine limits

@@ -141,7 +141,7 @@ class FakeAnthropic(RoutedServer):
 
     def stop(self):
         self._release.set()  # let slow handlers finish at once
-        super().stop()
+        return super().stop()
 
     @property
     def received_text(self):
