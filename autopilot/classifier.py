@@ -33,7 +33,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from . import fingerprint, logs
-from .rules import CATEGORIES
+from .rules import CATEGORIES, SEED_RULES
 
 FORMAT = b"APDX1"
 CONFIDENT = 0.85
@@ -196,18 +196,25 @@ def _folds(labels):
     return min(MAX_FOLDS, *counts.values())
 
 
-def cross_validate(prepared, labels, seed=0, folds=None):
-    """Out-of-fold metrics for prepared texts; None when a class has fewer than 2 examples."""
+def cross_validate(prepared, labels, seed=0, folds=None, extra=None):
+    """Out-of-fold metrics for prepared texts; None when a class has fewer than 2 examples.
+
+    ``extra`` is an optional (prepared texts, labels) pair added to every
+    training fold and never scored (the rule examples).
+    """
     folds = folds or _folds(labels)
     if folds < 2:
         return None
+    extra_texts, extra_labels = extra if extra else ([], [])
     y = np.array(labels)
     predicted = np.empty(len(labels), dtype=object)
     confidence = np.zeros(len(labels))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     texts = np.array(prepared, dtype=object)
     for train_index, test_index in splitter.split(texts, y):
-        pipe = _pipeline(seed).fit(list(texts[train_index]), y[train_index])
+        pipe = _pipeline(seed).fit(
+            list(texts[train_index]) + list(extra_texts), list(y[train_index]) + list(extra_labels)
+        )
         probabilities = pipe.predict_proba(list(texts[test_index]))
         best = probabilities.argmax(axis=1)
         predicted[test_index] = pipe.classes_[best]
@@ -241,18 +248,34 @@ def _metrics(y, predicted, confidence, folds):
     )
 
 
-def train(examples, metrics=True, seed=0):
+def rule_examples(rules=None):
+    """[(example, category), ...] of the rules (default the seed rules) that carry an example.
+
+    Every rule's example is a short, realistic failure in the words of its
+    ecosystem; training on them too gives the model the knowledge base's
+    vocabulary for failures the corpus has few logs of.
+    """
+    rules = SEED_RULES if rules is None else rules
+    return [(rule.example, rule.category) for rule in rules if rule.example and rule.category in CATEGORIES]
+
+
+def train(examples, metrics=True, seed=0, rules=None):
     """Train on ``examples`` [(log or excerpt text, category), ...] and return a :class:`TrainedModel`.
 
-    With ``metrics`` the model carries cross-validated metrics (k-fold with
-    k = min(5, size of the smallest class); none when a class has a single
-    example). Raises :class:`TrainingError` for unusable examples.
+    The examples of ``rules`` (default the seed rules, ``[]`` for none, see
+    :func:`rule_examples`) are added to the training data; they are never
+    scored. With ``metrics`` the model carries cross-validated metrics over
+    ``examples`` (k-fold with k = min(5, size of the smallest class); none
+    when a class has a single example). Raises :class:`TrainingError` for
+    unusable examples.
     """
     started = time.perf_counter()
     texts, labels = _check(list(examples))
     prepared = prepare(texts)
-    scores = cross_validate(prepared, labels, seed) if metrics else None
-    pipe = _pipeline(seed).fit(prepared, labels)
+    extra = rule_examples(rules)
+    extra = (prepare([text for text, _ in extra]), [label for _, label in extra])
+    scores = cross_validate(prepared, labels, seed, extra=extra) if metrics else None
+    pipe = _pipeline(seed).fit(prepared + extra[0], labels + extra[1])
     return TrainedModel(
         pipeline=pipe,
         classes=[str(c) for c in pipe.classes_],

@@ -28,7 +28,20 @@ Categories (what a rule or the classifier may answer):
   (pre-commit, pylint-odoo, flake8, eslint, prettier);
 * ``resource_exhaustion`` — memory, disk, file handles, a runner that was lost
   or shut down: worth a retry;
-* ``unknown`` — nothing recognisable (or a cancelled run).
+* ``unknown`` — nothing recognisable (a cancelled run, a crash such as a
+  segmentation fault whose cause the log does not show).
+
+When several rules match, the most specific cause wins (``priority``). The
+principle for failures seen through another symptom: the underlying cause
+beats the symptom. A test that fails because a module is missing, a
+variable is unset, a service refuses connections, an API changed or the
+runner ran out of memory is diagnosed as that cause (``dependency_missing``,
+``environment_variable``, ``network_timeout``, ``api_contract_mismatch``,
+``resource_exhaustion``), because that is what decides the fix and whether a
+retry helps; ``test_failure`` is kept for assertions that genuinely failed,
+so test-runner rules have low priorities (36-46). Likewise a dependency
+resolution that failed on a connection reset is ``network_timeout``
+(retryable), not ``dependency_missing``.
 
 Manager-written patterns may backtrack catastrophically, so matching uses the
 ``regex`` module with a per-pattern timeout and a total budget: a slow pattern
@@ -252,7 +265,8 @@ SEED_RULES = [
           "github.com/spf13/viper", "high", 74),
     _rule("maven-dependency-resolution", "dependency_missing",
           r"Could not resolve dependencies for project|Could not find artifact \S+|Failed to collect dependencies"
-          r"|Non-resolvable (?:parent POM|import POM)|was not found in https?://\S+ during a previous attempt",
+          r"|Non-resolvable (?:parent POM|import POM)|was not found in https?://\S+ during a previous attempt"
+          r"|Cannot resolve project dependencies:|Missing requirement: [^\n]{0,300}? but it could not be found",
           "The artifact or version is not in the configured repositories: fix the coordinates/version or add the "
           "repository (and its credentials) to settings.xml.",
           "[ERROR] Failed to execute goal on project billing: Could not resolve dependencies for project "
@@ -301,7 +315,8 @@ SEED_RULES = [
           "dependencies: commission_oca", "high", 88),
     _rule("odoo-modules-not-loaded", "dependency_missing",
           r"Some modules (?:are not loaded|have inconsistent states), some dependencies (?:or manifest )?may be "
-          r"missing|module \w+: not installable, skipped",
+          r"missing|module \w+: not installable, skipped|invalid module names, ignored: \w+"
+          r"|You try to install module \W?\w+\W? that depends on module|the latter module is not available",
           "A module or one of its dependencies is missing from the addons path or not installable for this Odoo "
           "version: add the dependency repository and check `installable` and `version` in the manifest.",
           "2024-05-02 10:11:15,001 231 ERROR odoo odoo.modules.loading: Some modules are not loaded, some "
@@ -383,9 +398,20 @@ SEED_RULES = [
           "permissions) and the region.",
           "botocore.exceptions.NoCredentialsError: Unable to locate credentials", "high", 78),
 
+    _rule("env-var-required-phrasing", "environment_variable",
+          r"(?:necessary|required|needs?) to (?:set|provide|define)\s+(?:(?:an?|the)\s+)?"
+          r"(?-i:[A-Z][A-Z0-9]*_[A-Z0-9_]+)"
+          r"\s+(?:environment )?variable|input must be set to a non-empty string"
+          r"|\b\w*token\w* (?:was|is) not provided",
+          "The job needs a variable or secret that is empty in this run: define it (repository, environment or "
+          "Dependabot secret) and pass it with `env:`/`with:`; runs from forks and Dependabot get no secrets.",
+          "✘ [ERROR] In a non-interactive environment, it's necessary to set a\nCLOUDFLARE_API_TOKEN environment "
+          "variable for wrangler to work.", "high", 82),
+
     # ------------------------------------------------------------------ api_contract_mismatch
     _rule("python-unexpected-keyword", "api_contract_mismatch",
-          r"TypeError: \S+\(\) got an unexpected keyword argument '\w+'",
+          r"TypeError: \S+\(\) got an unexpected keyword argument '\w+'"
+          r"|TypeError: Unexpected keyword arguments? passed to [\w.]+",
           "A called function's signature changed (often after a dependency upgrade): update the call or pin the "
           "dependency to the version the code was written for.",
           "TypeError: Client.__init__() got an unexpected keyword argument 'proxies'", "high", 72),
@@ -505,8 +531,9 @@ SEED_RULES = [
     # ------------------------------------------------------------------ network_timeout
     _rule("socket-errors", "network_timeout",
           r"\b(?:ETIMEDOUT|ESOCKETTIMEDOUT|ECONNRESET|EAI_AGAIN|ECONNREFUSED|EPIPE|ENETUNREACH|EHOSTUNREACH)\b"
-          r"|socket hang up|Connection reset by peer|Connection refused|Error 111 connecting"
-          r"|Connection (?:failed|aborted)\b",
+          r"|socket hang up|Connection reset(?: by peer)?\b|Connection refused|Error 111 connecting|\bECONNABORTED\b"
+          r"|EOF occurred in violation of protocol|SSL_ERROR_SYSCALL|Remote end closed connection without response"
+          r"|IncompleteRead\(|Connection broken: |Connection (?:failed|aborted)\b",
           "A network connection failed or reset: retry the job; if it persists check the service/registry status "
           "and add retries to the download step.",
           "npm ERR! code ECONNRESET\nnpm ERR! network aborted", "medium", 75),
@@ -520,7 +547,9 @@ SEED_RULES = [
     _rule("dns-resolution", "network_timeout",
           r"Could not resolve host|Temporary failure (?:in name resolution|resolving)|Name or service not known"
           r"|getaddrinfo (?:ENOTFOUND|EAI_AGAIN)|no such host|Failed to establish a new connection"
-          r"|Max retries exceeded with url|Network is unreachable|Could not connect to \S+ port \d+",
+          r"|Max retries exceeded with url|Network is unreachable|Could not connect to \S+ port \d+"
+          r"|failed to resolve address for|Name does not resolve|Could not resolve hostname|server misbehaving"
+          r"|spurious network error|network failure seems to have happened",
           "The host could not be reached (DNS or routing): retry the job; check the host name and any service "
           "container it depends on.",
           "curl: (6) Could not resolve host: downloads.example.org", "medium", 75),
@@ -567,6 +596,19 @@ SEED_RULES = [
           "without timeout, deadlock) or raise timeout-minutes.",
           "##[error]The job running on runner GitHub Actions 12 has exceeded the maximum execution time of 360 "
           "minutes.", "high", 80),
+
+    _rule("artifact-transfer-network", "network_timeout",
+          r"Could not transfer artifact [^\n]{0,400}?(?:Connection reset|timed out|Connection refused|No route to host"
+          r"|Network is unreachable|Remote host terminated the handshake|connect timed out)"
+          r"|Could not (?:GET|HEAD) '[^'\n]+'\. Received status code 5\d\d"
+          r"|Connect to [\w.-]+:\d+ (?:\[[^\]\n]*\] )?failed: "
+          r"(?:Connection timed out|Read timed out|Connection refused)",
+          "The build tool lost the connection to the artifact repository: retry; cache ~/.m2 or ~/.gradle and add "
+          "retries (-Dmaven.wagon.http.retryHandler.count=3) if it recurs.",
+          "[ERROR] Failed to execute goal on project api: Could not resolve dependencies for project "
+          "com.acme:api:jar:1.0: Could not transfer artifact org.slf4j:slf4j-api:pom:2.0.9 from/to central "
+          "(https://repo.maven.apache.org/maven2): transfer failed for https://repo.maven.apache.org/maven2/org/"
+          "slf4j/slf4j-api/2.0.9/slf4j-api-2.0.9.pom: Connection reset", "medium", 80),
 
     # ------------------------------------------------------------------ permission_denied
     _rule("filesystem-permission-denied", "permission_denied",
@@ -851,6 +893,20 @@ SEED_RULES = [
           "Tests failed: reproduce the failing case locally and fix the code or the test.",
           "test result: FAILED. 12 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out", "high", 36),
 
+    _rule("rust-test-panicked", "test_failure",
+          r"^thread '[^'\n]+'(?: \(\d+\))? panicked at|assertion `left == right` failed|assertion failed: `\(left == "
+          r"right\)`|^---- \S+ stdout ----$",
+          "A Rust test failed: run `cargo test <name>` locally and fix the assertion or the code.",
+          "---- parser::tests::parses_empty stdout ----\nthread 'parser::tests::parses_empty' panicked at "
+          "src/parser.rs:88:9:\nassertion `left == right` failed\n  left: 0\n right: 1", "high", 42),
+    _rule("go-test-panicked", "test_failure",
+          r"^panic: [^\n]{0,200}\bTest\w+|\btesting\.tRunner\b|\btesting\.\(\*common\)",
+          "A Go test panicked (a nil dereference, or a test helper used after the test ended): run it locally with "
+          "`go test -run <Name> -v` and fix the panic.",
+          "panic: runtime error: invalid memory address or nil pointer dereference [recovered]\n\tpanic: runtime "
+          "error: invalid memory address or nil pointer dereference\ngoroutine 7 [running]:\ntesting.tRunner.func1.2"
+          "({0x6e1c20, 0x9d7a50})", "high", 40),
+
     # ------------------------------------------------------------------ syntax_error
     _rule("python-syntax-error", "syntax_error",
           r"\b(?:SyntaxError|IndentationError|TabError): (?!Cannot use import statement)",
@@ -875,7 +931,7 @@ SEED_RULES = [
           r"|Terraform exited with code 3|gofmt -l|files? (?:are|is) not (?:properly )?formatted"
           r"|Found \d+ of \d+ files? that can be fixed|php-cs-fixer|PHP_CodeSniffer|phpcs"
           r"|format %\w+ has arg \w+ of wrong type|possible (?:Printf )?formatting directive|possible misuse of"
-          r"|Your code has been rated at"
+          r"|Your code has been rated at|^\S+:\d+ (?:DL|SC)\d{4} "
           r"|\((?:line-length|trailing-spaces|indentation|truthy|document-start)\)$|^\s*\d+:\d+\s+✖\s+\S",
           "Run the linter/formatter locally (pre-commit run --all-files) and commit the fixes.",
           "app/views.py:17:80: E501 line too long (96 > 79 characters)\nFound 3 errors.", "medium", 56),
@@ -958,7 +1014,8 @@ SEED_RULES = [
     _rule("process-killed", "resource_exhaustion",
           r"^\s*Killed\s*$|\b\d+ Killed\s+\S|(?:exit code|exit status|exited with code"
           r"|returned non-zero exit status) 137\b"
-          r"|signal: killed|terminated with signal 9|Killed signal terminated program|\bSIGKILL\b|signal: 9\b",
+          r"|signal: killed|terminated with signal 9|Killed signal terminated program|\bSIGKILL\b|signal: 9\b"
+          r"|internal compiler error: Killed|Killed \(program \w+\)|\] Error 137\b",
           "The process was killed (usually the out-of-memory killer): lower memory use or parallelism, or use a "
           "larger runner.",
           "c++: fatal error: Killed signal terminated program cc1plus", "high", 78),
@@ -984,6 +1041,11 @@ SEED_RULES = [
           r"|The run was canceled by @",
           "The run was cancelled (a newer run in the same concurrency group, or by a person): nothing to fix.",
           "##[error]The operation was canceled.", "low", 20),
+    _rule("process-crashed", "unknown",
+          r"Segmentation fault|\bSIGSEGV\b|\(core dumped\)|exit code 139\b|Illegal instruction",
+          "A process crashed (segmentation fault) without a recognised cause: read the excerpt, rerun with a "
+          "debugger or sanitizer, and add a failure pattern once the cause is known.",
+          "./run_tests.sh: line 12:  4121 Segmentation fault      (core dumped) ./build/unit_tests", "medium", 24),
 ]
 # fmt: on
 

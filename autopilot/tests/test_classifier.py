@@ -120,3 +120,18 @@ def test_load_corpus_reads_category_folders(tmp_path):
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "b.log").write_text("ignored")
     assert classifier.load_corpus(tmp_path) == [("FAILED x \ufffd", "test_failure")]
+
+
+def test_rule_examples_are_training_text_and_never_scored():
+    examples = classifier.rule_examples()
+    assert len(examples) >= 100
+    assert {category for _, category in examples} <= set(CATEGORIES)
+    small = [("ModuleNotFoundError: No module named 'x'", "dependency_missing")] * 3
+    small += [("FAILED tests/test_a.py::test_b - assert 1 == 2", "test_failure")] * 3
+    trained = classifier.train(small, metrics=True)
+    assert trained.n_examples == 6
+    assert sum(values["support"] for values in trained.metrics.per_category.values()) == 6
+    # the seed rules' vocabulary reaches the model: a category absent from the examples can be predicted
+    assert "network_timeout" in trained.classes
+    alone = classifier.train(small, metrics=False, rules=[])
+    assert alone.classes == ["dependency_missing", "test_failure"]

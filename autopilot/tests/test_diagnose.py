@@ -240,3 +240,16 @@ def test_excerpt_matches_the_cleaned_log():
     found = diagnose.diagnose(text)
     cleaned = logs.clean_log(text)
     assert all(line in cleaned for line in found.excerpt)
+
+
+def test_low_but_real_evidence_is_answered_and_noise_stays_unknown():
+    assert diagnose.DEFAULT_MIN_CONFIDENCE <= 0.3
+    noise = job_log("./build.sh", ["Building target linux-amd64", "Done."])
+    assert diagnose.diagnose(noise).category == "unknown"
+
+
+def test_crash_without_cause_is_unknown_not_a_guess():
+    text = job_log("./run_tests.sh", ["./run_tests.sh: line 3:  2810 Segmentation fault      (core dumped) ./unit"])
+    found = diagnose.diagnose(text)
+    assert found.category == "unknown"
+    assert not found.retryable

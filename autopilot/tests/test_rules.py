@@ -159,3 +159,54 @@ def test_matches_report_line_and_text():
 def test_match_rules_never_raises(text):
     report = match_rules(text)
     assert all(m.rule.category in CATEGORIES for m in report)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # a dependency resolution that failed on a connection reset is a network failure (retryable)
+        (
+            "[ERROR] Failed to execute goal on project core: Could not resolve dependencies for project a:core:jar:1: "
+            "Could not transfer artifact a:b:pom:1 from/to central (https://repo.maven.apache.org/maven2): "
+            "transfer failed for https://repo.maven.apache.org/maven2/a/b/1/b-1.pom: Connection reset",
+            "network_timeout",
+        ),
+        (
+            "warning: spurious network error (1 tries remaining): failed to resolve address for github.com: "
+            "Name does not resolve; class=Net (12)\nerror: failed to get `serde` as a dependency of package `x`",
+            "network_timeout",
+        ),
+        ("ssl.SSLError: [SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol", "network_timeout"),
+        # a test that fails on an unset variable or a changed API is that cause, not a test failure
+        (
+            "FAILED tests/test_cfg.py::test_load - KeyError: 'SERVICE_API_KEY'\n1 failed, 3 passed",
+            "environment_variable",
+        ),
+        (
+            "E   TypeError: Unexpected keyword arguments passed to pytest.raises: message\n1 failed",
+            "api_contract_mismatch",
+        ),
+        ("c++: internal compiler error: Killed (program cc1plus)\nninja: build stopped", "resource_exhaustion"),
+        ("make[2]: *** [Makefile:88: all] Error 137", "resource_exhaustion"),
+        (
+            "thread 'codec::tests::roundtrip' panicked at src/lib.rs:9:5:\nassertion `left == right` failed",
+            "test_failure",
+        ),
+        ("panic: Log in goroutine after TestSync has completed\ntesting.(*common).logDepth(...)", "test_failure"),
+        (
+            "2024-01-01 10:00:00,000 1 WARNING db odoo.modules.loading: invalid module names, ignored: sale_x",
+            "dependency_missing",
+        ),
+        ("Dockerfile:7 DL3008 warning: Pin versions in apt get install", "syntax_error"),
+        ("./run.sh: line 4:  311 Segmentation fault      (core dumped) ./unit_tests", "unknown"),
+        ("Error: The 'app-key' input must be set to a non-empty string.", "environment_variable"),
+    ],
+)
+def test_new_ecosystem_rules_and_cause_over_symptom(text, category):
+    assert match_rules(text).best.rule.category == category
+
+
+def test_every_pattern_is_bounded_and_validates():
+    # the knowledge base only ships patterns that the manager form would accept
+    slow = [rule.name for rule in SEED_RULES if validate_pattern(rule.pattern, timeout_ms=50.0) is not None]
+    assert slow == []
