@@ -1,0 +1,199 @@
+"""The escalation ladder of an incident: auto-heal -> GitHub issue -> on-call -> page.
+
+:func:`next_step` says which step comes next and when it is due, from the
+last step taken. The caller takes every step that is due (``due_at <= now``),
+records it as ``current`` and asks again, so one cron pass can climb several
+steps; a step the caller cannot take (no repository for the issue, no
+on-call user) is recorded as skipped and counts as taken.
+
+Rules (a demanding on-call team's expectations):
+
+* **Acknowledged stops climbing.** A human owns the incident: no further
+  step, whatever the severity (``(None, None)``).
+* **Severity caps the ladder.** ``low`` stops at the GitHub issue (a
+  ticket, nobody is disturbed); ``medium`` and ``high`` go up to the
+  on-call user (activity + email); only ``critical`` pages. Severity is read
+  at every call, so an incident raised to critical later climbs on.
+* **Delays are per step** (:data:`DEFAULT_DELAYS`: the wait after the
+  previous step) and due times are counted from ``opened_at`` (the sum of
+  the delays up to that step), so a late cron pass never pushes the whole
+  ladder back. Defaults: auto-heal at once, GitHub issue after 10 min,
+  on-call after 25 min, page after 40 min.
+* **A failed heal shortens the wait.** ``remediation_failed`` (the attempt
+  failed, or was refused by the safety policy) makes the GitHub issue due
+  at once; with ``can_heal=False`` (no action configured) the auto-heal step
+  is skipped and treated the same way.
+* **Critical skips waiting.** For ``critical`` every step is due at most
+  :data:`CRITICAL_MAX_WAIT` (5 min) after opening, the time auto-heal gets
+  before someone is woken up; if the heal failed, every step is due at once.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import MappingProxyType
+
+from .probes import redact_url
+from .secrets_mask import mask_secrets
+
+LADDER = ("auto_heal", "github_issue", "on_call", "page")
+SEVERITIES = ("low", "medium", "high", "critical")
+#: the highest step each severity may reach
+MAX_STEP = MappingProxyType({"low": "github_issue", "medium": "on_call", "high": "on_call", "critical": "page"})
+DEFAULT_DELAYS = MappingProxyType({"auto_heal": 0, "github_issue": 600, "on_call": 900, "page": 900})
+CRITICAL_MAX_WAIT = 300
+TITLE_MAX = 256
+BODY_MAX = 60_000
+BLOCK_MAX = 20_000
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label: str
+    description: str
+
+
+STEPS = MappingProxyType(
+    {
+        "auto_heal": Step("auto_heal", "Auto-heal", "run the target's remediation policy"),
+        "github_issue": Step("github_issue", "GitHub issue", "open (or update) one GitHub issue for the incident"),
+        "on_call": Step("on_call", "Notify on-call", "activity and email to the target's on-call user"),
+        "page": Step("page", "Page", "trigger the paging service (PagerDuty Events v2 or webhook)"),
+    }
+)
+
+
+def _offset(step, delays):
+    """Seconds from opening to ``step`` (sum of the per-step delays up to it)."""
+    total = 0
+    for name in LADDER[: LADDER.index(step) + 1]:
+        value = delays.get(name, DEFAULT_DELAYS[name])
+        total += max(0, int(value or 0))
+    return total
+
+
+def next_step(
+    current: str | None,
+    severity: str,
+    opened_at: datetime,
+    now: datetime,
+    remediation_failed: bool,
+    acknowledged: bool,
+    delays: Mapping[str, int] = DEFAULT_DELAYS,
+    *,
+    can_heal: bool = True,
+) -> tuple[str | None, datetime | None]:
+    """``(step, due_at)`` of the next escalation step, or ``(None, None)`` when it stops here."""
+    if current is not None and current not in LADDER:
+        raise ValueError(f"unknown escalation step {current!r}")
+    if severity not in SEVERITIES:
+        raise ValueError(f"unknown severity {severity!r}")
+    if acknowledged:
+        return None, None
+    index = LADDER.index(current) + 1 if current else 0
+    if not can_heal:
+        index, remediation_failed = max(index, 1), True
+    if index >= len(LADDER) or index > LADDER.index(MAX_STEP[severity]):
+        return None, None
+    step = LADDER[index]
+    offset = _offset(step, delays or DEFAULT_DELAYS)
+    if severity == "critical":
+        offset = min(offset, CRITICAL_MAX_WAIT)
+    due = opened_at + timedelta(seconds=offset)
+    heal_failed_shortcut = remediation_failed and (severity == "critical" or step == "github_issue")
+    if heal_failed_shortcut and due > now:
+        due = now
+    return step, due
+
+
+# ---------------------------------------------------------------------------
+# GitHub issue text
+# ---------------------------------------------------------------------------
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _clean(value):
+    text = "" if value is None else str(value)
+    text = _CONTROL.sub(" ", text)
+    return mask_secrets(text)[0]
+
+
+def md_escape(value):
+    """One line of untrusted text, safe as Markdown: specials escaped, no @mentions."""
+    text = " ".join(_clean(value).split())
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("@", "@\u200b")
+
+
+def code_block(value):
+    """Untrusted multi-line text in a fence longer than any backtick run inside it."""
+    text = _clean(value).replace("\r\n", "\n")
+    if len(text) > BLOCK_MAX:
+        text = text[:BLOCK_MAX] + "\n…(truncated)"
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def _when(value):
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return str(value or "")
+
+
+def github_issue_body(incident: Mapping) -> tuple[str, str]:
+    """``(title, body)`` of the GitHub issue for ``incident`` (a plain dict), Markdown-safe, secrets masked.
+
+    Keys read (all optional): ``reference``, ``name``, ``severity``,
+    ``state``, ``source``, ``kind``, ``target``, ``url``, ``dedup_key``,
+    ``first_seen``, ``last_seen``, ``count``, ``message``, ``error``,
+    ``root_cause``, ``link`` (the Odoo record), ``remediation`` (a list of
+    dicts with ``at``, ``action``, ``state``, ``detail``). URLs are shown
+    without user info or token-like parameters. The body ends with a hidden
+    ``<!-- ops-autopilot dedup_key=... -->`` marker to find the issue again.
+    """
+    reference = _clean(incident.get("reference")).strip()
+    severity = _clean(incident.get("severity") or "unknown").strip()
+    subject = incident.get("name") or incident.get("message") or incident.get("kind") or "incident"
+    target = _clean(incident.get("target")).strip()
+    title = " ".join(f"[{severity}] {reference + ' ' if reference else ''}{target + ': ' if target else ''}".split())
+    title = f"{title} {' '.join(_clean(subject).split())}".strip()
+    if len(title) > TITLE_MAX:
+        title = title[: TITLE_MAX - 1] + "…"
+
+    rows = [
+        ("Reference", incident.get("reference")),
+        ("Severity", incident.get("severity")),
+        ("State", incident.get("state")),
+        ("Source", incident.get("source")),
+        ("Condition", incident.get("kind")),
+        ("Target", incident.get("target")),
+        ("URL", redact_url(incident["url"]) if incident.get("url") else None),
+        ("First seen", _when(incident.get("first_seen")) if incident.get("first_seen") else None),
+        ("Last seen", _when(incident.get("last_seen")) if incident.get("last_seen") else None),
+        ("Occurrences", incident.get("count")),
+    ]
+    lines = ["Opened by **ops_autopilot** (Odoo).", "", "| | |", "|---|---|"]
+    lines += [f"| {label} | {md_escape(value)} |" for label, value in rows if value not in (None, "")]
+    for label, key in (("What happened", "message"), ("Last error", "error"), ("Root cause", "root_cause")):
+        if incident.get(key):
+            lines += ["", f"### {label}", "", code_block(incident[key])]
+    remediation = incident.get("remediation") or ()
+    if remediation:
+        lines += ["", "### Remediation attempts", ""]
+        for entry in list(remediation)[:50]:
+            item = entry if isinstance(entry, Mapping) else {"detail": entry}
+            parts = [_when(item.get("at")), item.get("action"), item.get("state"), item.get("detail")]
+            lines.append("- " + " · ".join(md_escape(p) for p in parts if p))
+    link = incident.get("link")
+    if link and str(link).startswith(("http://", "https://")):
+        lines += ["", f"[Open the incident in Odoo]({redact_url(link).replace(')', '%29')})"]
+    body = "\n".join(lines)
+    if len(body) > BODY_MAX:
+        body = body[: BODY_MAX - 40] + "\n\n…(truncated)"
+    key = re.sub(r"[^A-Za-z0-9:._/@+=-]", "_", str(incident.get("dedup_key") or ""))[:255]
+    if key:
+        body += f"\n\n<!-- ops-autopilot dedup_key={key} -->"
+    return title, body

@@ -1,0 +1,179 @@
+from datetime import datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autopilot import escalation
+from autopilot.escalation import LADDER, github_issue_body, next_step
+
+OPENED = datetime(2026, 3, 2, 3, 0, 0)
+
+
+def at(minutes):
+    return OPENED + timedelta(minutes=minutes)
+
+
+def climb(severity, now, remediation_failed=False, acknowledged=False, can_heal=True, delays=None):
+    """Take every step due at ``now``, as the cron does; returns the steps taken."""
+    taken, current = [], None
+    while True:
+        step, due = next_step(
+            current,
+            severity,
+            OPENED,
+            now,
+            remediation_failed,
+            acknowledged,
+            delays or escalation.DEFAULT_DELAYS,
+            can_heal=can_heal,
+        )
+        if step is None or due > now:
+            return taken
+        taken.append(step)
+        current = step
+
+
+def test_ladder_and_steps():
+    assert LADDER == ("auto_heal", "github_issue", "on_call", "page")
+    assert set(escalation.STEPS) == set(LADDER)
+
+
+def test_auto_heal_comes_first_and_at_once():
+    assert next_step(None, "high", OPENED, OPENED, False, False) == ("auto_heal", OPENED)
+
+
+def test_default_timing_for_high():
+    assert climb("high", at(9)) == ["auto_heal"]
+    assert climb("high", at(10)) == ["auto_heal", "github_issue"]
+    assert climb("high", at(25)) == ["auto_heal", "github_issue", "on_call"]
+    assert climb("high", at(600)) == ["auto_heal", "github_issue", "on_call"]  # high never pages
+
+
+def test_severity_caps_the_ladder():
+    assert climb("low", at(10_000)) == ["auto_heal", "github_issue"]
+    assert climb("medium", at(10_000)) == ["auto_heal", "github_issue", "on_call"]
+    assert climb("critical", at(10_000)) == list(LADDER)
+
+
+def test_critical_skips_waiting():
+    assert climb("critical", at(4)) == ["auto_heal"]
+    assert climb("critical", at(5)) == list(LADDER)  # heal had 5 minutes
+    assert climb("critical", at(0), remediation_failed=True) == list(LADDER)
+
+
+def test_failed_heal_opens_the_issue_at_once():
+    assert climb("medium", at(1), remediation_failed=True) == ["auto_heal", "github_issue"]
+    step, due = next_step("auto_heal", "medium", OPENED, at(1), True, False)
+    assert (step, due) == ("github_issue", at(1))
+
+
+def test_nothing_to_heal_skips_auto_heal():
+    assert climb("medium", at(0), can_heal=False) == ["github_issue"]
+    assert climb("critical", at(0), can_heal=False) == ["github_issue", "on_call", "page"]
+
+
+def test_acknowledged_stops_climbing():
+    assert next_step(None, "critical", OPENED, at(60), True, True) == (None, None)
+    assert next_step("on_call", "critical", OPENED, at(60), True, True) == (None, None)
+
+
+def test_severity_raised_later_climbs_on():
+    assert next_step("on_call", "high", OPENED, at(60), False, False) == (None, None)
+    step, due = next_step("on_call", "critical", OPENED, at(60), False, False)
+    assert step == "page" and due <= at(60)
+
+
+def test_custom_delays_are_per_step_and_counted_from_opening():
+    delays = {"auto_heal": 60, "github_issue": 60, "on_call": 60, "page": 60}
+    assert next_step("github_issue", "high", OPENED, at(0), False, False, delays) == ("on_call", at(3))
+    assert climb("high", at(2), delays=delays) == ["auto_heal", "github_issue"]
+    # a missing entry takes its default
+    assert next_step(None, "high", OPENED, at(0), False, False, {"github_issue": 5})[1] == OPENED
+
+
+def test_invalid_arguments():
+    with pytest.raises(ValueError):
+        next_step("email", "high", OPENED, OPENED, False, False)
+    with pytest.raises(ValueError):
+        next_step(None, "urgent", OPENED, OPENED, False, False)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    current=st.sampled_from([None, *LADDER]),
+    severity=st.sampled_from(escalation.SEVERITIES),
+    minutes=st.integers(0, 600),
+    failed=st.booleans(),
+    acknowledged=st.booleans(),
+    can_heal=st.booleans(),
+)
+def test_escalation_invariants(current, severity, minutes, failed, acknowledged, can_heal):
+    step, due = next_step(current, severity, OPENED, at(minutes), failed, acknowledged, can_heal=can_heal)
+    if acknowledged:
+        assert (step, due) == (None, None)
+        return
+    if step is None:
+        assert due is None
+        return
+    position = LADDER.index(step)
+    assert position == (LADDER.index(current) + 1 if current else (0 if can_heal else 1))
+    assert position <= LADDER.index(escalation.MAX_STEP[severity])
+    assert step != "page" or severity == "critical"
+    assert due >= OPENED
+    if severity == "critical":
+        assert due <= OPENED + timedelta(seconds=escalation.CRITICAL_MAX_WAIT)
+
+
+# -- the GitHub issue text ----------------------------------------------------------------
+INCIDENT = {
+    "reference": "INC0042",
+    "name": "shop.example.com is down",
+    "severity": "critical",
+    "state": "open",
+    "source": "health",
+    "kind": "down",
+    "target": "Shop *front* [prod] @ops-team",
+    "url": "https://admin:hunter2pass@shop.example.com/health?token=abcdef123456",
+    "dedup_key": "ops.health.target/3:down --> <script>",
+    "first_seen": datetime(2026, 3, 2, 3, 0),
+    "last_seen": datetime(2026, 3, 2, 3, 15),
+    "count": 4,
+    "message": "down: 3 consecutive failed checks",
+    "error": "boom ``` injected\nAuthorization: token ghp_" + "Z" * 36,
+    "remediation": [{"at": datetime(2026, 3, 2, 3, 1), "action": "restart_service", "state": "failed"}],
+    "link": "https://odoo.example.com/odoo/action-42/3",
+}
+
+
+def test_issue_title():
+    title, _body = github_issue_body(INCIDENT)
+    assert title.startswith("[critical] INC0042 ")
+    assert "\n" not in title and len(title) <= 256
+    long_title, _ = github_issue_body({"name": "x\n" * 400, "severity": "low"})
+    assert "\n" not in long_title and len(long_title) <= 256
+
+
+def test_issue_body_is_markdown_safe_and_secret_free():
+    _title, body = github_issue_body(INCIDENT)
+    assert "hunter2pass" not in body and "abcdef123456" not in body and "Z" * 36 not in body
+    assert "token=REDACTED" in body
+    assert "@\u200bops" in body  # no mention
+    assert r"Shop \*front\* \[prod\]" in body
+    # the fence is longer than any backtick run of the error text
+    assert "````text\nboom ``` injected" in body
+    assert "<script>" not in body and "-->" not in body.split("<!--")[1].split("-->")[0]
+    assert body.rstrip().endswith("-->")
+    assert "[Open the incident in Odoo](https://odoo.example.com/odoo/action-42/3)" in body
+    assert "restart\\_service" in body
+
+
+def test_issue_body_without_optional_fields():
+    title, body = github_issue_body({})
+    assert title == "[unknown] incident"
+    assert "ops_autopilot" in body and "<!--" not in body
+
+
+def test_issue_body_is_capped():
+    _title, body = github_issue_body({"error": "e" * 200_000, "message": "m" * 200_000})
+    assert len(body) <= escalation.BODY_MAX + 100
