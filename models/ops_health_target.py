@@ -1,0 +1,748 @@
+import dataclasses
+import logging
+import time
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from ..autopilot import alerts, host_metrics, native_monitors, probes, remediation
+from .ops_params import get_param
+
+_logger = logging.getLogger(__name__)
+
+TARGET_KINDS = [
+    ("http", "HTTP service"),
+    ("odoo_host", "This Odoo server (CPU / memory)"),
+    ("odoo_native", "This Odoo's crons and modules"),
+]
+TARGET_STATUSES = [("up", "Up"), ("degraded", "Degraded"), ("down", "Down"), ("unknown", "Unknown")]
+#: the seed's thresholds, written once in the engine
+SEED = alerts.Thresholds()
+#: firing condition of an Odoo-native target (crons, modules), for remediation policy lines
+NATIVE = "native"
+#: executors that really call something (the others only record or verify)
+RUNNING_EXECUTORS = ("http_hook", "github_dispatch", "odoo")
+
+
+class OpsHealthTarget(models.Model):
+    """A service the autopilot checks on a schedule (or this Odoo server itself).
+
+    The probe cron checks due targets (``next_check_at``), stores one
+    ``ops.health.sample`` per check, evaluates the thresholds and opens,
+    counts and resolves incidents; the target's remediation policy says how
+    to heal, its on-call user and paging routing key where to escalate.
+    """
+
+    _name = "ops.health.target"
+    _description = "Health Check Target"
+    _inherit = ["ops.cron.mixin"]
+    _order = "sequence, name, id"
+
+    name = fields.Char(required=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    kind = fields.Selection(TARGET_KINDS, required=True, default="http")
+    url = fields.Char(string="URL")
+    method = fields.Selection([("GET", "GET"), ("HEAD", "HEAD"), ("POST", "POST")], default="GET", required=True)
+    expected_statuses = fields.Char(
+        string="Expected status codes", default="200", help="Comma separated, e.g. 200,204 (ranges like 200-299)"
+    )
+    expected_text = fields.Char(help="The body must contain this text")
+    timeout_seconds = fields.Float(string="Timeout (s)", default=10.0, required=True)
+    interval_minutes = fields.Integer(string="Every (min)", default=15, required=True)
+    metrics_url = fields.Char(
+        string="Metrics URL",
+        help='CPU / memory of the service: JSON {"cpu_percent", "memory_percent"} or a Prometheus '
+        "node_exporter /metrics page",
+    )
+    # thresholds (defaults: the seed's, see autopilot.alerts.Thresholds)
+    threshold_response_ms = fields.Integer(string="Max response time (ms)", default=SEED.response_ms, required=True)
+    threshold_error_rate = fields.Float(string="Max error rate (%)", default=SEED.error_rate, required=True)
+    threshold_cpu = fields.Float(string="Max CPU (%)", default=SEED.cpu, required=True)
+    threshold_memory = fields.Float(string="Max memory (%)", default=SEED.memory, required=True)
+    threshold_duration_seconds = fields.Integer(
+        string="Must hold for (s)",
+        default=SEED.duration_seconds,
+        required=True,
+        help="A threshold fires once breached this long",
+    )
+    down_after = fields.Integer(string="Down after (failures)", default=SEED.down_after, required=True)
+    recover_after = fields.Integer(string="Up after (successes)", default=SEED.recover_after, required=True)
+    error_window_seconds = fields.Integer(string="Error rate window (s)", default=SEED.window_seconds, required=True)
+    # people and policies
+    on_call_user_id = fields.Many2one("res.users", string="On-call user", domain=[("share", "=", False)])
+    remediation_policy_id = fields.Many2one("ops.remediation.policy", string="Remediation policy")
+    repository_id = fields.Many2one(
+        "ops.repository", help="GitHub repository where escalation opens issues for this service"
+    )
+    paging_routing_key = fields.Char(
+        groups="base.group_system", copy=False, help="PagerDuty Events API v2 integration (routing) key"
+    )
+    has_routing_key = fields.Boolean(compute="_compute_has_routing_key")
+    new_routing_key = fields.Char(
+        compute="_compute_new_routing_key",
+        inverse="_inverse_new_routing_key",
+        help="Write-only: sets the routing key without revealing the current one.",
+    )
+    # state (written by the probe cron)
+    next_check_at = fields.Datetime(index=True, copy=False, default=fields.Datetime.now)
+    last_checked_at = fields.Datetime(readonly=True, copy=False)
+    last_up = fields.Boolean(string="Last check up", readonly=True, copy=False)
+    last_status_code = fields.Integer(readonly=True, copy=False)
+    last_response_ms = fields.Float(string="Last response (ms)", readonly=True, copy=False, digits=(16, 1))
+    last_error = fields.Char(readonly=True, copy=False)
+    last_cpu_percent = fields.Float(string="CPU %", readonly=True, copy=False, digits=(16, 1))
+    last_memory_percent = fields.Float(string="Memory %", readonly=True, copy=False, digits=(16, 1))
+    metrics_counters = fields.Json(copy=False, help="Last node_exporter CPU counters (CPU needs two scrapes)")
+    firing_conditions = fields.Char(readonly=True, copy=False, help="Conditions firing at the last evaluation")
+    status = fields.Selection(TARGET_STATUSES, compute="_compute_status", store=True, index=True)
+    uptime_24h = fields.Float(string="Uptime 24 h (%)", readonly=True, copy=False, digits=(16, 2))
+    error_rate = fields.Float(string="Error rate (%)", readonly=True, copy=False, digits=(16, 2))
+    sample_ids = fields.One2many("ops.health.sample", "target_id")
+    incident_ids = fields.One2many("ops.incident", "target_id")
+    open_incident_count = fields.Integer(compute="_compute_open_incident_count")
+    silence_ids = fields.One2many("ops.health.silence", "target_id", string="Silences")
+    suppressed = fields.Boolean(compute="_compute_suppressed", help="A silence or maintenance window is in effect")
+    suppression_reason = fields.Char(compute="_compute_suppressed")
+
+    _sql_constraints = [
+        ("interval_min", "CHECK(interval_minutes >= 1)", "A target is checked at most every minute."),
+        ("timeout_positive", "CHECK(timeout_seconds > 0 AND timeout_seconds <= 120)", "Timeout: 0 to 120 s."),
+        ("down_after_min", "CHECK(down_after >= 1 AND recover_after >= 1)", "Counts of checks start at 1."),
+    ]
+
+    def _compute_has_routing_key(self):
+        for target, private in zip(self, self.sudo(), strict=True):
+            target.has_routing_key = bool(private.paging_routing_key)
+
+    def _compute_new_routing_key(self):
+        self.new_routing_key = False
+
+    def _inverse_new_routing_key(self):
+        for target in self.filtered("new_routing_key"):
+            target.sudo().paging_routing_key = target.new_routing_key.strip()
+
+    @api.depends("firing_conditions", "last_up", "last_checked_at")
+    def _compute_status(self):
+        for target in self:
+            firing = target._firing()
+            if "down" in firing:
+                target.status = "down"
+            elif firing:
+                target.status = "degraded"
+            elif not target.last_checked_at:
+                target.status = "unknown"
+            else:
+                target.status = "up" if target.last_up else "degraded"
+
+    def _compute_open_incident_count(self):
+        groups = self.env["ops.incident"]._read_group(
+            [("target_id", "in", self.ids), ("state", "!=", "resolved")], ["target_id"], ["__count"]
+        )
+        counts = {target.id: count for target, count in groups}
+        for target in self:
+            target.open_incident_count = counts.get(target.id, 0)
+
+    def _compute_suppressed(self):
+        now = fields.Datetime.now()
+        for target in self:
+            suppression = target._active_suppression(now)
+            target.suppressed = bool(suppression)
+            target.suppression_reason = suppression.reason if suppression else False
+
+    @api.constrains("kind", "url", "metrics_url")
+    def _check_url(self):
+        for target in self:
+            if target.kind == "http" and not (target.url or "").startswith(("http://", "https://")):
+                raise ValidationError(_("An HTTP target needs a URL starting with http:// or https://."))
+            if target.metrics_url and not target.metrics_url.startswith(("http://", "https://")):
+                raise ValidationError(_("The metrics URL must start with http:// or https://."))
+
+    @api.constrains("on_call_user_id", "company_id")
+    def _check_on_call_company(self):
+        for target in self.filtered("on_call_user_id"):
+            if target.company_id not in target.on_call_user_id.company_ids:
+                raise ValidationError(_("The on-call user must belong to the target's company."))
+
+    # ------------------------------------------------------------------
+    # helpers
+    # ------------------------------------------------------------------
+    def _firing(self):
+        self.ensure_one()
+        return frozenset(k for k in (self.firing_conditions or "").split(",") if k)
+
+    def _silences_around(self, now):
+        """Silences of these targets' companies (for them or for all targets) that may apply at ``now``."""
+        return (
+            self.env["ops.health.silence"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "in", self.company_id.ids),
+                    ("target_id", "in", [*self.ids, False]),
+                    ("date_start", "<=", now),
+                    "|",
+                    ("date_end", "=", False),
+                    ("date_end", ">", now),
+                ]
+            )
+        )
+
+    def _active_suppression(self, now):
+        """The silence or maintenance window in effect on this target at ``now`` (or an empty recordset)."""
+        self.ensure_one()
+        return self._silences_around(now)._active_suppression(now)
+
+    def action_check_now(self):
+        """Make these targets due now and run the probe cron as soon as possible (Ops users may)."""
+        self.check_access("read")
+        self.sudo().write({"next_check_at": fields.Datetime.now() - timedelta(seconds=1)})
+        self._ops_trigger_soon(self.env.ref("ops_autopilot.ir_cron_probe_health_targets").sudo())
+        return True
+
+    def action_view_incidents(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("ops_autopilot.ops_incident_action")
+        action["domain"] = [("target_id", "=", self.id)]
+        action["context"] = {"search_default_unresolved": 1}
+        return action
+
+    def action_view_samples(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("ops_autopilot.ops_health_sample_action")
+        action["domain"] = [("target_id", "=", self.id)]
+        return action
+
+    @api.constrains("expected_statuses")
+    def _check_expected_statuses(self):
+        for target in self.filtered("expected_statuses"):
+            try:
+                probes.parse_statuses(target.expected_statuses)
+            except ValueError as exc:
+                raise ValidationError(_("Expected status codes: %s", exc)) from exc
+
+    # ------------------------------------------------------------------
+    # engine inputs
+    # ------------------------------------------------------------------
+    def _thresholds(self):
+        """The engine's thresholds of this target (a threshold of 0 disables its condition)."""
+        self.ensure_one()
+        return alerts.Thresholds(
+            response_ms=self.threshold_response_ms or None,
+            error_rate=self.threshold_error_rate or None,
+            cpu=self.threshold_cpu or None,
+            memory=self.threshold_memory or None,
+            duration_seconds=self.threshold_duration_seconds,
+            down_after=self.down_after,
+            recover_after=self.recover_after,
+            window_seconds=self.error_window_seconds,
+        )
+
+    def _history_seconds(self, thresholds):
+        """How far back alert evaluation reads: the windows, and enough checks to go down and recover."""
+        checks = max(thresholds.down_after, thresholds.recover_after, thresholds.min_checks) + 1
+        return max(thresholds.window_seconds, thresholds.duration_seconds, checks * self.interval_minutes * 60)
+
+    def _probe_spec(self):
+        self.ensure_one()
+        return probes.ProbeSpec(
+            url=self.url or "",
+            method=self.method,
+            expected_statuses=self.expected_statuses or (),
+            expected_text=self.expected_text or None,
+            timeout=self.timeout_seconds,
+            metrics_url=self.metrics_url or None,
+        )
+
+    def _incident_ref(self):
+        self.ensure_one()
+        return f"health:{self.id}"
+
+    # ------------------------------------------------------------------
+    # probe cron
+    # ------------------------------------------------------------------
+    @api.model
+    def _due_domain(self, now):
+        return [("active", "=", True), ("next_check_at", "<=", now)]
+
+    @api.model
+    def _claim_due(self, now, limit):
+        """Ids of due targets, locked (SKIP LOCKED), moved to their next check time, and committed.
+
+        Committing at once releases the locks: other cron workers see these
+        targets as not due, and the checks that follow (seconds of network
+        waits) run outside any database transaction.
+        """
+        query = self._search(self._due_domain(now), order="next_check_at, id", limit=limit)
+        ids = [row[0] for row in self.env.execute_query(SQL("%s FOR UPDATE SKIP LOCKED", query.select()))]
+        if ids:
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE ops_health_target SET next_check_at = %s + make_interval(mins => interval_minutes) "
+                    "WHERE id = ANY(%s)",
+                    now,
+                    ids,
+                )
+            )
+            self.invalidate_model(["next_check_at"])
+            self._ops_commit()
+        return ids
+
+    @api.model
+    def _cron_probe_due_targets(self, batch_size=None, now=None):
+        """Check one batch of due targets; the cron framework calls again while some remain.
+
+        ``now`` (naive UTC, default: now) is the time the whole pass runs
+        at: sample times, alert evaluation, incidents, remediation and
+        escalation all use it, so tests can move time without sleeping.
+        """
+        now = now or fields.Datetime.now()
+        limit = batch_size or get_param(self.env, "probe_batch_size")
+        batch = self.browse(self._claim_due(now, limit))
+        if batch:
+            batch._run_checks(now)
+            self._notify_monitoring_clients()
+        remaining = self.search_count(self._due_domain(now))
+        self._ops_notify_progress(done=len(batch), remaining=remaining)
+        return len(batch)
+
+    def _run_checks(self, now):
+        """Probe these targets concurrently, then record, evaluate, heal and escalate each on its own.
+
+        Samples are stored in one statement and what evaluation reads
+        (recent samples, open incidents, silences, uptime) is read for the
+        whole batch at once; each target is then evaluated in its own
+        savepoint, so one broken target never blocks the others.
+        """
+        results = self._probe_all(now)
+        self.env["ops.health.sample"]._store([(target, results[target.id][0]) for target in self])
+        context = self._evaluation_context(now)
+        touched = []
+        for target in self:
+            sample, issues = results[target.id]
+            try:
+                with self.env.cr.savepoint():
+                    touched += target._record_check(sample, issues, now, context)
+            except Exception as exc:  # one broken target never blocks the others
+                _logger.warning("health target %s: evaluating its check failed: %s", target.id, exc, exc_info=True)
+                target.sudo().write({"last_error": f"internal error: {type(exc).__name__}"})
+        self._ops_commit()
+        for incident, kind in touched:
+            try:
+                with self.env.cr.savepoint():
+                    incident._escalate(now, kind=kind)
+            except Exception as exc:
+                _logger.warning("incident %s: escalation failed: %s", incident.id, exc, exc_info=True)
+            self._ops_commit()
+
+    def _evaluation_context(self, now):
+        """What evaluating these targets reads, in a few queries for the whole batch."""
+        horizon = {target.id: now - timedelta(seconds=target._history_seconds(target._thresholds())) for target in self}
+        windows = self.env["ops.health.sample"]._window(self.ids, min(horizon.values(), default=now))
+        open_incidents = {target.id: {} for target in self}
+        incidents = self.env["ops.incident"].sudo().search([("target_id", "in", self.ids), ("state", "!=", "resolved")])
+        for incident in incidents:
+            open_incidents[incident.target_id.id][incident.dedup_key] = incident
+        silences = self._silences_around(now)
+        uptime = self._uptimes(now - timedelta(hours=24), now)
+        return {
+            target.id: {
+                "history": [
+                    probes.Sample(**row) for row in windows[target.id] if row["checked_at"] >= horizon[target.id]
+                ],
+                "open": open_incidents[target.id],
+                "suppression": silences.filtered(
+                    lambda s, t=target: s.company_id == t.company_id and (not s.target_id or s.target_id == t)
+                )._active_suppression(now),
+                "uptime": uptime.get(target.id, 100.0),
+            }
+            for target in self
+        }
+
+    def _probe_all(self, now):
+        """``{target id: (engine Sample, native issues or None)}`` for these targets.
+
+        HTTP targets are probed on a bounded thread pool with no database
+        transaction open; sample times are shifted onto ``now``.
+        """
+        results = {}
+        http = self.filtered(lambda t: t.kind == "http")
+        specs, state = {}, host_metrics.MetricsState()
+        for target in http:
+            if target.metrics_counters:
+                state.set(target.id, tuple(target.metrics_counters))
+            try:
+                specs[target.id] = target._probe_spec()
+            except ValueError as exc:
+                results[target.id] = (probes.Sample(up=False, error=f"configuration: {exc}", checked_at=now), None)
+        workers = get_param(self.env, "probe_workers")
+        counters_before = {target.id: target.metrics_counters for target in http}
+        self._ops_commit()  # end the read transaction: no transaction stays open while probing
+        started = probes.utcnow()
+        samples = probes.probe_many(specs, max_workers=workers, metrics_state=state) if specs else {}
+        shift = now - started
+        for target_id, sample in samples.items():
+            results[target_id] = (dataclasses.replace(sample, checked_at=sample.checked_at + shift), None)
+        for target in http:
+            counters = state.get(target.id)
+            if counters and list(counters) != counters_before.get(target.id):
+                target.sudo().metrics_counters = list(counters)
+        for target in self - http:
+            results[target.id] = target._probe_local(now)
+        return results
+
+    def _probe_local(self, now):
+        """Check this Odoo server: ``(Sample, issues)``; issues only for Odoo-native targets."""
+        self.ensure_one()
+        started = time.monotonic()
+        if self.kind == "odoo_host":
+            cpu, memory = host_metrics.local_host()
+            elapsed = (time.monotonic() - started) * 1000
+            return probes.Sample(
+                up=True, response_ms=elapsed, cpu_percent=cpu, memory_percent=memory, checked_at=now
+            ), None
+        issues = self._native_issues(now)
+        error = "; ".join(issue.message for issue in issues)[: probes.MAX_ERROR_CHARS] or None
+        elapsed = (time.monotonic() - started) * 1000
+        return probes.Sample(up=not issues, response_ms=elapsed, error=error, checked_at=now), issues
+
+    @api.model
+    def _native_issues(self, now):
+        """Failing or stuck crons and modules stuck mid-operation, from the engine's rules."""
+        fields_read = [
+            "name",
+            "active",
+            "nextcall",
+            "lastcall",
+            "interval_number",
+            "interval_type",
+            "failure_count",
+            "first_failure_date",
+        ]
+        crons = self.env["ir.cron"].sudo().search_read([("active", "=", True)], fields_read)
+        for cron in crons:
+            cron["interval_seconds"] = native_monitors.interval_seconds(cron["interval_number"], cron["interval_type"])
+        modules = (
+            self.env["ir.module.module"]
+            .sudo()
+            .search_read([("state", "in", list(native_monitors.PENDING_STATES))], ["name", "state", "write_date"])
+        )
+        return native_monitors.evaluate_crons(crons, now) + native_monitors.evaluate_modules(modules, now)
+
+    def _record_check(self, sample, issues, now, context):
+        """Evaluate alerts over the stored samples, open/count/resolve incidents, update the target.
+
+        :return: ``[(incident, condition kind)]`` of the firing, not
+            suppressed incidents, for remediation and escalation.
+        """
+        self.ensure_one()
+        facts = context[self.id]
+        thresholds = self._thresholds()
+        history = facts["history"]
+        # the check ran just after the pass started: judge at its end, so the newest sample counts
+        judged_at = max(now, sample.checked_at)
+        suppression, open_by_key = facts["suppression"], facts["open"]
+        if self.kind == "odoo_native":
+            touched, firing = self._apply_native(issues or [], now, suppression, open_by_key)
+        else:
+            conditions = alerts.evaluate(history, thresholds, judged_at, self._firing())
+            touched, firing = self._apply_conditions(conditions, now, suppression, open_by_key)
+        rate = alerts.error_rate(history, judged_at, thresholds.window_seconds)
+        self.sudo().write(
+            {
+                "last_checked_at": sample.checked_at,
+                "last_up": sample.up,
+                "last_status_code": sample.status_code or 0,
+                "last_response_ms": sample.response_ms or 0.0,
+                "last_error": sample.error or False,
+                "last_cpu_percent": sample.cpu_percent or 0.0,
+                "last_memory_percent": sample.memory_percent or 0.0,
+                "firing_conditions": ",".join(sorted(firing)) or False,
+                "error_rate": rate or 0.0,
+                "uptime_24h": facts["uptime"],
+            }
+        )
+        return touched
+
+    def _apply_conditions(self, conditions, now, suppression, open_by_key):
+        """Raise an incident per firing condition, resolve the ones that recovered.
+
+        Recovery resolves the incident (``auto_resolved``, no resolver), so
+        its time to resolve counts. Under a silence or maintenance window a
+        firing condition only counts on an incident already open: nothing
+        new opens and nothing is healed or escalated.
+        """
+        touched, firing = [], set()
+        for condition in conditions:
+            key = alerts.dedup_key(self._incident_ref(), condition.kind)
+            if condition.firing:
+                firing.add(condition.kind)
+                if suppression and key not in open_by_key:
+                    continue
+                incident = self.env["ops.incident"]._raise_incident(
+                    self._incident_vals(key, condition.kind, condition.severity, condition.message, now)
+                )
+                if not suppression:
+                    touched.append((incident, condition.kind))
+            elif key in open_by_key:
+                open_by_key[key]._resolve(note=_("Recovered: %s", condition.message), auto=True, now=now)
+        return touched, firing
+
+    def _apply_native(self, issues, now, suppression, open_by_key):
+        """Odoo-native issues: one incident per (kind, ref); issues gone are resolved."""
+        touched, current = [], set()
+        for issue in issues:
+            key = alerts.dedup_key(self._incident_ref(), f"{issue.kind}:{issue.ref}")
+            current.add(key)
+            if suppression and key not in open_by_key:
+                continue
+            incident = self.env["ops.incident"]._raise_incident(
+                self._incident_vals(key, issue.kind, issue.severity, issue.message, now)
+            )
+            if not suppression:
+                touched.append((incident, NATIVE))
+        for key, incident in open_by_key.items():
+            if key not in current:
+                incident._resolve(note=_("Recovered: the signal is gone."), auto=True, now=now)
+        return touched, {NATIVE} if issues else set()
+
+    def _incident_vals(self, key, kind, severity, message, now):
+        labels = {
+            "down": _("down"),
+            "slow": _("slow answers"),
+            "error_rate": _("high error rate"),
+            "cpu": _("high CPU"),
+            "memory": _("high memory"),
+        }
+        return {
+            "dedup_key": key,
+            "title": f"{self.name}: {labels.get(kind, kind.replace('_', ' '))}",
+            "source": "health",
+            "severity": severity if severity in ("low", "medium", "high", "critical") else "medium",
+            "description": message,
+            "condition": kind,
+            "category": kind,
+            "target_id": self.id,
+            "repository_id": self.repository_id.id or False,
+            "company_id": self.company_id.id,
+            "user_id": self.on_call_user_id.id or False,
+            "seen_at": now,
+        }
+
+    def _uptimes(self, start, end):
+        """``{target id: % of successful checks in (start, end]}`` for these targets (those with checks)."""
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT target_id, count(*), count(*) FILTER (WHERE up) FROM ops_health_sample "
+                "WHERE target_id = ANY(%s) AND checked_at > %s AND checked_at <= %s GROUP BY target_id",
+                self.ids,
+                start,
+                end,
+            )
+        )
+        return {target_id: round(100.0 * up / total, 2) for target_id, total, up in rows if total}
+
+    @api.model
+    def _notify_monitoring_clients(self):
+        group = self.env.ref("ops_autopilot.group_ops_user")
+        models_changed = [self._name, "ops.incident", "ops.health.sample", "ops.remediation.action"]
+        self.env["bus.bus"]._sendone(group, "ops_autopilot/refresh", {"models": models_changed})
+
+    # ------------------------------------------------------------------
+    # remediation
+    # ------------------------------------------------------------------
+    def _remediation_attempts(self, now):
+        """The target's past remediation rounds as engine attempts (dry runs and pending approvals excluded)."""
+        self.ensure_one()
+        actions = (
+            self.env["ops.remediation.action"]
+            .sudo()
+            .search(
+                [
+                    ("target_id", "=", self.id),
+                    ("state", "in", ("running", "succeeded", "failed")),
+                    ("requested_at", ">=", now - timedelta(days=2)),
+                ]
+            )
+        )
+        rounds = {}
+        for action in actions:
+            rounds.setdefault((action.incident_id.id, action.attempt), []).append(action)
+        attempts = []
+        for items in rounds.values():
+            states = {a.state for a in items}
+            succeeded = None if "running" in states else "failed" not in states
+            attempts.append(remediation.Attempt(at=min(a.requested_at for a in items), succeeded=succeeded))
+        return attempts
+
+    def _plan_remediation(self, incident, kind, now):
+        """Start one remediation round for ``incident`` if the policy and the safety rules allow it.
+
+        The round's actions are the policy lines for ``kind`` in order; the
+        engine (:func:`autopilot.remediation.decide`) applies cooldown, rate
+        limit, backoff and circuit breaker over the target's past rounds.
+        :return: the actions created (maybe none).
+        """
+        self.ensure_one()
+        Action = self.env["ops.remediation.action"].sudo()
+        policy = self.remediation_policy_id
+        lines = policy._lines_for(kind) if policy else []
+        if not lines:
+            return Action
+        pending = incident.remediation_action_ids.filtered(
+            lambda a: a.state in ("proposed", "awaiting_approval", "approved", "running")
+        )
+        if pending:
+            return Action
+        switch = bool(get_param(self.env, "remediation_dry_run"))
+        decision = remediation.decide(policy._engine_policy(lines, switch), self._remediation_attempts(now), now)
+        if not decision.allowed:
+            if decision.breaker == "open" and not incident.remediation_failed:
+                incident.write({"remediation_failed": True})
+                incident.message_post(body=_("Auto-heal stopped: %s", decision.reason), subtype_xmlid="mail.mt_note")
+            return Action
+        if decision.dry_run:
+            last_dry = Action.search(
+                [("target_id", "=", self.id), ("state", "=", "dry_run")], order="requested_at desc", limit=1
+            )
+            if last_dry and last_dry.requested_at > now - timedelta(seconds=policy.cooldown_seconds):
+                return Action  # a dry run is recorded once per cooldown, not at every check
+        round_no = max(incident.remediation_action_ids.mapped("attempt") or [0]) + 1
+        actions = Action
+        for line in lines:
+            actions |= Action._propose(
+                {
+                    "incident_id": incident.id,
+                    "target_id": self.id,
+                    "repository_id": (policy.repository_id or self.repository_id).id or False,
+                    "policy_id": policy.id,
+                    "kind": line.kind,
+                    "executor": line.executor,
+                    "condition": kind,
+                    "attempt": round_no,
+                    "payload": line._inputs() or False,
+                    "requested_at": now,
+                },
+                requires_approval=line.destructive and not decision.dry_run,
+                dry_run=decision.dry_run,
+                reason=_("Dry run (%s): recorded, not executed.", decision.reason),
+            )
+        if incident.state == "open" and not decision.dry_run:
+            incident.write({"state": "remediating"})
+        self._run_round(actions)
+        return actions
+
+    def _run_round(self, actions):
+        """Execute the runnable actions of a round in order; stop at a failure or at one awaiting approval."""
+        self.ensure_one()
+        queue = actions.sorted("id")
+        for index, action in enumerate(queue):
+            if action.state == "awaiting_approval":
+                return
+            if action.state not in ("proposed", "approved"):
+                continue
+            self._execute_remediation(action)
+            if action.state == "failed":
+                rest = queue[index + 1 :].filtered(lambda a: a.state in ("proposed", "approved", "awaiting_approval"))
+                rest._mark_skipped(_("Not run: an earlier action of this round failed."))
+                break
+        incident = queue.incident_id[:1]
+        if incident and not queue.filtered(lambda a: a.state in ("proposed", "approved", "awaiting_approval")):
+            failed = any(a.state == "failed" for a in queue)
+            ran = queue.filtered(lambda a: a.state in ("succeeded", "failed"))
+            if ran:
+                incident.write({"remediation_failed": failed})
+                summary = ", ".join(f"{a.kind}: {a.state}" for a in ran)
+                incident.message_post(
+                    body=_("Remediation round %(round)s: %(summary)s", round=queue[0].attempt, summary=summary),
+                    subtype_xmlid="mail.mt_note",
+                )
+
+    def _execute_remediation(self, action):
+        """Run one action with its executor and record the outcome (never raises for a failed call)."""
+        self.ensure_one()
+        action._mark_running()
+        policy = action.policy_id or self.remediation_policy_id
+        executor = action.executor
+        if executor == "verify":
+            sample, _issues = self._verify_now()
+            outcome = remediation.Outcome(
+                sample.up,
+                sample.status_code,
+                _("Target healthy again.") if sample.up else _("Target still failing: %s", sample.error or "-"),
+                sample.response_ms,
+            )
+            earlier = action.incident_id.remediation_action_ids.filtered(
+                lambda a: a.attempt == action.attempt and a.id != action.id and a.state in ("succeeded", "failed")
+            )
+            earlier.write({"verified": "healthy" if sample.up else "unhealthy"})
+        elif executor == "http_hook":
+            if not policy.hook_url:
+                action._mark_skipped(_("No HTTP hook URL on the policy: nothing to call."))
+                return
+            token = policy.sudo().hook_token
+            outcome = remediation.run_http_hook(
+                policy.hook_url,
+                policy.hook_method,
+                self._hook_payload(action),
+                headers={"Authorization": f"Bearer {token}"} if token else None,
+                timeout=policy.timeout_seconds,
+            )
+        elif executor == "github_dispatch":
+            repo = policy.repository_id or self.repository_id
+            if not repo or not policy.workflow_file or not repo.has_token:
+                action._mark_skipped(_("No repository with a token or no workflow file on the policy."))
+                return
+            outcome = remediation.run_github_dispatch(
+                repo.api_url,
+                repo.sudo().token,
+                repo.full_name,
+                policy.workflow_file,
+                policy.workflow_ref or repo.default_branch,
+                {key: str(value) for key, value in self._hook_payload(action).items()},
+                timeout=policy.timeout_seconds,
+            )
+        elif executor == "odoo":
+            started = time.monotonic()
+            self.env.registry.clear_all_caches()
+            elapsed = (time.monotonic() - started) * 1000
+            outcome = remediation.Outcome(True, None, _("Caches of this Odoo cleared."), elapsed, "clear_all_caches()")
+        else:
+            outcome = remediation.Outcome(True, None, _("Recorded only (no executor)."), 0.0)
+        detail = outcome.detail + (f"\n{outcome.response}" if outcome.response else "")
+        action.write({"request_summary": outcome.request or False})
+        action._mark_done(
+            outcome.succeeded,
+            detail=detail,
+            status_code=outcome.status_code,
+            duration_ms=int(outcome.duration_ms or 0),
+        )
+
+    def _hook_payload(self, action):
+        """The JSON an ops agent receives: what to do, on what, why (plus the line's own inputs)."""
+        incident = action.incident_id
+        return {
+            "action": action.kind,
+            "target": self.name,
+            "target_id": self.id,
+            "url": probes.redact_url(self.url) if self.url else None,
+            "condition": action.condition,
+            "incident": incident.name,
+            "severity": incident.severity,
+            "attempt": action.attempt,
+            **(action.payload or {}),
+        }
+
+    def _verify_now(self):
+        """One check of this target right away (not stored as a sample): ``(Sample, issues)``."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        if self.kind != "http":
+            return self._probe_local(now)
+        try:
+            return probes.probe(self._probe_spec()), None
+        except ValueError as exc:
+            return probes.Sample(up=False, error=f"configuration: {exc}", checked_at=now), None

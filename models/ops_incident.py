@@ -1,0 +1,644 @@
+import logging
+import uuid
+from datetime import timedelta
+
+from psycopg2 import errors as pg_errors
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL, mute_logger, plaintext2html
+
+from ..autopilot import escalation, github_api, paging
+from ..autopilot.secrets_mask import mask_secrets
+from .ops_params import PREFIX, get_param
+
+_logger = logging.getLogger(__name__)
+
+SOURCES = [
+    ("health", "Health check"),
+    ("ci", "CI"),
+    ("scan", "Scheduled scan"),
+    ("review", "Code review"),
+]
+SEVERITIES = [("low", "Low"), ("medium", "Medium"), ("high", "High"), ("critical", "Critical")]
+SEVERITY_RANK = {key: rank for rank, (key, _label) in enumerate(SEVERITIES)}
+STATES = [
+    ("open", "Open"),
+    ("acknowledged", "Acknowledged"),
+    ("remediating", "Remediating"),
+    ("escalated", "Escalated"),
+    ("resolved", "Resolved"),
+]
+#: states that still count as "open" for the one-open-incident-per-key rule
+UNRESOLVED = ("open", "acknowledged", "remediating", "escalated")
+ESCALATION_STEPS = [
+    ("none", "Not escalated"),
+    ("auto_heal", "Auto-heal"),
+    ("github_issue", "GitHub issue"),
+    ("on_call", "On-call notified"),
+    ("page", "Paged"),
+]
+PAGE_STATES = [
+    ("none", "Not paged"),
+    ("triggered", "Triggered"),
+    ("acknowledged", "Acknowledged"),
+    ("resolved", "Resolved"),
+]
+OPEN_KEY_INDEX = "ops_incident_open_dedup_key_uniq"
+
+
+class OpsIncident(models.Model):
+    """Something wrong that people (and the autopilot) have to deal with.
+
+    Incidents come from health checks (this module's probe cron), CI
+    failures, scans and reviews. At most one unresolved incident exists per
+    ``dedup_key`` (a partial unique index enforces it); a repeat bumps its
+    ``count`` and ``last_seen`` instead of opening another one. Open or bump
+    one with :meth:`_raise_incident`.
+
+    Who may do what: Ops users acknowledge, resolve (with a resolution
+    note) and comment; marking a false positive is for Ops managers, since it
+    changes the quality figures (false-positive rate) everyone is judged on.
+    """
+
+    _name = "ops.incident"
+    _description = "Incident"
+    _inherit = ["mail.thread", "mail.activity.mixin", "ops.cron.mixin"]
+    _order = "state_rank, severity_rank desc, last_seen desc, id desc"
+    _mail_post_access = "read"
+
+    name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/", index="trigram")
+    title = fields.Char(required=True, tracking=True)
+    description = fields.Text(help="What was observed, latest occurrence")
+    source = fields.Selection(SOURCES, required=True, default="health", index=True, tracking=True)
+    severity = fields.Selection(SEVERITIES, required=True, default="medium", index=True, tracking=True)
+    severity_rank = fields.Integer(compute="_compute_ranks", store=True)
+    state = fields.Selection(
+        STATES, required=True, default="open", index=True, tracking=True, group_expand="_group_expand_state"
+    )
+    state_rank = fields.Integer(compute="_compute_ranks", store=True)
+    dedup_key = fields.Char(
+        string="Dedup key",
+        required=True,
+        index=True,
+        copy=False,
+        default=lambda self: f"manual:{uuid.uuid4()}",
+        help="Occurrences with the same key while the incident is unresolved are counted on it",
+    )
+    condition = fields.Char(help="What fired, e.g. down, slow, cpu, a failure category or an advisory id")
+    first_seen = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True)
+    last_seen = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True, index=True)
+    count = fields.Integer(string="Occurrences", default=1, required=True, readonly=True, aggregator="sum")
+    target_id = fields.Many2one("ops.health.target", ondelete="set null", index="btree_not_null")
+    run_id = fields.Many2one("ops.workflow.run", ondelete="set null", index="btree_not_null")
+    repository_id = fields.Many2one("ops.repository", ondelete="set null", index="btree_not_null")
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    user_id = fields.Many2one("res.users", string="Responsible", tracking=True, help="Who handles it (on-call)")
+    category = fields.Char(index=True, help="Failure category (CI), condition family (health), scanner (scan)")
+    root_cause = fields.Text(tracking=True)
+    resolution_note = fields.Text(tracking=True)
+    false_positive = fields.Boolean(string="False positive", readonly=True, tracking=True)
+    false_positive_ratio = fields.Float(
+        string="False positive (%)",
+        compute="_compute_false_positive_ratio",
+        store=True,
+        aggregator="avg",
+        help="100 for a false positive, else 0: its average over incidents is the false-positive rate",
+    )
+    auto_resolved = fields.Boolean(readonly=True, help="Resolved by the autopilot when the condition recovered")
+    acknowledged_at = fields.Datetime(readonly=True)
+    acknowledged_by = fields.Many2one("res.users", readonly=True)
+    resolved_at = fields.Datetime(readonly=True, index=True)
+    resolved_by = fields.Many2one("res.users", readonly=True)
+    time_to_acknowledge = fields.Float(
+        string="Time to acknowledge (min)",
+        compute="_compute_durations",
+        store=True,
+        aggregator="avg",
+        digits=(16, 1),
+    )
+    time_to_resolve = fields.Float(
+        string="Time to resolve (min)",
+        compute="_compute_durations",
+        store=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Minutes from first seen to resolved; its average is the MTTR",
+    )
+    escalation_step = fields.Selection(ESCALATION_STEPS, default="none", required=True, readonly=True, tracking=True)
+    next_escalation_at = fields.Datetime(readonly=True, index="btree_not_null")
+    github_issue_number = fields.Integer(readonly=True, copy=False)
+    github_issue_url = fields.Char(string="GitHub issue", readonly=True, copy=False)
+    page_state = fields.Selection(PAGE_STATES, default="none", required=True, readonly=True, copy=False)
+    remediation_failed = fields.Boolean(
+        readonly=True,
+        help="The last auto-heal round failed or the safety policy stopped it: escalation does not wait",
+    )
+    remediation_action_ids = fields.One2many("ops.remediation.action", "incident_id", string="Remediation")
+    remediation_count = fields.Integer(compute="_compute_remediation_count")
+
+    @api.model
+    def _group_expand_state(self, values, domain):
+        return [key for key, _label in STATES]
+
+    @api.depends("state", "severity")
+    def _compute_ranks(self):
+        order = {key: rank for rank, (key, _label) in enumerate(STATES)}
+        for incident in self:
+            incident.state_rank = order.get(incident.state, 0)
+            incident.severity_rank = SEVERITY_RANK.get(incident.severity, 0)
+
+    @api.depends("false_positive")
+    def _compute_false_positive_ratio(self):
+        for incident in self:
+            incident.false_positive_ratio = 100.0 if incident.false_positive else 0.0
+
+    @api.depends("first_seen", "acknowledged_at", "resolved_at")
+    def _compute_durations(self):
+        for incident in self:
+            start = incident.first_seen
+            ack = incident.acknowledged_at
+            done = incident.resolved_at
+            incident.time_to_acknowledge = (ack - start).total_seconds() / 60 if start and ack else 0.0
+            incident.time_to_resolve = (done - start).total_seconds() / 60 if start and done else 0.0
+
+    def _compute_remediation_count(self):
+        groups = self.env["ops.remediation.action"]._read_group(
+            [("incident_id", "in", self.ids)], ["incident_id"], ["__count"]
+        )
+        counts = {incident.id: count for incident, count in groups}
+        for incident in self:
+            incident.remediation_count = counts.get(incident.id, 0)
+
+    def _compute_display_name(self):
+        for incident in self:
+            incident.display_name = f"{incident.name} {incident.title}" if incident.title else incident.name
+
+    def init(self):
+        self.env.cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS %s ON ops_incident (dedup_key) WHERE state <> 'resolved'",
+                SQL.identifier(OPEN_KEY_INDEX),
+            )
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].sudo().next_by_code("ops.incident") or "/"
+        return super().create(vals_list)
+
+    # ------------------------------------------------------------------
+    # actions (buttons)
+    # ------------------------------------------------------------------
+    def action_acknowledge(self):
+        """Someone is on it: stop the escalation (Ops users may do it)."""
+        self._check_ops_group("ops_autopilot.group_ops_user")
+        todo = self.filtered(lambda i: i.state in ("open", "remediating", "escalated"))
+        now = fields.Datetime.now()
+        todo.sudo().write(
+            {
+                "state": "acknowledged",
+                "acknowledged_at": now,
+                "acknowledged_by": self.env.uid,
+                "next_escalation_at": False,
+            }
+        )
+        todo.sudo()._after_acknowledge()
+        return True
+
+    def action_resolve(self):
+        """Close the incident with the resolution note written on it (Ops users may do it)."""
+        self._check_ops_group("ops_autopilot.group_ops_user")
+        self.filtered(lambda i: i.state != "resolved").sudo()._resolve(user=self.env.user)
+        return True
+
+    def action_mark_false_positive(self):
+        """Not a real problem: resolve it and count it as a false positive (Ops managers only)."""
+        self._check_ops_group("ops_autopilot.group_ops_manager")
+        for incident in self.sudo():
+            note = incident.resolution_note or _("Marked as a false positive.")
+            if incident.state == "resolved":
+                incident.write({"false_positive": True})
+            else:
+                incident.write({"false_positive": True, "resolution_note": note})
+                incident._resolve(user=self.env.user)
+        return True
+
+    def action_view_remediation(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("ops_autopilot.ops_remediation_action_action")
+        action["domain"] = [("incident_id", "=", self.id)]
+        action["context"] = {"default_incident_id": self.id}
+        return action
+
+    def action_open_github_issue(self):
+        self.ensure_one()
+        if not self.github_issue_url:
+            raise UserError(_("No GitHub issue was opened for this incident."))
+        return {"type": "ir.actions.act_url", "url": self.github_issue_url, "target": "new"}
+
+    def _check_ops_group(self, xmlid):
+        if not self.env.su and not self.env.user.has_group(xmlid):
+            group = self.env.ref(xmlid)
+            raise UserError(_("Only members of %s can do this.", group.full_name))
+
+    # ------------------------------------------------------------------
+    # API for the rest of the addon (monitoring, CI, scans, reviews)
+    # ------------------------------------------------------------------
+    @api.model
+    def _raise_incident(self, vals):
+        """Open an incident, or count a repeat on the unresolved one with the same ``dedup_key``.
+
+        :param dict vals: field values of a new incident. ``dedup_key`` (required)
+            names the problem, e.g. ``health:target:42:down`` or
+            ``ci:acme/erp:<fingerprint>``; ``title`` (required), ``source``
+            (health/ci/scan/review), ``severity`` (low/medium/high/critical),
+            ``description``, ``condition``, ``category``, ``target_id``,
+            ``run_id``, ``repository_id``, ``company_id``, ``user_id``.
+            ``seen_at`` (datetime, default now) is when it was observed.
+        :return: the ``ops.incident`` (sudo). A new one has ``count == 1``; a
+            repeat gets ``count + 1``, ``last_seen = max(last_seen, seen_at)``,
+            its severity raised (never lowered), its description, run and
+            condition replaced by the new ones; state, notes, escalation and
+            the rest are left alone.
+
+        Concurrency: the partial unique index on ``dedup_key`` (unresolved
+        incidents) guarantees one open incident per key. When another
+        transaction opens the same key first, the insert waits for it, then
+        an ``INSERT .. ON CONFLICT DO UPDATE`` counts the repeat; under
+        Odoo's REPEATABLE READ isolation PostgreSQL answers that with a
+        ``SerializationFailure`` (the other incident is not in this
+        transaction's snapshot), which Odoo's request/cron retry handles, and
+        callers working item by item in a savepoint (the webhook queue, the
+        probe cron) retry on their next pass. Nothing half-written either way.
+        """
+        vals = dict(vals)
+        key = vals.get("dedup_key")
+        if not key:
+            raise ValueError("_raise_incident needs a dedup_key")
+        seen_at = vals.pop("seen_at", None) or fields.Datetime.now()
+        Incident = self.sudo()
+        existing = Incident.search([("dedup_key", "=", key), ("state", "!=", "resolved")], limit=1)
+        if existing:
+            return existing._bump(vals, seen_at)
+        create_vals = {**vals, "first_seen": seen_at, "last_seen": seen_at, "count": 1}
+        try:
+            # a lost race is expected here: keep it out of the error log (as Odoo's own code does)
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                return Incident.with_context(mail_create_nosubscribe=True).create(create_vals)
+        except pg_errors.UniqueViolation as exc:
+            if exc.diag.constraint_name != OPEN_KEY_INDEX:
+                raise
+        return Incident._upsert_after_conflict(key, create_vals, seen_at)
+
+    def _bump(self, vals, seen_at):
+        """Count one more occurrence on this (locked) incident."""
+        self.ensure_one()
+        # lock the row: concurrent bumps wait (or fail to serialize) instead of losing a count
+        self.env.cr.execute(SQL("SELECT id FROM ops_incident WHERE id = %s FOR UPDATE", self.id), log_exceptions=False)
+        self.invalidate_recordset()
+        update = {"count": self.count + 1, "last_seen": max(self.last_seen, seen_at)}
+        severity = vals.get("severity")
+        if severity and SEVERITY_RANK.get(severity, 0) > SEVERITY_RANK.get(self.severity, 0):
+            update["severity"] = severity
+        for field in ("description", "condition", "run_id"):
+            if vals.get(field):
+                update[field] = vals[field]
+        self.write(update)
+        return self
+
+    @api.model
+    def _upsert_after_conflict(self, key, create_vals, seen_at):
+        """The other transaction's incident won the race: count this occurrence on it."""
+        now = fields.Datetime.now()
+        query = SQL(
+            """
+            INSERT INTO ops_incident (name, title, source, severity, state, dedup_key, company_id, first_seen,
+                                      last_seen, count, escalation_step, page_state, create_uid, create_date,
+                                      write_uid, write_date)
+            VALUES (%(name)s, %(title)s, %(source)s, %(severity)s, 'open', %(key)s, %(company)s, %(seen)s,
+                    %(seen)s, 1, 'none', 'none', %(uid)s, %(now)s, %(uid)s, %(now)s)
+            ON CONFLICT (dedup_key) WHERE state <> 'resolved'
+            DO UPDATE SET count = ops_incident.count + 1,
+                          last_seen = GREATEST(ops_incident.last_seen, EXCLUDED.last_seen),
+                          write_date = EXCLUDED.write_date
+            RETURNING id
+            """,
+            name=self.env["ir.sequence"].sudo().next_by_code("ops.incident") or "/",
+            title=create_vals.get("title") or key,
+            source=create_vals.get("source") or "health",
+            severity=create_vals.get("severity") or "medium",
+            key=key,
+            company=create_vals.get("company_id") or self.env.company.id,
+            seen=seen_at,
+            uid=self.env.uid,
+            now=now,
+        )
+        self.env.cr.execute(query, log_exceptions=False)  # a SerializationFailure here is retried, not a bug
+        [(incident_id,)] = self.env.cr.fetchall()
+        self.invalidate_model()
+        return self.browse(incident_id)
+
+    def _resolve(self, user=None, note=None, auto=False, now=None):
+        """Resolve these incidents (manually by ``user``, or ``auto`` when the condition recovered)."""
+        now = now or fields.Datetime.now()
+        for incident in self.filtered(lambda i: i.state != "resolved"):
+            vals = {
+                "state": "resolved",
+                "resolved_at": now,
+                "resolved_by": user.id if user else False,
+                "auto_resolved": auto,
+                "next_escalation_at": False,
+            }
+            if note and not incident.resolution_note:
+                vals["resolution_note"] = note
+            incident.write(vals)
+            incident._after_resolve()
+        return True
+
+    def _after_acknowledge(self):
+        """Someone owns it: acknowledge the page too (escalation already stopped)."""
+        for incident in self.filtered(lambda i: i.page_state == "triggered"):
+            result = incident._pager_call("acknowledge")
+            if result and result.ok:
+                incident.page_state = "acknowledged"
+        return True
+
+    def _after_resolve(self):
+        """Close what the escalation opened: on-call activities, the page, the GitHub issue."""
+        self.activity_ids.sudo().action_feedback(feedback=_("Incident resolved."))
+        pending = self.remediation_action_ids.filtered(
+            lambda a: a.target_id and a.state in ("proposed", "awaiting_approval", "approved")
+        )
+        pending._mark_skipped(_("Not needed any more: the incident is resolved."))
+        for incident in self:
+            if incident.page_state in ("triggered", "acknowledged"):
+                result = incident._pager_call("resolve")
+                if result and result.ok:
+                    incident.page_state = "resolved"
+            if incident.github_issue_number:
+                incident._close_github_issue()
+        return True
+
+    @api.model
+    def _kpis(self, domain=None):
+        """MTTA/MTTR (minutes) and false-positive rate (%) over the incidents matching ``domain``."""
+        domain = list(domain or [])
+        [(count, fp_rate)] = self._read_group(domain, aggregates=["__count", "false_positive_ratio:avg"])
+        resolved = self._read_group(
+            [*domain, ("state", "=", "resolved")], aggregates=["__count", "time_to_resolve:avg"]
+        )[0]
+        acked = self._read_group(
+            [*domain, ("acknowledged_at", "!=", False)], aggregates=["__count", "time_to_acknowledge:avg"]
+        )[0]
+        return {
+            "count": count,
+            "resolved": resolved[0],
+            "mttr_minutes": resolved[1] or 0.0,
+            "mtta_minutes": acked[1] or 0.0,
+            "false_positive_rate": fp_rate or 0.0,
+        }
+
+    # ------------------------------------------------------------------
+    # escalation: auto-heal -> GitHub issue -> on-call -> page
+    # ------------------------------------------------------------------
+    @api.model
+    def _escalation_delays(self):
+        return {
+            "auto_heal": 0,
+            "github_issue": get_param(self.env, "escalation_github_delay_minutes") * 60,
+            "on_call": get_param(self.env, "escalation_on_call_delay_minutes") * 60,
+            "page": get_param(self.env, "escalation_page_delay_minutes") * 60,
+        }
+
+    def _can_heal(self, kind):
+        """Is there anything to auto-heal with? (a target policy line for ``kind``, or actions of the source)"""
+        self.ensure_one()
+        policy = self.target_id.remediation_policy_id
+        if policy and policy._lines_for(kind or self.condition or ""):
+            return True
+        return bool(self.remediation_action_ids)
+
+    def _escalate(self, now=None, kind=None):
+        """Take every escalation step that is due, then plan the next one (``next_escalation_at``).
+
+        Called by the probe cron for each firing incident (``kind``: the
+        condition that fired) and by the escalation cron for incidents whose
+        next step came due. Auto-heal runs again at each call while the
+        condition fires (the safety policy decides whether a round may
+        start); the other steps are taken once each. Acknowledged, resolved
+        and silenced incidents do not climb.
+        """
+        now = now or fields.Datetime.now()
+        delays = self._escalation_delays()
+        for incident in self.sudo():
+            if incident.state in ("resolved", "acknowledged"):
+                continue
+            target = incident.target_id
+            if target and target._active_suppression(now):
+                continue
+            cond = kind or incident.condition or ""
+            if target and incident.escalation_step != "none" and cond:
+                target._plan_remediation(incident, incident._heal_kind(cond), now)
+            current = incident.escalation_step if incident.escalation_step != "none" else None
+            while True:
+                step, due = escalation.next_step(
+                    current,
+                    incident.severity,
+                    incident.first_seen,
+                    now,
+                    incident.remediation_failed,
+                    incident.state == "acknowledged",
+                    delays,
+                    can_heal=incident._can_heal(incident._heal_kind(cond)),
+                )
+                if step is None or due > now:
+                    incident.next_escalation_at = due or False
+                    break
+                incident._take_step(step, cond, now)
+                current = step
+                incident.escalation_step = step
+        self._schedule_escalation_cron()
+        return True
+
+    def _heal_kind(self, kind):
+        """The policy condition an incident's kind maps to (Odoo-native kinds share one)."""
+        return kind if kind in ("down", "slow", "error_rate", "cpu", "memory") else "native"
+
+    def _take_step(self, step, kind, now):
+        self.ensure_one()
+        if step == "auto_heal":
+            if self.target_id:
+                self.target_id._plan_remediation(self, self._heal_kind(kind), now)
+            return
+        taken = getattr(self, f"_escalate_{step}")(now)
+        if self.state in ("open", "remediating") and taken:
+            self.state = "escalated"
+
+    def _escalate_github_issue(self, now):
+        """Open one GitHub issue for this incident (never a second one). Returns whether it was opened."""
+        if self.github_issue_number:
+            return True
+        repo = self.repository_id or self.target_id.repository_id
+        if not repo or not repo.has_token:
+            self._note(_("Escalation: no GitHub repository with a token, no issue opened."))
+            return False
+        title, body = escalation.github_issue_body(self._issue_facts())
+        try:
+            client = repo._github_client()
+            issue = client.get_repo(repo.full_name).create_issue(
+                title=title, body=body, labels=["ops-autopilot", "incident"]
+            )
+        except github_api.TRANSIENT_ERRORS as exc:
+            self._note(_("Escalation: the GitHub issue could not be opened: %s", github_api.describe_error(exc)))
+            return False
+        self.write({"github_issue_number": issue.number, "github_issue_url": issue.html_url})
+        self._note(_("Escalation: GitHub issue #%(number)s opened.", number=issue.number))
+        return True
+
+    def _escalate_on_call(self, now):
+        """A to-do activity (Odoo e-mails the assignee) for the on-call user."""
+        user = self.target_id.on_call_user_id or self.user_id
+        if not user:
+            self._note(_("Escalation: no on-call user to notify."))
+            return False
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=_("On call: %s", self.display_name),
+            note=plaintext2html(
+                _(
+                    "Incident %(ref)s (%(severity)s) needs you: %(what)s",
+                    ref=self.name,
+                    severity=self.severity,
+                    what=self.description or self.title,
+                )
+            ),
+            user_id=user.id,
+        )
+        if not self.user_id:
+            self.user_id = user
+        self._note(_("Escalation: %s notified.", user.name))
+        return True
+
+    def _escalate_page(self, now):
+        result = self._pager_call("trigger")
+        if result is None:
+            return False
+        if result.ok:
+            self.page_state = "triggered"
+            self._note(_("Escalation: paged (%s).", result.detail or "accepted"))
+            return True
+        self._note(_("Escalation: paging failed: %s", result.detail))
+        return False
+
+    def _pager(self):
+        """The PagerDuty Events v2 client for this incident (target's routing key, else the global one)."""
+        self.ensure_one()
+        key = self.target_id.sudo().paging_routing_key or self.env["ir.config_parameter"].sudo().get_param(
+            PREFIX + "paging_routing_key"
+        )
+        if not key:
+            return None
+        return paging.PagerDutyEvents(url=get_param(self.env, "paging_url"), routing_key=key, timeout=10.0)
+
+    def _pager_call(self, action):
+        """``trigger`` / ``acknowledge`` / ``resolve`` the page of this incident; None when paging is not set up."""
+        self.ensure_one()
+        pager = self._pager()
+        if pager is None:
+            if action == "trigger":
+                self._note(_("Escalation: no paging routing key, nobody paged."))
+            return None
+        if action == "trigger":
+            target = self.target_id
+            return pager.trigger(
+                self.dedup_key,
+                f"{self.name} {self.title}",
+                self.severity,
+                target.name or self.repository_id.full_name or "ops_autopilot",
+                custom_details={
+                    "reference": self.name,
+                    "source": self.source,
+                    "condition": self.condition,
+                    "count": self.count,
+                    "first_seen": str(self.first_seen),
+                    "description": self.description,
+                },
+            )
+        result = getattr(pager, action)(self.dedup_key)
+        if not result.ok:
+            self._note(_("Paging %(action)s failed: %(detail)s", action=action, detail=result.detail))
+        return result
+
+    def _close_github_issue(self):
+        repo = self.repository_id or self.target_id.repository_id
+        if not repo or not repo.has_token:
+            return
+        how = _("automatically, the condition recovered") if self.auto_resolved else _("in Odoo")
+        comment = _("Resolved %(how)s.", how=how)
+        if self.resolution_note:
+            comment += "\n\n" + mask_secrets(self.resolution_note)[0]
+        try:
+            issue = repo._github_client().get_repo(repo.full_name).get_issue(self.github_issue_number)
+            issue.create_comment(comment)
+            issue.edit(state="closed")
+        except github_api.TRANSIENT_ERRORS as exc:
+            self._note(_("The GitHub issue could not be closed: %s", github_api.describe_error(exc)))
+
+    def _issue_facts(self):
+        """The plain dict the engine turns into the GitHub issue text."""
+        self.ensure_one()
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        return {
+            "reference": self.name,
+            "name": self.title,
+            "severity": self.severity,
+            "state": self.state,
+            "source": self.source,
+            "kind": self.condition,
+            "target": self.target_id.name,
+            "url": self.target_id.url,
+            "dedup_key": self.dedup_key,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "count": self.count,
+            "message": self.description,
+            "error": self.target_id.last_error,
+            "root_cause": self.root_cause,
+            "link": f"{base}/odoo/action-ops_autopilot.ops_incident_action/{self.id}" if base else None,
+            "remediation": [
+                {"at": a.requested_at, "action": a.kind, "state": a.state, "detail": a.detail}
+                for a in self.remediation_action_ids.sorted("id")
+            ],
+        }
+
+    def _note(self, text):
+        self.message_post(body=text, subtype_xmlid="mail.mt_note")
+
+    @api.model
+    def _escalation_due_domain(self, now):
+        return [("state", "in", ("open", "remediating", "escalated")), ("next_escalation_at", "<=", now)]
+
+    @api.model
+    def _cron_escalate(self, batch_size=100, now=None):
+        """Take the escalation steps that came due, one incident at a time (a failure never blocks the rest)."""
+        now = now or fields.Datetime.now()
+        due = self.sudo().search(self._escalation_due_domain(now), order="next_escalation_at, id", limit=batch_size)
+        for incident in due:
+            try:
+                with self.env.cr.savepoint():
+                    incident._escalate(now)
+            except Exception as exc:
+                _logger.warning("incident %s: escalation failed: %s", incident.id, exc, exc_info=True)
+                incident.next_escalation_at = now + timedelta(minutes=5)
+            self._ops_commit()
+        self._ops_notify_progress(done=len(due), remaining=self.sudo().search_count(self._escalation_due_domain(now)))
+        return len(due)
+
+    def _schedule_escalation_cron(self):
+        """Wake the escalation cron when the earliest next step comes due."""
+        times = [t for t in self.sudo().mapped("next_escalation_at") if t]
+        if times and not self._ops_in_test():
+            self.env.ref("ops_autopilot.ir_cron_escalate_incidents").sudo()._trigger(at=min(times))
