@@ -1,0 +1,175 @@
+import base64
+import json
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..autopilot import ci_report
+from .ops_failure_pattern import CATEGORY_SELECTION
+
+DIAGNOSIS_SOURCES = [
+    ("rule", "Rule"),
+    ("model", "Classifier"),
+    ("both", "Rule and classifier"),
+    ("none", "None (unknown)"),
+]
+FEEDBACK_STATES = [("none", "Not reviewed"), ("confirmed", "Confirmed"), ("corrected", "Corrected")]
+ISSUE_STATES = [
+    ("none", "Not reported"),
+    ("pending", "To report"),
+    ("reported", "Reported"),
+    ("skipped", "Not reported (duplicate in the run)"),
+    ("failed", "Report failed"),
+]
+
+
+class OpsJobDiagnosis(models.Model):
+    """Why a CI job failed, as the engine read its log, and what ops staff said about it.
+
+    A confirmed or corrected diagnosis becomes a training example of the
+    classifier (see ``ops.classifier.model``).
+    """
+
+    _name = "ops.job.diagnosis"
+    _description = "CI Job Diagnosis"
+    _order = "create_date desc, id desc"
+
+    job_id = fields.Many2one("ops.workflow.job", readonly=True, ondelete="cascade", index=True)
+    run_id = fields.Many2one("ops.workflow.run", required=True, readonly=True, ondelete="cascade", index=True)
+    repository_id = fields.Many2one("ops.repository", required=True, readonly=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="repository_id.company_id", store=True, index=True)
+    job_name = fields.Char(readonly=True)
+    run_attempt = fields.Integer(readonly=True)
+    head_sha = fields.Char(string="Commit", readonly=True, index=True)
+    category = fields.Selection(CATEGORY_SELECTION, required=True, readonly=True, index=True)
+    confidence = fields.Float(readonly=True, digits=(16, 3))
+    suggested_fix = fields.Text(readonly=True)
+    retryable = fields.Boolean(readonly=True)
+    source = fields.Selection(DIAGNOSIS_SOURCES, readonly=True)
+    rule_name = fields.Char(string="Rule", readonly=True)
+    step = fields.Char(string="Failed step", readonly=True)
+    candidates = fields.Json(readonly=True, help="The three most likely categories with their probabilities")
+    excerpt = fields.Text(readonly=True, help="The log lines that explain the failure (secrets masked)")
+    signature_id = fields.Many2one("ops.failure.signature", readonly=True, ondelete="set null", index=True)
+    fingerprint = fields.Char(related="signature_id.fingerprint")
+    log_size = fields.Integer(string="Log size (bytes)", readonly=True)
+    log_truncated = fields.Boolean(readonly=True, help="Only the end of a very long log was read")
+    log_error = fields.Char(readonly=True, help="Why the log could not be read (the diagnosis is then 'unknown')")
+    decision = fields.Char(readonly=True, help="What the autopilot did about it")
+    flaky = fields.Boolean(readonly=True, help="The job passed on a retry of the same commit")
+    incident_id = fields.Many2one("ops.incident", readonly=True, ondelete="set null")
+    issue_state = fields.Selection(ISSUE_STATES, default="none", required=True, readonly=True, index=True)
+    issue_next_attempt_at = fields.Datetime(readonly=True)
+    issue_error = fields.Char(readonly=True)
+    issue_attempts = fields.Integer(readonly=True)
+    feedback_state = fields.Selection(FEEDBACK_STATES, default="none", required=True, readonly=True, index=True)
+    confirmed_category = fields.Selection(
+        CATEGORY_SELECTION, readonly=True, help="The category ops staff confirmed or corrected: a training label"
+    )
+    feedback_user_id = fields.Many2one("res.users", string="Reviewed by", readonly=True)
+    feedback_at = fields.Datetime(string="Reviewed on", readonly=True, index=True)
+    report_file = fields.Binary(string="Report (JSON)", compute="_compute_report_file", attachment=False)
+    report_filename = fields.Char(compute="_compute_report_file")
+
+    def _compute_display_name(self):
+        for diagnosis in self:
+            label = dict(CATEGORY_SELECTION).get(diagnosis.category, diagnosis.category)
+            diagnosis.display_name = f"{diagnosis.job_name or _('run')}: {label}"
+
+    def _compute_report_file(self):
+        for diagnosis in self:
+            report = diagnosis._report()
+            diagnosis.report_file = base64.b64encode(json.dumps(report, indent=2).encode())
+            diagnosis.report_filename = f"diagnosis-{diagnosis.id or 'new'}.json"
+
+    # ------------------------------------------------------------------
+    # actions
+    # ------------------------------------------------------------------
+    def _check_reviewer(self):
+        if not self.env.su and not self.env.user.has_group("ops_autopilot.group_ops_user"):
+            raise UserError(_("Only Ops users can review diagnoses."))
+
+    def action_confirm(self):
+        """The category is right: keep it as a training example."""
+        self._check_reviewer()
+        self.check_access("read")
+        for diagnosis in self.sudo():
+            diagnosis._record_feedback(diagnosis.category)
+        return True
+
+    def action_open_correct(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Correct the diagnosis"),
+            "res_model": "ops.job.diagnosis.correct",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_diagnosis_id": self.id},
+        }
+
+    def action_correct(self, category):
+        """The right category is ``category``: keep that as a training example."""
+        self._check_reviewer()
+        self.check_access("read")
+        if category not in dict(CATEGORY_SELECTION):
+            raise UserError(_("Unknown category %s.", category))
+        for diagnosis in self.sudo():
+            diagnosis._record_feedback(category)
+        return True
+
+    def _record_feedback(self, category):
+        self.write(
+            {
+                "feedback_state": "confirmed" if category == self.category else "corrected",
+                "confirmed_category": category,
+                "feedback_user_id": self.env.uid,
+                "feedback_at": fields.Datetime.now(),
+            }
+        )
+
+    def action_download_report(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{self._name}/{self.id}/report_file/{self.report_filename}?download=true",
+            "target": "self",
+        }
+
+    # ------------------------------------------------------------------
+    # reports
+    # ------------------------------------------------------------------
+    def _entry(self):
+        """This diagnosis as a report entry (:func:`autopilot.ci_report.diagnosis_entry`)."""
+        self.ensure_one()
+        return ci_report.diagnosis_entry(
+            self.job_name or "",
+            {
+                "category": self.category,
+                "confidence": self.confidence,
+                "suggested_fix": self.suggested_fix or "",
+                "signature": self.signature_id.fingerprint or "",
+                "retryable": self.retryable,
+                "rule": self.rule_name or None,
+                "source": self.source or "",
+                "step": self.step or "",
+                "excerpt": (self.excerpt or "").split("\n") if self.excerpt else [],
+            },
+            job_url=self.job_id.html_url or "",
+            job_id=self.job_id.github_id or 0,
+        )
+
+    def _report(self):
+        self.ensure_one()
+        return ci_report.build_report(
+            self.run_id._ci_report_run_info(),
+            [self._entry()],
+            {"decision": self.decision or ""},
+            generated_at=fields.Datetime.to_string(fields.Datetime.now()),
+        )
+
+    @api.model
+    def _training_examples(self):
+        """``[(excerpt, category), ...]`` that ops staff confirmed or corrected."""
+        reviewed = self.sudo().search([("confirmed_category", "!=", False), ("excerpt", "!=", False)])
+        return [(diagnosis.excerpt, diagnosis.confirmed_category) for diagnosis in reviewed]
