@@ -1,0 +1,49 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    """Settings of the scheduled scans (issue 5); defaults come from ``ops_params.DEFAULTS``."""
+
+    _inherit = "res.config.settings"
+
+    ops_scan_pypi_url = fields.Char(
+        string="PyPI JSON API", config_parameter="ops_autopilot.scan_pypi_url", default="https://pypi.org"
+    )
+    ops_scan_npm_url = fields.Char(
+        string="npm registry", config_parameter="ops_autopilot.scan_npm_url", default="https://registry.npmjs.org"
+    )
+    ops_scan_osv_url = fields.Char(
+        string="OSV API", config_parameter="ops_autopilot.scan_osv_url", default="https://api.osv.dev"
+    )
+    ops_scan_http_timeout_seconds = fields.Integer(
+        string="Index/OSV timeout (s)", config_parameter="ops_autopilot.scan_http_timeout_seconds", default=15
+    )
+    ops_scan_batch_size = fields.Integer(
+        string="Repositories per batch", config_parameter="ops_autopilot.scan_batch_size", default=5
+    )
+    ops_scan_max_open_update_prs = fields.Integer(
+        string="Open update pull requests (max)", config_parameter="ops_autopilot.scan_max_open_update_prs", default=5
+    )
+    ops_scan_min_release_age_days = fields.Integer(
+        string="Minimum release age (days)",
+        config_parameter="ops_autopilot.scan_min_release_age_days",
+        default=3,
+        help="Releases younger than this are not proposed (hijacked packages show up in fresh releases first)",
+    )
+    ops_scan_ignore_list = fields.Char(
+        string="Ignored updates",
+        config_parameter="ops_autopilot.scan_ignore_list",
+        help="Comma separated: django (all updates), django:major, lodash@>=5, @babel/core:minor,major",
+    )
+    ops_scan_vulture_confidence = fields.Integer(
+        string="Dead code confidence (%)", config_parameter="ops_autopilot.scan_vulture_confidence", default=60
+    )
+    ops_scan_regression_min_change_pct = fields.Float(
+        string="Slowdown threshold (%)", config_parameter="ops_autopilot.scan_regression_min_change_pct", default=20.0
+    )
+    ops_scan_regression_recent_days = fields.Integer(
+        string="Recent window (days)", config_parameter="ops_autopilot.scan_regression_recent_days", default=7
+    )
+    ops_scan_regression_baseline_days = fields.Integer(
+        string="Baseline window (days)", config_parameter="ops_autopilot.scan_regression_baseline_days", default=28
+    )
