@@ -408,8 +408,12 @@ def propose_ci_fix(
     now=None,
     client=None,
     is_fork=False,
+    known_secrets=(),
 ):
-    """Ask Claude for a minimal fix of a diagnosed CI failure and validate it (no GitHub writes)."""
+    """Ask Claude for a minimal fix of a diagnosed CI failure and validate it (no GitHub writes).
+
+    ``known_secrets``: values to mask besides the API key (repository token, webhook secret).
+    """
     diagnosis = Diagnosis.coerce(diagnosis)
     threshold = settings.confidence_threshold
     if is_fork:
@@ -420,7 +424,7 @@ def propose_ci_fix(
     if not usable:
         return CIFixProposal("refused", f"{NO_PATCH}: no file the fix may change")
     system, user, nonce, _masked = build_ci_fix_request(
-        diagnosis, usable, repository, branch, head_sha, (settings.api_key,)
+        diagnosis, usable, repository, branch, head_sha, (settings.api_key, *known_secrets)
     )
     outcome = ai_review.call_claude(settings, system, user, FIX_TOOL, tokens_used, attempt, now, client)
     if outcome.status != ai_review.OK:
@@ -469,10 +473,12 @@ def autofix_ci_failure(
     protected=(),
     now=None,
     claude_client=None,
+    known_secrets=(),
 ):
     """Diagnosis -> Claude -> validated patch -> fix PR against ``branch``; ``(CIFixProposal, FixResult | None)``.
 
-    ``paths``: the files the fix may change (read at ``head_sha``).
+    ``paths``: the files the fix may change (read at ``head_sha``); ``known_secrets``: values
+    to mask in the prompt besides the API key.
     """
     if is_fork:
         return CIFixProposal("refused", f"{FORK}: the failing code comes from a fork"), None
@@ -481,7 +487,17 @@ def autofix_ci_failure(
         files = {path: loader(path, head_sha) for path in paths if not forbidden_path(path)}
         files = {path: text for path, text in files.items() if text is not None}
         proposal = propose_ci_fix(
-            settings, diagnosis, files, full_name, branch, head_sha, tokens_used, attempt, now, claude_client
+            settings,
+            diagnosis,
+            files,
+            full_name,
+            branch,
+            head_sha,
+            tokens_used,
+            attempt,
+            now,
+            claude_client,
+            known_secrets=known_secrets,
         )
         if proposal.state != "proposed":
             return proposal, None

@@ -432,13 +432,20 @@ def review_pull_request(
     now=None,
     claude_client=None,
     root_name="",
+    progress=None,
+    known_secrets=(),
 ):
     """Review PR ``number``: checks, AI review (when ``settings`` given), sticky comment, inline comments.
 
     ``last_reviewed_sha`` comes from Odoo's record; ``None`` reads it from
     the sticky comment. GitHub failures end in a ``retry`` run with the
-    error described (never the token).
+    error described (never the token). ``progress(stage)``, when given, is
+    called with ``"checking"`` before the architecture checks and
+    ``"reviewing"`` before the AI call (``ops.review`` shows the stage).
+    ``known_secrets``: more values to mask in the prompt besides the API key
+    (the repository's token and webhook secret).
     """
+    progress = progress or (lambda _stage: None)
     policy = settings.retry_policy if settings else ai_review.DEFAULT_RETRY_POLICY
     threshold = settings.confidence_threshold if settings else 1.0
     try:
@@ -451,6 +458,7 @@ def review_pull_request(
         if scope.nothing_new:
             return ReviewRun(NOTHING_NEW, snapshot.head_sha, snapshot.head_sha, snapshot=snapshot)
         loader = ContentLoader(client, full_name)
+        progress("checking")
         # the checks are cheap and deterministic: always over the whole PR, so the comment shows its state
         checks = tuple(
             arch_checks.run_checks(snapshot.files, loader, snapshot.head_sha, snapshot.base_sha, packs, root_name)
@@ -466,9 +474,10 @@ def review_pull_request(
                 incremental=scope.incremental,
                 from_sha=scope.from_sha,
                 settings=settings,
-                known_secrets=(settings.api_key,),
+                known_secrets=(settings.api_key, *known_secrets),
             )
             if request.context.files:
+                progress("reviewing")
                 result = ai_review.run_review(settings, request, tokens_used, attempt, now, claude_client)
             else:
                 outcome = ai_review.AIOutcome(ai_review.SKIPPED, "empty_diff")

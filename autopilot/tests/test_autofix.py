@@ -379,3 +379,12 @@ def test_fix_pr_state_from_github(github):
     github.add_check_run(REPO, head, "odoo-tests", conclusion="failure")
     state = autofix.fetch_fix_pr_state(gh, REPO, opened.pr_number, opened_at)
     assert state.state == "needs_person" and state.failing == ("odoo-tests",)
+
+
+def test_known_secrets_are_masked_in_a_ci_fix_prompt(github, claude):
+    webhook_secret = "correct horse battery staple"
+    diagnosis = dict(DIAGNOSIS, excerpt=DIAGNOSIS["excerpt"] + f"\nhook secret: {webhook_secret}")
+    claude.push(fa.tool_answer({"summary": "no safe fix", "confidence": 0.1, "patch": ""}))
+    proposal, _result = ci_fix(github, claude, diagnosis=diagnosis, known_secrets=(webhook_secret,))
+    assert proposal.state == "refused" and claude.received
+    assert webhook_secret not in claude.received_text

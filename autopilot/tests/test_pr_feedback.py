@@ -247,3 +247,22 @@ def test_review_run_tokens_feed_the_budget(github, claude):
     assert run.state == "retry" and run.ai.outcome.reason == "budget_insufficient" and claude.requests == []
     assert "budget" in comments(github)[0]["body"]
     assert ai_review.budget_check(ai, 9_000, 100) == ""
+
+
+def test_progress_reports_the_stages_in_order(github, claude):
+    rf.open_pull(github, {FILE: MODEL_V2})
+    claude.push(answer())
+    stages = []
+    run = pr_feedback.review_pull_request(client(github), REPO, 7, settings(claude), progress=stages.append)
+    assert run.state == "reviewed" and stages == ["checking", "reviewing"]
+    again = pr_feedback.review_pull_request(client(github), REPO, 7, settings(claude), progress=stages.append)
+    assert again.state == "nothing_new" and stages == ["checking", "reviewing"], "nothing new: no stage"
+
+
+def test_known_secrets_of_any_shape_are_masked_in_the_prompt(github, claude):
+    webhook_secret = "correct horse battery staple"  # no token shape: only known_secrets can catch it
+    rf.open_pull(github, {FILE: MODEL_V2}, body=f"the hook secret is {webhook_secret}")
+    claude.push(answer())
+    run = pr_feedback.review_pull_request(client(github), REPO, 7, settings(claude), known_secrets=(webhook_secret,))
+    assert run.state == "reviewed" and webhook_secret not in claude.received_text
+    assert "[MASKED" in sent_files(claude)["pull_request"]["body"]
