@@ -15,6 +15,20 @@ registry.category("web_tour.tours").add("ops_autopilot_runs_tour", {
             run: "click",
         },
         {
+            content: "The app opens on its dashboard; open the CI/CD menu",
+            trigger: ".o_ops_dashboard .o_ops_tiles",
+        },
+        {
+            content: "Open the CI/CD menu",
+            trigger: ".o_menu_sections [data-menu-xmlid='ops_autopilot.menu_ops_cicd']",
+            run: "click",
+        },
+        {
+            content: "Open the workflow runs",
+            trigger: ".o-dropdown--menu [data-menu-xmlid='ops_autopilot.menu_ops_workflow_runs']",
+            run: "click",
+        },
+        {
             content: "Runs are listed, the failed one highlighted",
             trigger: ".o_list_view .o_data_row.text-danger td[name='name']:contains('Tour CI')",
         },

@@ -1,0 +1,326 @@
+#!/usr/bin/env python3
+"""Benchmark: the dashboard's data RPC and the weekly report render on a large database.
+
+1. Installs the addon (no demo) in ``ops_autopilot_bench_dashboard`` and fills it with fast SQL
+   inserts: BENCH_SAMPLES health samples (1,000,000) over BENCH_TARGETS targets (200) at one
+   check every 15 minutes, rolled up per hour and per day by the addon's own rollup method;
+   BENCH_RUNS workflow runs (100,000) over 20 repositories and 90 days; BENCH_INCIDENTS
+   incidents (10,000); 5,000 self-healing re-runs. Rows are cloned from one ORM-created record
+   per table, so every required column is filled as the ORM would.
+2. Starts Odoo (``--workers=0``, the threaded server) and, over JSON-RPC as the admin user:
+   * baseline: ``ops.workflow.run.search_count([])`` — a trivial RPC on the same tables;
+   * ``ops.dashboard.get_dashboard_data`` for 7 days (the default screen) and 30 days;
+   * the weekly report rendered as HTML (``/report/html/...``), the report's own route.
+
+Prints median and p95 of each with the row counts; targets: RPC <= 200 ms, report <= 2 s.
+Figures, not pass/fail. ``KEEP_DB=1`` keeps the database (and reuses it when it exists).
+"""
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import devenv  # noqa: E402
+
+DATABASE = "ops_autopilot_bench_dashboard"
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", "1000000"))
+TARGETS = int(os.environ.get("BENCH_TARGETS", "200"))
+RUNS = int(os.environ.get("BENCH_RUNS", "100000"))
+INCIDENTS = int(os.environ.get("BENCH_INCIDENTS", "10000"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "15"))
+
+FILL = r"""
+import time
+from datetime import timedelta
+from odoo import fields
+
+cr = env.cr
+# no enrichment of the company from Odoo's partner-autocomplete service (no outside calls)
+if "iap_enrich_auto_done" in env["res.company"]._fields:
+    env["res.company"].search([]).write({"iap_enrich_auto_done": True})
+now = fields.Datetime.now().replace(minute=0, second=0, microsecond=0)
+SAMPLES, TARGETS, RUNS, INCIDENTS = %(samples)d, %(targets)d, %(runs)d, %(incidents)d
+timings = {}
+
+
+def clone(table, template_id, count, overrides):
+    # INSERT count copies of one ORM-made row, with per-row SQL expressions of g (1..count)
+    cr.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %%s", [table])
+    columns = [c for (c,) in cr.fetchall() if c != "id"]
+    select = [overrides.get(c, "t.%%s" %% c) for c in columns]
+    cr.execute(
+        "INSERT INTO %%s (%%s) SELECT %%s FROM generate_series(1, %%d) g, %%s t WHERE t.id = %%d"
+        %% (table, ", ".join(columns), ", ".join(select), count, table, template_id)
+    )
+
+
+started = time.perf_counter()
+repos = env["ops.repository"].create([{"full_name": "bench/repo-%%02d" %% i} for i in range(20)])
+targets = env["ops.health.target"].create(
+    [{"name": "target-%%03d" %% i, "url": "http://127.0.0.1:9/%%d" %% i, "active": False} for i in range(TARGETS)]
+)
+run = env["ops.workflow.run"].create({"repository_id": repos[0].id, "github_id": 1, "name": "CI",
+                                      "status": "completed", "conclusion": "success", "outcome": "success"})
+names = "(ARRAY['CI','Lint','Tests','Deploy','Nightly'])[1 + g %% 5]"
+outcome = "(CASE WHEN g %% 7 = 0 THEN 'failure' WHEN g %% 31 = 0 THEN 'cancelled' ELSE 'success' END)"
+clone("ops_workflow_run", run.id, RUNS - 1, {
+    "github_id": "g + 1",
+    "repository_id": "(ARRAY%%s)[1 + g %%%% 20]" %% repos.ids,
+    "name": names,
+    "workflow_path": "'.github/workflows/' || lower(%%s) || '.yml'" %% names,
+    "conclusion": outcome,
+    "outcome": outcome,
+    "started_at": "'%%s'::timestamp - (g * interval '%%s seconds')" %% (now, int(90 * 86400 / RUNS)),
+    "finished_at": "'%%s'::timestamp - (g * interval '%%s seconds') + interval '5 minutes'"
+    %% (now, int(90 * 86400 / RUNS)),
+    "duration": "120 + (g * 7919) %% 1200",
+    "run_number": "g",
+})
+timings["runs"] = time.perf_counter() - started
+
+started = time.perf_counter()
+per_target = SAMPLES // TARGETS
+cr.execute(
+    '''
+    INSERT INTO ops_health_sample (target_id, company_id, checked_at, up, status_code, response_ms, error,
+                                   cpu_percent, memory_percent)
+    SELECT t.id, t.company_id, %%s::timestamp - s * interval '15 minutes',
+           (s * 7 + t.id) %%%% 97 <> 0,
+           CASE WHEN (s * 7 + t.id) %%%% 97 <> 0 THEN 200 ELSE 503 END,
+           100 + ((s * 7919 + t.id * 104729) %%%% 900),
+           NULL, 20 + ((s * 31 + t.id) %%%% 70), 40 + ((s * 17 + t.id) %%%% 50)
+      FROM ops_health_target t, generate_series(0, %%s - 1) s
+     WHERE t.id = ANY(%%s)
+    ''',
+    [now, per_target, targets.ids],
+)
+timings["samples"] = time.perf_counter() - started
+started = time.perf_counter()
+span = timedelta(minutes=15 * per_target + 60)
+env["ops.health.sample.hourly"]._rollup(now - span, now + timedelta(hours=1))
+timings["hourly_rollup"] = time.perf_counter() - started
+started = time.perf_counter()
+env["ops.health.sample.daily"]._rollup(now - span, now + timedelta(days=1))
+timings["daily_rollup"] = time.perf_counter() - started
+
+started = time.perf_counter()
+incident = env["ops.incident"].create({"title": "bench", "dedup_key": "bench:0", "source": "health",
+                                       "target_id": targets[0].id, "first_seen": now, "last_seen": now})
+step = int(60 * 86400 / INCIDENTS)
+clone("ops_incident", incident.id, INCIDENTS - 1, {
+    "name": "'INC-B' || g",
+    "title": "'Incident ' || g",
+    "dedup_key": "'bench:' || g",
+    "source": "(ARRAY['health','ci','scan'])[1 + g %% 3]",
+    "severity": "(ARRAY['low','medium','high','critical'])[1 + g %% 4]",
+    "severity_rank": "g %% 4",
+    "target_id": "(ARRAY%%s)[1 + g %%%% %%d]" %% (targets.ids, TARGETS),
+    "repository_id": "(ARRAY%%s)[1 + g %%%% 20]" %% repos.ids,
+    "first_seen": "'%%s'::timestamp - g * interval '%%s seconds'" %% (now, step),
+    "last_seen": "'%%s'::timestamp - g * interval '%%s seconds'" %% (now, step),
+    "state": "(CASE WHEN g %% 10 = 0 THEN 'open' ELSE 'resolved' END)",
+    "state_rank": "(CASE WHEN g %% 10 = 0 THEN 0 ELSE 4 END)",
+    "resolved_at": "(CASE WHEN g %%%% 10 = 0 THEN NULL ELSE '%%s'::timestamp - g * interval '%%s seconds' "
+                   "+ (g %%%% 40) * interval '1 minute' END)" %% (now, step),
+    "time_to_resolve": "(CASE WHEN g %% 10 = 0 THEN 0 ELSE g %% 40 END)",
+    "false_positive": "g %% 23 = 0",
+    "false_positive_ratio": "(CASE WHEN g %% 23 = 0 THEN 100 ELSE 0 END)",
+})
+action = env["ops.remediation.action"].create({"kind": "rerun_jobs", "state": "succeeded",
+                                               "repository_id": repos[0].id, "finished_at": now})
+clone("ops_remediation_action", action.id, 4999, {
+    "state": "(CASE WHEN g %% 5 = 0 THEN 'failed' ELSE 'succeeded' END)",
+    "repository_id": "(ARRAY%%s)[1 + g %%%% 20]" %% repos.ids,
+    "finished_at": "'%%s'::timestamp - g * interval '15 minutes'" %% now,
+    "requested_at": "'%%s'::timestamp - g * interval '15 minutes'" %% now,
+})
+timings["incidents_actions"] = time.perf_counter() - started
+cr.commit()
+cr.execute("ANALYZE")
+counts = {}
+for table in ("ops_health_sample", "ops_health_sample_hourly", "ops_health_sample_daily", "ops_workflow_run",
+              "ops_incident", "ops_remediation_action", "ops_health_target"):
+    cr.execute("SELECT count(*) FROM %%s" %% table)
+    counts[table] = cr.fetchone()[0]
+print("FILLED", json.dumps({"counts": counts, "timings": timings}))
+"""
+
+COUNTS = """
+import json
+counts = {}
+for table in ("ops_health_sample", "ops_health_sample_hourly", "ops_health_sample_daily", "ops_workflow_run",
+              "ops_incident", "ops_remediation_action", "ops_health_target"):
+    env.cr.execute("SELECT count(*) FROM %s" % table)
+    counts[table] = env.cr.fetchone()[0]
+print("FILLED", json.dumps({"counts": counts, "timings": {}}))
+"""
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def odoo_command(odoo, *args, subcommand=()):
+    return [
+        *devenv.odoo_launcher(odoo),
+        *subcommand,
+        "--database",
+        DATABASE,
+        f"--addons-path={devenv.addons_path(odoo)}",
+        *args,
+    ]
+
+
+def odoo_shell(odoo, code):
+    result = subprocess.run(
+        odoo_command(odoo, "--no-http", "--log-level=warn", subcommand=("shell",)),
+        input="import json\n" + code,
+        capture_output=True,
+        text=True,
+        env=devenv.odoo_env(odoo),
+        check=False,
+    )
+    if result.returncode or "FILLED" not in result.stdout:
+        raise RuntimeError(result.stderr[-4000:] or result.stdout[-2000:])
+    return json.loads(result.stdout.split("FILLED", 1)[1].strip().splitlines()[0])
+
+
+def prepare(odoo):
+    if os.environ.get("KEEP_DB") and devenv.database_exists(DATABASE):
+        print(f"== reusing {DATABASE}", flush=True)
+        return odoo_shell(odoo, COUNTS)
+    devenv.drop_database(DATABASE)
+    print(f"== installing the addon in {DATABASE}", flush=True)
+    subprocess.run(
+        odoo_command(odoo, "--init", devenv.MODULE, "--without-demo=all", "--stop-after-init", "--log-level=warn"),
+        env=devenv.odoo_env(odoo),
+        check=True,
+    )
+    print(f"== filling: {SAMPLES} samples, {RUNS} runs, {INCIDENTS} incidents", flush=True)
+    code = FILL % {"samples": SAMPLES, "targets": TARGETS, "runs": RUNS, "incidents": INCIDENTS}
+    return odoo_shell(odoo, code)
+
+
+def wait_until_up(port, timeout=180):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/web/health", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            time.sleep(0.5)
+    raise RuntimeError("Odoo did not start")
+
+
+def timed(call, repeat=REPEAT, warmup=2):
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {
+        "median_ms": statistics.median(times),
+        "p95_ms": times[max(int(len(times) * 0.95) - 1, 0)],
+        "n": len(times),
+    }
+
+
+def main():
+    odoo = devenv.prepare()
+    filled = prepare(odoo)
+    port = free_port()
+    server = subprocess.Popen(
+        odoo_command(
+            odoo,
+            f"--db-filter=^{DATABASE}$",
+            "--workers=0",
+            "--max-cron-threads=0",
+            f"--http-port={port}",
+            "--http-interface=127.0.0.1",
+            "--log-level=warn",
+        ),
+        env=devenv.odoo_env(odoo),
+    )
+    try:
+        wait_until_up(port)
+        base = f"http://127.0.0.1:{port}"
+        session = requests.Session()
+        login = session.post(
+            f"{base}/web/session/authenticate",
+            json={"jsonrpc": "2.0", "params": {"db": DATABASE, "login": "admin", "password": "admin"}},
+            timeout=60,
+        ).json()
+        if login.get("error"):
+            raise RuntimeError(login["error"])
+
+        def rpc(model, method, *args):
+            answer = session.post(
+                f"{base}/web/dataset/call_kw/{model}/{method}",
+                json={"jsonrpc": "2.0", "params": {"model": model, "method": method, "args": list(args), "kwargs": {}}},
+                timeout=120,
+            ).json()
+            if answer.get("error"):
+                raise RuntimeError(answer["error"]["data"]["message"])
+            return answer["result"]
+
+        def report():
+            options = json.dumps({"filters": {"period": "7d"}})
+            response = session.get(
+                f"{base}/report/html/ops_autopilot.report_ops_health", params={"options": options}, timeout=120
+            )
+            response.raise_for_status()
+            if b"o_ops_health_report" not in response.content:
+                raise RuntimeError("the report did not render")
+
+        baseline = timed(lambda: rpc("ops.workflow.run", "search_count", []))
+        week = timed(lambda: rpc("ops.dashboard", "get_dashboard_data", {"period": "7d"}))
+        month = timed(lambda: rpc("ops.dashboard", "get_dashboard_data", {"period": "30d"}))
+        rendered = timed(report, repeat=max(REPEAT // 3, 3), warmup=1)
+        sample = rpc("ops.dashboard", "get_dashboard_data", {"period": "7d"})
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    counts = filled["counts"]
+    print()
+    print("rows: " + ", ".join(f"{table} {count:,}" for table, count in counts.items()))
+    if filled["timings"]:
+        print("fill (s): " + ", ".join(f"{k} {v:.1f}" for k, v in filled["timings"].items()))
+    print()
+    print(f"{'call (JSON-RPC over HTTP, as admin)':<48}{'median ms':>12}{'p95 ms':>10}{'n':>5}")
+    for label, figures in (
+        ("baseline: ops.workflow.run.search_count([])", baseline),
+        ("ops.dashboard.get_dashboard_data 7 days", week),
+        ("ops.dashboard.get_dashboard_data 30 days", month),
+        ("weekly report, HTML render (/report/html)", rendered),
+    ):
+        print(f"{label:<48}{figures['median_ms']:>12.1f}{figures['p95_ms']:>10.1f}{figures['n']:>5}")
+    print()
+    print(f"dashboard RPC (7 days): {week['median_ms']:.0f} ms median   (target <= 200 ms)")
+    print(f"weekly report render:   {rendered['median_ms']:.0f} ms median   (target <= 2000 ms)")
+    tiles = {t["key"]: t["display"] for t in sample["tiles"]}
+    print("tiles (7 days): " + ", ".join(f"{k} {v}" for k, v in tiles.items()))
+    (ROOT / ".bench-results").mkdir(exist_ok=True)
+    (ROOT / ".bench-results" / "dashboard.json").write_text(
+        json.dumps({"counts": counts, "baseline": baseline, "week": week, "month": month, "report": rendered}, indent=2)
+    )
+    if not os.environ.get("KEEP_DB"):
+        devenv.drop_database(DATABASE)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,338 @@
+#!/usr/bin/env python3
+"""Screenshots for the README: the dashboard, a run list, an incident form and the weekly report.
+
+1. Creates (or reuses) the database ``ops_autopilot_screens`` with the addon and its demo data,
+   then adds a week of history through the addon's own models (health checks of three
+   targets rolled up per hour, workflow runs, incidents, self-healing re-runs, an action
+   awaiting approval, a flaky signature) — ``--fresh`` starts over.
+2. Starts Odoo on a free port, logs in as admin, and drives headless Chromium over the
+   DevTools protocol (websocket-client) to save PNGs in ``docs/screenshots/``.
+
+Nothing is downloaded: Chromium is the system's, Chart.js is Odoo's own bundle.
+"""
+
+import argparse
+import base64
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from http.client import HTTPConnection
+from pathlib import Path
+
+import requests
+import websocket
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import devenv
+
+ROOT = devenv.ROOT
+DATABASE = "ops_autopilot_screens"
+OUT = ROOT / "docs" / "screenshots"
+WIDTH = 1440
+
+HISTORY = r"""
+import random
+from datetime import timedelta
+from odoo import fields
+
+rng = random.Random(7)
+# no enrichment of the company from Odoo's partner-autocomplete service (no outside calls)
+if "iap_enrich_auto_done" in env["res.company"]._fields:
+    env["res.company"].search([]).write({"iap_enrich_auto_done": True})
+now = fields.Datetime.now().replace(second=0, microsecond=0)
+repo = env.ref("ops_autopilot.ops_repository_erp_demo")
+Target = env["ops.health.target"]
+targets = [
+    Target.create({"name": "Shop (www)", "url": "https://shop.example.com/health", "active": False}),
+    Target.create({"name": "Public API", "url": "https://api.example.com/health", "threshold_response_ms": 800,
+                   "active": False}),
+    Target.create({"name": "Odoo ERP", "url": "https://erp.example.com/web/health", "active": False}),
+]
+samples = []
+for index, target in enumerate(targets):
+    for step in range(7 * 24 * 4):
+        at = now - timedelta(minutes=15 * step)
+        day = step // 96
+        down = (index == 0 and day == 2 and 40 <= step % 96 < 46) or rng.random() < 0.004
+        slow = index == 1 and day in (0, 1, 3, 5)
+        response = rng.gauss(1100 if slow else 420 + 150 * index, 90)
+        samples.append({
+            "target_id": target.id, "company_id": target.company_id.id, "checked_at": at, "up": not down,
+            "status_code": 503 if down else 200, "response_ms": 0 if down else max(response, 40),
+            "error": "HTTP 503" if down else False,
+            "cpu_percent": min(99, rng.gauss(86 if index == 2 and day < 4 else 45, 6)),
+            "memory_percent": min(99, rng.gauss(62 + 8 * index, 4)),
+        })
+env["ops.health.sample"].create(samples)
+env["ops.health.sample.hourly"]._rollup(now - timedelta(days=8), now + timedelta(hours=1))
+env["ops.health.sample.daily"]._rollup(now - timedelta(days=8), now + timedelta(days=1))
+
+Run = env["ops.workflow.run"]
+workflows = [("CI", 420, 0.2), ("Lint", 95, 0.05), ("Nightly upgrade test", 1500, 0.3), ("Deploy", 360, 0.1)]
+for number in range(120):
+    name, seconds, failure = workflows[number % len(workflows)]
+    started = now - timedelta(minutes=rng.randint(10, 7 * 24 * 60))
+    outcome = "failure" if rng.random() < failure else ("cancelled" if rng.random() < 0.03 else "success")
+    duration = max(30, int(rng.gauss(seconds, seconds * 0.15)))
+    Run.create({
+        "repository_id": repo.id, "github_id": 9300000000 + number, "name": name, "run_number": 500 + number,
+        "workflow_path": ".github/workflows/%s.yml" % name.lower().replace(" ", "-"), "event": "push",
+        "head_branch": "main", "status": "completed", "conclusion": outcome, "outcome": outcome,
+        "started_at": started, "finished_at": started + timedelta(seconds=duration), "duration": duration,
+        "display_title": "%s on main" % name, "actor": rng.choice(["alice", "bob", "carol"]),
+    })
+
+Incident = env["ops.incident"]
+specs = [
+    ("Shop (www) is down", "health", "critical", 0, 2, 35, False),
+    ("Public API is slow", "health", "high", 1, 1, 22, False),
+    ("Public API is slow", "health", "high", 1, 3, 14, False),
+    ("Odoo ERP CPU above 80 %", "health", "medium", 2, 4, 9, False),
+    ("Odoo ERP CPU above 80 %", "health", "medium", 2, 5, 6, True),
+    ("CI: network timeout in pip install", "ci", "medium", None, 2, 12, False),
+    ("CI: missing module dependency", "ci", "high", None, 6, 18, False),
+    ("Public API is slow", "health", "high", 1, 0, None, False),
+    ("Odoo ERP memory above 85 %", "health", "medium", 2, 0, None, False),
+    ("Nightly upgrade test fails", "ci", "critical", None, 1, None, False),
+]
+for number, (title, source, severity, target, days_ago, minutes, false_positive) in enumerate(specs):
+    seen = now - timedelta(days=days_ago, hours=rng.randint(1, 12))
+    incident = Incident.create({
+        "title": title, "source": source, "severity": severity, "first_seen": seen, "last_seen": seen,
+        "dedup_key": "screens:%s" % number, "target_id": targets[target].id if target is not None else False,
+        "repository_id": repo.id if source == "ci" else False,
+        "description": "Seen by the monitoring cron." if source == "health" else "Diagnosed from the job log.",
+    })
+    if minutes is not None:
+        incident.write({"state": "resolved", "resolved_at": seen + timedelta(minutes=minutes),
+                        "acknowledged_at": seen + timedelta(minutes=2), "false_positive": false_positive,
+                        "resolution_note": "Recovered." if not false_positive else "Load test, not an outage."})
+
+Action = env["ops.remediation.action"]
+for number, state in enumerate(["succeeded", "succeeded", "succeeded", "failed", "succeeded", "succeeded"]):
+    done = now - timedelta(days=number, hours=3)
+    Action.create({"kind": "rerun_jobs", "state": state, "repository_id": repo.id, "executor": "github_api",
+                   "requested_at": done - timedelta(minutes=4), "finished_at": done})
+Action.create({"kind": "restart_service", "state": "awaiting_approval", "target_id": targets[1].id,
+               "destructive": True, "condition": "slow"})
+if "ops.failure.signature" in env:
+    env["ops.failure.signature"].create({
+        "fingerprint": "3f1c9a27b5e04d11", "repository_id": repo.id, "category": "test_failure",
+        "job_name": "test (python 3.12)", "template": "FAILED tests/test_sale.py::test_confirm - TimeoutError",
+        "first_seen": now - timedelta(days=6), "last_seen": now - timedelta(hours=5), "count": 7,
+        "flaky": True, "flaky_count": 4, "flaky_last_seen": now - timedelta(hours=5),
+    })
+env.cr.commit()
+print("HISTORY", len(samples), Run.search_count([]), Incident.search_count([]))
+"""
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def odoo_base(odoo, *subcommand):
+    return [
+        *devenv.odoo_launcher(odoo),
+        *subcommand,
+        "--database",
+        DATABASE,
+        f"--addons-path={devenv.addons_path(odoo)}",
+    ]
+
+
+def prepare(odoo, fresh):
+    if fresh:
+        devenv.drop_database(DATABASE)
+    if devenv.database_exists(DATABASE):
+        return
+    devenv.say(f"creating {DATABASE} with the addon and its demo data")
+    env = devenv.odoo_env(odoo)
+    subprocess.run(
+        [*odoo_base(odoo), "--init", devenv.MODULE, "--stop-after-init", "--log-level=warn"], env=env, check=True
+    )
+    result = subprocess.run(
+        [*odoo_base(odoo, "shell"), "--no-http", "--log-level=warn"],
+        input=HISTORY,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if result.returncode or "HISTORY" not in result.stdout:
+        raise RuntimeError(result.stderr[-3000:])
+    devenv.say(result.stdout.strip().splitlines()[-1])
+
+
+def wait_http(port, path="/web/health", timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"nothing answers on port {port}")
+
+
+class Browser:
+    """Headless Chromium driven over the DevTools protocol."""
+
+    def __init__(self, height):
+        self.port = free_port()
+        self.profile = tempfile.mkdtemp(prefix="ops-screens-")
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+        if not chromium:
+            raise RuntimeError("Chromium is needed for screenshots (apt-get install chromium)")
+        self.process = subprocess.Popen(
+            [
+                chromium,
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                f"--remote-debugging-port={self.port}",
+                f"--user-data-dir={self.profile}",
+                f"--window-size={WIDTH},{height}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                pages = requests.get(f"http://127.0.0.1:{self.port}/json/list", timeout=2).json()
+                page = next(p for p in pages if p.get("type") == "page")
+                break
+            except (requests.RequestException, StopIteration):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60, suppress_origin=True)
+        self.ids = 0
+        self.errors = []
+        self.call("Page.enable")
+        self.call("Runtime.enable")
+        self.call("Network.enable")
+
+    def call(self, method, **params):
+        self.ids += 1
+        self.ws.send(json.dumps({"id": self.ids, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("method") == "Runtime.exceptionThrown":
+                self.errors.append(message["params"]["exceptionDetails"].get("text"))
+            if message.get("id") == self.ids:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def evaluate(self, expression):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        return result.get("result", {}).get("value")
+
+    def goto(self, url, ready, settle=1.5, timeout=60):
+        self.call("Page.navigate", url=url)
+        deadline = time.monotonic() + timeout
+        while not self.evaluate(f"!!document.querySelector({json.dumps(ready)})"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url}: {ready} never appeared")
+            time.sleep(0.3)
+        time.sleep(settle)
+
+    def shot(self, path, height):
+        self.call("Emulation.setDeviceMetricsOverride", width=WIDTH, height=height, deviceScaleFactor=1, mobile=False)
+        time.sleep(0.8)
+        # a notice like "the page is out of date" (assets rebuilt while loading) is not part of the screen
+        self.evaluate("document.querySelectorAll('.o_notification').forEach((n) => n.remove())")
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=False)["data"]
+        path.write_bytes(base64.b64decode(data))
+        print(f"saved {path}")
+
+    def close(self):
+        try:
+            self.ws.close()
+        finally:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+            shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fresh", action="store_true", help="recreate the screenshots database")
+    args = parser.parse_args()
+    odoo = devenv.prepare(with_tests=True)
+    prepare(odoo, args.fresh)
+    OUT.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            *odoo_base(odoo),
+            f"--db-filter=^{DATABASE}$",
+            f"--http-port={port}",
+            "--http-interface=127.0.0.1",
+            "--max-cron-threads=0",
+            "--log-level=warn",
+        ],
+        env=devenv.odoo_env(odoo),
+    )
+    browser = None
+    try:
+        wait_http(port)
+        base = f"http://127.0.0.1:{port}"
+        session = requests.Session()
+        answer = session.post(
+            f"{base}/web/session/authenticate",
+            json={"jsonrpc": "2.0", "params": {"db": DATABASE, "login": "admin", "password": "admin"}},
+            timeout=60,
+        ).json()
+        if answer.get("error"):
+            raise RuntimeError(answer["error"])
+        browser = Browser(1000)
+        browser.call(
+            "Network.setCookie", name="session_id", value=session.cookies["session_id"], domain="127.0.0.1", path="/"
+        )
+        browser.call("Emulation.setDeviceMetricsOverride", width=WIDTH, height=1900, deviceScaleFactor=1, mobile=False)
+        browser.goto(f"{base}/odoo/ops-dashboard?period=7d", ".o_ops_chart[data-chart='incidents'] canvas", settle=2.5)
+        browser.shot(OUT / "dashboard.png", 1900)
+        browser.goto(f"{base}/odoo/action-ops_autopilot.ops_workflow_run_action", ".o_list_view .o_data_row")
+        browser.shot(OUT / "runs.png", 900)
+        incident_id = browser.evaluate(
+            "fetch('/web/dataset/call_kw', {method: 'POST', headers: {'Content-Type': 'application/json'},"
+            "body: JSON.stringify({jsonrpc: '2.0', params: {model: 'ops.incident', method: 'search',"
+            "args: [[['state', '=', 'resolved'], ['source', '=', 'health']]], kwargs: {limit: 1}}})})"
+            ".then(r => r.json()).then(r => r.result[0])"
+        )
+        browser.goto(f"{base}/odoo/ops.incident/{incident_id}", ".o_form_view .o_field_widget", settle=2)
+        browser.shot(OUT / "incident.png", 1000)
+        options = json.dumps({"filters": {"period": "7d"}})
+        browser.goto(
+            f"{base}/report/html/ops_autopilot.report_ops_health?options={requests.utils.quote(options)}",
+            ".o_ops_health_report",
+        )
+        height = min(int(browser.evaluate("document.documentElement.scrollHeight") or 2000), 4000)
+        browser.shot(OUT / "report.png", height)
+        if browser.errors:
+            print("JavaScript errors:", *browser.errors, sep="\n  ")
+            return 1
+    finally:
+        if browser:
+            browser.close()
+        server.terminate()
+        server.wait(timeout=60)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
