@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from . import cli_diagnose, review_cli, scan_cli, signature
+from . import cli_diagnose, review_cli, router_cli, scan_cli, signature
 
 SECRET_ENV = "AUTOPILOT_WEBHOOK_SECRET"
 
@@ -57,6 +57,7 @@ def build_parser():
     verify.set_defaults(handler=_cmd_verify)
 
     cli_diagnose.register(commands)
+    router_cli.register(commands)
     review_cli.register(commands)
     scan_cli.register(commands)
     return parser

@@ -1,0 +1,1 @@
+from . import ops_health_report, ops_license_report
