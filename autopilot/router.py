@@ -36,6 +36,8 @@ LOW_FILES, LOW_LINES = 3, 50
 MEDIUM_FILES, MEDIUM_LINES = 10, 300
 MAX_PATTERN_LENGTH = 500
 MAX_FILES = 10_000
+#: status of the old path of a renamed file: routed (a moved migration still matters), not counted as a file
+RENAMED_FROM = "renamed_from"
 
 
 @dataclass(frozen=True)
@@ -229,7 +231,7 @@ def files_from_list(items):
         )
         if item.get("previous_filename") and isinstance(item["previous_filename"], str):
             # a rename touches the old path too (a moved migration still matters)
-            files.append(ChangedFile(item["previous_filename"].strip(), 0, 0, "removed"))
+            files.append(ChangedFile(item["previous_filename"].strip(), 0, 0, RENAMED_FROM))
     return files[:MAX_FILES]
 
 
@@ -321,7 +323,8 @@ def route_files(files, routes=SEED_ROUTES, totals=None):
         if route.category in counts and route.workflow and route.workflow not in workflows:
             workflows.append(route.workflow)
     lines_known = bool(files) and all(f.additions is not None and f.deletions is not None for f in files)
-    file_count = len(per_file)
+    # a rename is one changed file (as GitHub counts it), although both its paths are routed
+    file_count = len({f.filename for f in files if f.status != RENAMED_FROM})
     lines = sum(f.changes for f in files)
     if totals is not None:
         file_count, lines = totals

@@ -1114,21 +1114,27 @@ def match_rules(text, rules=None, timeout_ms=DEFAULT_TIMEOUT_MS, total_timeout_m
     listed in ``skipped``; matching never raises for a bad rule. Matches are
     ordered by priority, then by how late in the text they matched (the last
     evidence is closest to what stopped the job).
+
+    The budget counts matching only: patterns are compiled (once per process,
+    bounded in length) before the clock starts, otherwise a fresh process — a
+    CI step running ``python3 -m autopilot diagnose``, a new Odoo worker —
+    spent the budget compiling and silently skipped the end of the table.
     """
     rules = SEED_RULES if rules is None else rules
     report = MatchReport()
     if not isinstance(text, str) or not text:
         return report
-    deadline = time.perf_counter() + total_timeout_ms / 1000.0
+    runnable = []
     for rule in rules:
+        try:
+            runnable.append((rule, compile_pattern(rule.pattern)))
+        except PatternError as exc:
+            report.skipped.append(SkippedRule(rule, "invalid", str(exc)))
+    deadline = time.perf_counter() + total_timeout_ms / 1000.0
+    for rule, compiled in runnable:
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
             report.skipped.append(SkippedRule(rule, "timeout", "the total matching budget was spent"))
-            continue
-        try:
-            compiled = compile_pattern(rule.pattern)
-        except PatternError as exc:
-            report.skipped.append(SkippedRule(rule, "invalid", str(exc)))
             continue
         try:
             found = compiled.search(text, timeout=min(timeout_ms / 1000.0, remaining))

@@ -75,11 +75,18 @@ def call_retry_delay(error, attempts, policy=CALL_RETRY_POLICY, rng=None):
 
 @dataclass(frozen=True)
 class JobFailure:
-    """What the diagnosis of one failed job says, as far as retrying is concerned."""
+    """What the diagnosis of one failed job says, as far as retrying is concerned.
+
+    ``retryable`` is the diagnosis' own verdict (the matching rule's flag, or
+    the category's when the classifier alone decided); ``None`` means "no
+    verdict": the category decides. A rule that says "not retryable" wins
+    over a transient category (an exhausted account quota is
+    ``resource_exhaustion`` but a re-run cannot help).
+    """
 
     job_name: str
     category: str
-    retryable: bool = False
+    retryable: bool | None = None
     signature: str = ""
     flaky: bool = False
     quarantined: bool = False
@@ -91,6 +98,8 @@ class JobFailure:
             return "quarantined flaky failure"
         if self.flaky:
             return "known flaky failure"
+        if self.retryable is False:
+            return ""
         if self.category in RETRYABLE_CATEGORIES:
             return f"{self.category} is transient"
         if self.retryable:

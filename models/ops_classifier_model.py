@@ -14,6 +14,8 @@ _logger = logging.getLogger(__name__)
 _LOADED = {}
 _LOADED_LOCK = threading.Lock()
 _KEEP_MODELS = 5
+#: set by "Retrain now": the retraining cron trains at its next run even without new reviews
+RETRAIN_REQUEST_PARAM = "ops_autopilot.classifier_retrain_requested"
 
 
 class OpsClassifierModel(models.Model):
@@ -72,15 +74,21 @@ class OpsClassifierModel(models.Model):
     # actions
     # ------------------------------------------------------------------
     def action_retrain(self):
+        """Queue a retraining: it takes a while (cross-validation), so the cron does it, not the request."""
         if not self.env.user.has_group("ops_autopilot.group_ops_manager"):
             raise UserError(_("Only Ops managers can retrain the classifier."))
-        record = self.sudo()._train()
+        self.env["ir.config_parameter"].sudo().set_param(
+            RETRAIN_REQUEST_PARAM, fields.Datetime.to_string(fields.Datetime.now())
+        )
+        self.env.ref("ops_autopilot.ir_cron_retrain_classifier").sudo()._trigger()
         return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": record.id,
-            "view_mode": "form",
-            "target": "current",
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Retraining queued"),
+                "message": _("The new model appears under Classifier models when the retraining cron has run."),
+                "type": "info",
+            },
         }
 
     # ------------------------------------------------------------------
@@ -150,13 +158,17 @@ class OpsClassifierModel(models.Model):
 
     @api.model
     def _cron_retrain(self, force=False):
-        """Retrain when diagnoses were reviewed since the last model (or there is none yet)."""
+        """Retrain when diagnoses were reviewed since the last model, a manager asked, or there is none yet."""
+        params = self.env["ir.config_parameter"].sudo()
+        requested = params.get_param(RETRAIN_REQUEST_PARAM)
         last = self.sudo().search([], order="trained_at desc, id desc", limit=1)
-        if last and not force:
+        if last and not force and not requested:
             domain = [("confirmed_category", "!=", False), ("feedback_at", ">", last.trained_at)]
             if not self.env["ops.job.diagnosis"].sudo().search_count(domain, limit=1):
                 return False
         self._train()
+        if requested:
+            params.set_param(RETRAIN_REQUEST_PARAM, False)
         return True
 
 

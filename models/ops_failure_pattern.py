@@ -32,7 +32,14 @@ class OpsFailurePattern(models.Model):
     )
     category = fields.Selection(CATEGORY_SELECTION, required=True, index=True)
     suggested_fix = fields.Text(required=True)
-    retryable = fields.Boolean(help="A failure matched by this pattern is worth an automatic re-run")
+    retryable = fields.Boolean(
+        compute="_compute_retryable",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="A failure matched by this pattern is worth an automatic re-run (it decides, whatever the category); "
+        "by default that of its category: network timeouts and resource exhaustion are",
+    )
     severity = fields.Selection(SEVERITY_SELECTION, required=True, default="medium")
     priority = fields.Integer(
         default=50, help="When several patterns match, the highest priority wins (specific beats generic)"
@@ -43,6 +50,11 @@ class OpsFailurePattern(models.Model):
     seeded = fields.Boolean(readonly=True, copy=False, help="Shipped with the addon")
 
     _sql_constraints = [("name_unique", "unique(name)", "A failure pattern name must be unique.")]
+
+    @api.depends("category")
+    def _compute_retryable(self):
+        for pattern in self:
+            pattern.retryable = pattern.category in rules.RETRYABLE_CATEGORIES
 
     @api.constrains("regex", "example")
     def _check_regex(self):

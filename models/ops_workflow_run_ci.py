@@ -553,12 +553,15 @@ class OpsWorkflowRun(models.Model):
                 return
             ci_github.rerun_failed_jobs(client, repo.full_name, self.github_id)
             action._mark_running(f"POST /repos/{repo.full_name}/actions/runs/{self.github_id}/rerun-failed-jobs")
-            return
-        dispatch.dispatch_workflow(client, repo.full_name, payload["workflow"], payload["ref"], {"sha": payload["sha"]})
-        action._mark_running(f"POST /repos/{repo.full_name}/actions/workflows/{payload['workflow']}/dispatches")
-        action._mark_done(
-            True, detail=f"rollback to {payload['sha'][:12]} dispatched on {payload['ref']}", status_code=204
-        )
+        else:
+            dispatch.dispatch_workflow(
+                client, repo.full_name, payload["workflow"], payload["ref"], {"sha": payload["sha"]}
+            )
+            action._mark_running(f"POST /repos/{repo.full_name}/actions/workflows/{payload['workflow']}/dispatches")
+            action._mark_done(
+                True, detail=f"rollback to {payload['sha'][:12]} dispatched on {payload['ref']}", status_code=204
+            )
+        self._ci_store_report()
 
     def _ci_action_failed(self, action, error):
         payload = dict(action.payload or {})
@@ -580,6 +583,7 @@ class OpsWorkflowRun(models.Model):
             reason = f"GitHub refused the re-run: {error}"
             self._ci_escalate(current, reason)
             self.write({"ci_state": "escalated", "ci_decision": reason[:250]})
+        self._ci_store_report()
 
     # ------------------------------------------------------------------
     # reports

@@ -55,6 +55,12 @@ TEST_LOG = """2026-01-05T10:00:00.0000000Z ##[group]Run pytest -q
 2026-01-05T10:00:05.0000000Z ##[error]Process completed with exit code 1.
 """.replace("{token}", TOKEN)
 
+QUOTA_LOG = """2026-01-05T10:00:00.0000000Z ##[group]Run actions/upload-artifact@v4
+2026-01-05T10:00:00.0000000Z ##[endgroup]
+2026-01-05T10:00:02.0000000Z ##[error]Failed to CreateArtifact: Artifact storage quota has been hit. \
+Unable to upload any new artifacts.
+"""
+
 
 class SelfHealingCase(OpsTransactionCase):
     @classmethod
@@ -235,6 +241,24 @@ class TestSelfHealingLoop(SelfHealingCase):
         self.assertEqual(len(comments), 1)
         self.assertIn(second.html_url, comments[0]["body"])
 
+    def test_a_pattern_that_says_not_retryable_beats_a_transient_category(self):
+        run = self.fail_run(QUOTA_LOG, job_name="upload")
+        self.diagnose()
+        diagnosis = run.diagnosis_ids
+        self.assertEqual((diagnosis.category, diagnosis.rule_name), ("resource_exhaustion", "quota-exhausted"))
+        self.assertFalse(diagnosis.retryable)
+        self.assertFalse(run.ci_action_ids, "a re-run cannot refill an exhausted quota")
+        self.assertEqual(run.ci_state, "escalated")
+        self.assertEqual(diagnosis.issue_state, "pending")
+
+        # a manager decides such failures are worth a re-run after all: the pattern's flag decides
+        self.env["ops.failure.pattern"].search([("name", "=", "quota-exhausted")]).retryable = True
+        again = self.fail_run(QUOTA_LOG, job_name="upload", sha="e" * 40)
+        self.diagnose()
+        self.assertTrue(again.diagnosis_ids.retryable)
+        self.assertEqual(again.ci_state, "retrying")
+        self.assertEqual(again.ci_action_ids.kind, "rerun_jobs")
+
     def test_two_jobs_with_one_failure_report_it_once(self):
         obj = self.github.add_run(
             REPO,
@@ -326,6 +350,8 @@ class TestSelfHealingLoop(SelfHealingCase):
         self.assertEqual((action.state, action.response_status), ("failed", 403))
         self.assertEqual(run.ci_state, "escalated")
         self.assertTrue(self.Incident.search([("run_id", "=", run.id)]))
+        report = run.ci_report["decision"]
+        self.assertEqual((report["state"], report["actions"][0]["state"]), ("escalated", "failed"))
 
     def test_old_failures_are_diagnosed_but_not_acted_on(self):
         run = self.fail_run(NETWORK_LOG, started=gp.EPOCH)

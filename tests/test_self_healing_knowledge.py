@@ -1,9 +1,12 @@
 """The knowledge of self-healing: failure patterns, reviewed diagnoses, the classifier they retrain."""
 
-from odoo.exceptions import AccessError, ValidationError
+import base64
+
+from odoo import fields
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
-from ..autopilot import rules
+from ..autopilot import classifier, rules
 from ..autopilot.router import SEED_ROUTES
 from .common import OpsTransactionCase
 
@@ -75,6 +78,18 @@ class TestSelfHealingKnowledge(OpsTransactionCase):
         signature.with_user(self.ops_manager).action_quarantine()
         self.assertEqual(signature.quarantine_user_id, self.ops_manager)
 
+    def test_a_new_pattern_is_retryable_as_its_category_unless_told(self):
+        Pattern = self.Pattern.with_user(self.ops_manager)
+        base = {"regex": r"\bflux capacitor\b", "suggested_fix": "x"}
+        transient = Pattern.create({**base, "name": "flux-timeout", "category": "network_timeout"})
+        self.assertTrue(transient.retryable)
+        self.assertFalse(Pattern.create({**base, "name": "flux-config", "category": "configuration_error"}).retryable)
+        told = Pattern.create({**base, "name": "flux-quota", "category": "resource_exhaustion", "retryable": False})
+        self.assertFalse(told.retryable)
+        self.assertFalse(
+            self.Pattern.search([("name", "=", "quota-exhausted")]).retryable, "the seed's own flag is kept"
+        )
+
     def test_a_managers_pattern_decides_diagnoses_and_counts_its_hits(self):
         self.Pattern.with_user(self.ops_manager).create(
             {
@@ -123,7 +138,15 @@ class TestSelfHealingKnowledge(OpsTransactionCase):
         examples = self.Diagnosis._training_examples()
         self.assertIn((corrected.excerpt, "resource_exhaustion"), examples)
 
-        self.assertTrue(self.Model._cron_retrain())
+        # "Retrain now" only queues the work; the retraining cron does it, as the scheduler runs it
+        with self.assertRaises(UserError):
+            self.Model.with_user(self.ops_user).action_retrain()
+        action = self.Model.with_user(self.ops_manager).action_retrain()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertFalse(self.Model.search([]), "no training inside the request")
+        cron = self.env.ref("ops_autopilot.ir_cron_retrain_classifier")
+        self.assertTrue(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]))
+        cron.method_direct_trigger()
         model = self.Model.search([])
         self.assertEqual(len(model), 1)
         self.assertEqual(model.feedback_size, 2)
@@ -140,6 +163,44 @@ class TestSelfHealingKnowledge(OpsTransactionCase):
 
         with self.assertRaises(AccessError):
             confirmed.with_user(self.ops_user).write({"category": "unknown"})
+
+    def test_the_newest_stored_model_diagnoses_at_once(self):
+        """A model saved in the database decides the very next diagnosis (no restart, no cache to clear)."""
+        examples = [
+            ("##[error]Widget frobnication collapsed in stage one", "permission_denied"),
+            ("##[error]Widget frobnication collapsed during the final stage", "permission_denied"),
+            ("##[error]Frobnication of the widget collapsed again", "permission_denied"),
+            ("##[error]Gadget calibration drifted beyond tolerance", "syntax_error"),
+            ("##[error]Gadget calibration drifted while warming up", "syntax_error"),
+            ("##[error]Calibration of the gadget drifted overnight", "syntax_error"),
+        ]
+        trained = classifier.train(examples, metrics=False, rules=[])
+        self.Model.sudo().create(
+            {
+                "name": "two-category model",
+                "model_data": base64.b64encode(trained.to_bytes()),
+                "trained_at": fields.Datetime.now(),
+            }
+        )
+        self.assertEqual(self.Model._current().classes, ["permission_denied", "syntax_error"])
+        self.repo.sudo().token = False
+        self.env["ops.workflow.job"].create(
+            {
+                "repository_id": self.repo.id,
+                "run_id": self.ci_run.id,
+                "github_id": 98,
+                "name": "widgets",
+                "status": "completed",
+                "conclusion": "failure",
+                "outcome": "failure",
+                "output_summary": "##[error]Widget frobnication collapsed in stage three",
+            }
+        )
+        self.ci_run.write({"status": "completed", "conclusion": "failure", "outcome": "failure", "ci_state": "pending"})
+        self.Run._cron_ci_diagnose()
+        diagnosis = self.ci_run.diagnosis_ids
+        self.assertEqual((diagnosis.category, diagnosis.source), ("permission_denied", "model"))
+        self.assertFalse(diagnosis.rule_name)
 
     def test_diagnosis_report_downloads_as_json(self):
         diagnosis = self._diagnosis()

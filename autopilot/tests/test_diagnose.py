@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import StratifiedKFold
 
-from autopilot import classifier, cli_diagnose, diagnose, logs
+from autopilot import classifier, cli, cli_diagnose, diagnose, logs
 from autopilot.rules import CATEGORIES, Rule
 
 HEADER = [
@@ -220,6 +220,30 @@ def test_cli_prints_exactly_one_json_object(tmp_path, capsys):
     assert decoded["rule"] == "socket-errors"
     assert set(decoded) >= {"category", "confidence", "suggested_fix", "signature", "retryable", "excerpt", "rule"}
     assert decoded["category"] in CATEGORIES
+
+
+def test_main_command_line_diagnoses_a_raw_actions_log(tmp_path, capsys):
+    """``python3 -m autopilot diagnose LOGFILE`` (``cli.main``): one JSON object, ANSI and timestamps gone."""
+    raw = "".join(
+        f"2026-01-05T10:00:0{i}.1234567Z {line}\r\n"
+        for i, line in enumerate(
+            [
+                "##[group]Run pytest -q",
+                "\x1b[31mE   ModuleNotFoundError: No module named 'flask_cors'\x1b[0m",
+                "##[error]Process completed with exit code 1.",
+            ]
+        )
+    )
+    path = tmp_path / "job.log"
+    path.write_bytes(raw.encode())
+    assert cli.main(["diagnose", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1, "one line: one JSON object"
+    decoded = json.loads(out)
+    assert decoded["category"] == "dependency_missing"
+    assert 0.0 <= decoded["confidence"] <= 1.0
+    assert not any("\x1b" in line or "2026-01-05T" in line for line in decoded["excerpt"])
+    assert any("No module named 'flask_cors'" in line for line in decoded["excerpt"])
 
 
 def test_cli_reads_standard_input(monkeypatch, capsys):

@@ -78,6 +78,17 @@ def test_rename_counts_the_old_path_too():
     assert set(decision.categories) == {"documentation", "database"}
 
 
+def test_a_rename_is_one_file_for_complexity():
+    renames = [
+        {"filename": f"docs/new{i}.md", "additions": 1, "deletions": 1, "previous_filename": f"docs/old{i}.md"}
+        for i in range(3)
+    ]
+    decision = route(renames)
+    assert len(decision.files) == 6, "both paths of each rename are routed"
+    assert (decision.file_count, decision.changed_lines, decision.complexity) == (3, 6, "low")
+    assert route([*renames, {"filename": "a.py", "additions": 1, "deletions": 0}]).complexity == "medium"
+
+
 def test_push_payload_uses_the_net_files_of_its_commits():
     payload = gp.push_event(
         "acme/erp",

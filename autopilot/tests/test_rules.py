@@ -109,6 +109,15 @@ def test_total_budget_skips_the_remaining_rules():
     assert any("total matching budget" in reason for reason in reasons)
 
 
+def test_a_cold_process_matches_the_whole_table():
+    """Compiling the table (a CI step's fresh process, a new worker) does not eat the matching budget."""
+    rules.compile_pattern.cache_clear()
+    report = match_rules("##[error]Failed to CreateArtifact: Artifact storage quota has been hit.")
+    assert not report.skipped
+    assert [m.rule.name for m in report] == ["quota-exhausted"], "a rule near the end of the table still runs"
+    assert SEED_RULES.index(rules.rule_by_name("quota-exhausted")) > len(SEED_RULES) * 3 // 4
+
+
 def test_invalid_pattern_is_skipped_not_raised():
     broken = Rule("broken", r"(unclosed", "unknown", "never")
     report = match_rules("anything (unclosed", [broken, *SEED_RULES[:3]])

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from autopilot import ci_github, ci_report, github_api, scan_http
+from autopilot import ci_github, ci_report, diagnose, github_api, scan_http
 from autopilot import self_healing as sh
 from autopilot.self_healing import JobFailure, JobOutcome
 from autopilot.testing.github_ci_server import CIGitHub
@@ -47,6 +47,25 @@ def test_a_rule_or_known_flakiness_makes_any_category_retryable():
     assert sh.decide_retry([JobFailure("a", "api_contract_mismatch", retryable=True)], 0).retry
     assert sh.decide_retry([JobFailure("a", "test_failure", flaky=True)], 0).retry
     assert sh.decide_retry([JobFailure("a", "test_failure", quarantined=True)], 0).retry
+
+
+def test_a_rule_that_says_not_retryable_wins_over_a_transient_category():
+    assert not sh.decide_retry([JobFailure("a", "resource_exhaustion", retryable=False)], 0).retry
+    assert sh.decide_retry([JobFailure("a", "resource_exhaustion", retryable=True)], 0).retry
+    # flakiness seen on this very failure still allows a re-run
+    assert sh.decide_retry([JobFailure("a", "resource_exhaustion", retryable=False, flaky=True)], 0).retry
+
+
+def test_an_exhausted_account_quota_is_diagnosed_but_never_re_run():
+    log = (
+        "##[group]Run actions/upload-artifact@v4\n##[endgroup]\n"
+        "##[error]Failed to CreateArtifact: Artifact storage quota has been hit. Unable to upload any new artifacts.\n"
+    )
+    found = diagnose.diagnose(log)
+    assert (found.category, found.rule_name, found.retryable) == ("resource_exhaustion", "quota-exhausted", False)
+    failure = JobFailure("upload", found.category, retryable=found.retryable)
+    decision = sh.decide_retry([failure], 0)
+    assert not decision.retry and decision.escalate == (failure,)
 
 
 def test_one_real_failure_blocks_the_retry_of_the_whole_run():
