@@ -26,6 +26,10 @@ Rules (a demanding on-call team's expectations):
 * **Critical skips waiting.** For ``critical`` every step is due at most
   :data:`CRITICAL_MAX_WAIT` (5 min) after opening, the time auto-heal gets
   before someone is woken up; if the heal failed, every step is due at once.
+* **Recurrence updates the issue, quietly.** :func:`issue_update_due` says
+  when the one GitHub issue of an incident is rewritten with its new count
+  and last-seen time: at most every :data:`ISSUE_UPDATE_MIN_SECONDS`, at
+  once (with a comment) when the severity rose.
 """
 
 import re
@@ -106,6 +110,36 @@ def next_step(
     if heal_failed_shortcut and due > now:
         due = now
     return step, due
+
+
+# ---------------------------------------------------------------------------
+# keeping the GitHub issue up to date
+# ---------------------------------------------------------------------------
+#: the least time between two updates of an incident's GitHub issue for repeats of the same severity
+ISSUE_UPDATE_MIN_SECONDS = 900
+
+
+def issue_update_due(
+    synced_count: int,
+    count: int,
+    synced_at: datetime | None,
+    now: datetime,
+    severity_raised: bool = False,
+    min_interval: int = ISSUE_UPDATE_MIN_SECONDS,
+) -> bool:
+    """Should the incident's GitHub issue be rewritten with its latest facts (recurrence)?
+
+    Only when the incident recurred since the issue was last written
+    (``count > synced_count``), and then at once if its severity rose (the
+    caller also comments, so watchers hear of it), else at most every
+    ``min_interval`` seconds: a target failing every minute edits the issue
+    a few times an hour, not sixty.
+    """
+    if count <= synced_count:
+        return False
+    if severity_raised or synced_at is None:
+        return True
+    return (now - synced_at).total_seconds() >= min_interval
 
 
 # ---------------------------------------------------------------------------

@@ -13,7 +13,8 @@ HTTP failure: ``ok`` is True only for PagerDuty's 202 (2xx for webhooks);
 429, 5xx, timeouts and connection failures are ``retryable`` (with
 ``retry_after`` when the server says), 4xx answers are not (fix the
 configuration). The routing key, the webhook URL's path and header values
-never appear in ``detail``.
+never appear in ``detail``. :func:`retry_delay` says when to try a
+retryable trigger again: a page lost to a PagerDuty hiccup would wake nobody.
 """
 
 import json
@@ -22,6 +23,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from . import probes
+from .backoff import BackoffPolicy
 from .secrets_mask import mask_secrets
 
 EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
@@ -31,6 +33,28 @@ SUMMARY_MAX = 1024
 DEDUP_MAX = 255
 MAX_ANSWER_BYTES = 64 * 1024
 CLIENT = "Odoo ops_autopilot"
+#: a retryable trigger is tried again after 60 s, doubling up to 15 min, at most this many times in all
+MAX_TRIGGER_ATTEMPTS = 8
+RETRY_BACKOFF = BackoffPolicy(initial=60, base=2, max_delay=900)
+#: the longest ``Retry-After`` honoured (a larger one is read as this)
+MAX_RETRY_AFTER = 3600
+
+
+def retry_delay(failed_attempts, retry_after=None):
+    """Seconds before triggering again after ``failed_attempts`` retryable failures, or None to give up.
+
+    The backoff (60, 120, 240, 480, 900, 900 ... s) or the server's
+    ``Retry-After`` when it asks for longer; after
+    :data:`MAX_TRIGGER_ATTEMPTS` tries in all, None.
+    """
+    if failed_attempts < 1:
+        raise ValueError("failed_attempts starts at 1")
+    if failed_attempts >= MAX_TRIGGER_ATTEMPTS:
+        return None
+    delay = RETRY_BACKOFF.delay(failed_attempts)
+    if retry_after:
+        delay = max(delay, min(float(retry_after), MAX_RETRY_AFTER))
+    return delay
 
 
 @dataclass(frozen=True)

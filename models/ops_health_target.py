@@ -319,6 +319,8 @@ class OpsHealthTarget(models.Model):
         """
         results = self._probe_all(now)
         self.env["ops.health.sample"]._store([(target, results[target.id][0]) for target in self])
+        self._verify_pending_actions(results)
+        self._ops_commit()  # the samples are kept whatever happens during evaluation
         context = self._evaluation_context(now)
         touched = []
         for target in self:
@@ -337,6 +339,17 @@ class OpsHealthTarget(models.Model):
             except Exception as exc:
                 _logger.warning("incident %s: escalation failed: %s", incident.id, exc, exc_info=True)
             self._ops_commit()
+
+    def _verify_pending_actions(self, results):
+        """This check is the verification of the remediation actions that wait for one (``verified = pending``)."""
+        pending = (
+            self.env["ops.remediation.action"]
+            .sudo()
+            .search([("target_id", "in", self.ids), ("verified", "=", "pending")])
+        )
+        healthy = pending.filtered(lambda a: results[a.target_id.id][0].up)
+        healthy.write({"verified": "healthy"})
+        (pending - healthy).write({"verified": "unhealthy"})
 
     def _evaluation_context(self, now):
         """What evaluating these targets reads, in a few queries for the whole batch."""
@@ -655,6 +668,8 @@ class OpsHealthTarget(models.Model):
             ran = queue.filtered(lambda a: a.state in ("succeeded", "failed"))
             if ran:
                 incident.write({"remediation_failed": failed})
+                # no verification ran in this round: the target's next check is the verification
+                ran.filtered(lambda a: a.verified == "n/a" and a.executor != "verify").write({"verified": "pending"})
                 summary = ", ".join(f"{a.kind}: {a.state}" for a in ran)
                 incident.message_post(
                     body=_("Remediation round %(round)s: %(summary)s", round=queue[0].attempt, summary=summary),

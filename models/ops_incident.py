@@ -2,6 +2,7 @@ import logging
 import uuid
 from datetime import timedelta
 
+from markupsafe import Markup
 from psycopg2 import errors as pg_errors
 
 from odoo import _, api, fields, models
@@ -129,7 +130,14 @@ class OpsIncident(models.Model):
     next_escalation_at = fields.Datetime(readonly=True, index="btree_not_null")
     github_issue_number = fields.Integer(readonly=True, copy=False)
     github_issue_url = fields.Char(string="GitHub issue", readonly=True, copy=False)
+    github_issue_synced_count = fields.Integer(
+        readonly=True, copy=False, help="Occurrences written in the escalation's GitHub issue (0: not ours)"
+    )
+    github_issue_synced_at = fields.Datetime(readonly=True, copy=False)
+    github_issue_severity = fields.Selection(SEVERITIES, readonly=True, copy=False)
     page_state = fields.Selection(PAGE_STATES, default="none", required=True, readonly=True, copy=False)
+    page_attempts = fields.Integer(readonly=True, copy=False, help="Failed tries to page (retryable failures)")
+    page_retry_at = fields.Datetime(readonly=True, copy=False, help="When paging is tried again")
     remediation_failed = fields.Boolean(
         readonly=True,
         help="The last auto-heal round failed or the safety policy stopped it: escalation does not wait",
@@ -434,10 +442,25 @@ class OpsIncident(models.Model):
         now = now or fields.Datetime.now()
         delays = self._escalation_delays()
         for incident in self.sudo():
-            if incident.state in ("resolved", "acknowledged"):
+            if incident.state == "resolved":
                 continue
             target = incident.target_id
             if target and target._active_suppression(now):
+                continue
+            # the notes of one pass ("no repository", "paged", ...) make one chatter message
+            notes = []
+            incident.with_context(ops_note_buffer=notes)._climb(kind, now, delays)
+            if notes:
+                incident.message_post(body=Markup("<br/>").join(notes), subtype_xmlid="mail.mt_note")
+        self._schedule_escalation_cron()
+        return True
+
+    def _climb(self, kind, now, delays):
+        """One incident's escalation pass (see :meth:`_escalate`)."""
+        for incident in self:
+            target = incident.target_id
+            incident._sync_github_issue(now)
+            if incident.state == "acknowledged":
                 continue
             cond = kind or incident.condition or ""
             if target and incident.escalation_step != "none" and cond:
@@ -454,28 +477,33 @@ class OpsIncident(models.Model):
                     delays,
                     can_heal=incident._can_heal(incident._heal_kind(cond)),
                 )
+                if step == "page" and incident.page_retry_at:
+                    due = max(due, incident.page_retry_at)
                 if step is None or due > now:
                     incident.next_escalation_at = due or False
                     break
-                incident._take_step(step, cond, now)
+                if not incident._take_step(step, cond, now):
+                    continue  # not taken yet: tried again later (page_retry_at)
                 current = step
                 incident.escalation_step = step
-        self._schedule_escalation_cron()
-        return True
 
     def _heal_kind(self, kind):
         """The policy condition an incident's kind maps to (Odoo-native kinds share one)."""
         return kind if kind in ("down", "slow", "error_rate", "cpu", "memory") else "native"
 
     def _take_step(self, step, kind, now):
+        """Take ``step``; False when it must be tried again later (a page that failed for now)."""
         self.ensure_one()
         if step == "auto_heal":
             if self.target_id:
                 self.target_id._plan_remediation(self, self._heal_kind(kind), now)
-            return
+            return True
         taken = getattr(self, f"_escalate_{step}")(now)
+        if taken == "retry":
+            return False
         if self.state in ("open", "remediating") and taken:
             self.state = "escalated"
+        return True
 
     def _escalate_github_issue(self, now):
         """Open one GitHub issue for this incident (never a second one). Returns whether it was opened."""
@@ -494,44 +522,129 @@ class OpsIncident(models.Model):
         except github_api.TRANSIENT_ERRORS as exc:
             self._note(_("Escalation: the GitHub issue could not be opened: %s", github_api.describe_error(exc)))
             return False
-        self.write({"github_issue_number": issue.number, "github_issue_url": issue.html_url})
+        self.write(
+            {
+                "github_issue_number": issue.number,
+                "github_issue_url": issue.html_url,
+                "github_issue_synced_count": self.count,
+                "github_issue_synced_at": now,
+                "github_issue_severity": self.severity,
+            }
+        )
         self._note(_("Escalation: GitHub issue #%(number)s opened.", number=issue.number))
         return True
 
+    def _sync_github_issue(self, now):
+        """Recurrence: rewrite the escalation's GitHub issue with the new count, last seen and severity.
+
+        Only issues the escalation opened (their synced count is set); when
+        (throttled) is the engine's rule, :func:`autopilot.escalation.issue_update_due`.
+        A raised severity is also said in a comment, so the issue's watchers hear of it.
+        """
+        self.ensure_one()
+        if not (self.github_issue_number and self.github_issue_synced_count):
+            return False
+        raised = SEVERITY_RANK.get(self.severity, 0) > SEVERITY_RANK.get(self.github_issue_severity or "low", 0)
+        if not escalation.issue_update_due(
+            self.github_issue_synced_count, self.count, self.github_issue_synced_at, now, severity_raised=raised
+        ):
+            return False
+        repo = self.repository_id or self.target_id.repository_id
+        if not repo or not repo.has_token:
+            return False
+        title, body = escalation.github_issue_body(self._issue_facts())
+        try:
+            issue = repo._github_client().get_repo(repo.full_name).get_issue(self.github_issue_number)
+            issue.edit(title=title, body=body)
+            if raised:
+                issue.create_comment(
+                    _(
+                        "Severity raised to **%(severity)s** (%(count)s occurrences).",
+                        severity=self.severity,
+                        count=self.count,
+                    )
+                )
+        except github_api.TRANSIENT_ERRORS as exc:
+            # try again after the usual interval, not at every check (the next edit carries the severity)
+            self.write({"github_issue_synced_at": now, "github_issue_severity": self.severity})
+            self._note(_("The GitHub issue could not be updated: %s", github_api.describe_error(exc)))
+            return False
+        self.write(
+            {
+                "github_issue_synced_count": self.count,
+                "github_issue_synced_at": now,
+                "github_issue_severity": self.severity,
+            }
+        )
+        return True
+
     def _escalate_on_call(self, now):
-        """A to-do activity (Odoo e-mails the assignee) for the on-call user."""
+        """A to-do activity and an e-mail for the on-call user.
+
+        Odoo e-mails the assignee of an activity when their notifications
+        are handled by e-mail; one who handles them in Odoo (inbox) is sent
+        the e-mail explicitly, since being on call means being reachable.
+        """
         user = self.target_id.on_call_user_id or self.user_id
         if not user:
             self._note(_("Escalation: no on-call user to notify."))
             return False
-        self.activity_schedule(
-            "mail.mail_activity_data_todo",
-            summary=_("On call: %s", self.display_name),
-            note=plaintext2html(
-                _(
-                    "Incident %(ref)s (%(severity)s) needs you: %(what)s",
-                    ref=self.name,
-                    severity=self.severity,
-                    what=self.description or self.title,
-                )
-            ),
-            user_id=user.id,
+        summary = _("On call: %s", self.display_name)
+        note = plaintext2html(
+            _(
+                "Incident %(ref)s (%(severity)s) needs you: %(what)s",
+                ref=self.name,
+                severity=self.severity,
+                what=mask_secrets(self.description or self.title)[0],
+            )
         )
+        self.activity_schedule("mail.mail_activity_data_todo", summary=summary, note=note, user_id=user.id)
+        if user.notification_type != "email" and user.email:
+            self.env["mail.mail"].sudo().create(
+                {
+                    "subject": summary,
+                    "body_html": note,
+                    "email_to": user.email_formatted,
+                    "model": self._name,
+                    "res_id": self.id,
+                    "auto_delete": True,
+                }
+            )
         if not self.user_id:
             self.user_id = user
         self._note(_("Escalation: %s notified.", user.name))
         return True
 
     def _escalate_page(self, now):
+        """Trigger the page: True when paged, False when not (no key, refused), ``"retry"`` to try again later.
+
+        Throttling, server errors and timeouts are tried again with the
+        engine's backoff (:func:`autopilot.paging.retry_delay`), a bounded
+        number of times.
+        """
         result = self._pager_call("trigger")
         if result is None:
             return False
         if result.ok:
-            self.page_state = "triggered"
+            self.write({"page_state": "triggered", "page_attempts": 0, "page_retry_at": False})
             self._note(_("Escalation: paged (%s).", result.detail or "accepted"))
             return True
-        self._note(_("Escalation: paging failed: %s", result.detail))
-        return False
+        attempts = self.page_attempts + 1
+        delay = paging.retry_delay(attempts, result.retry_after) if result.retryable else None
+        if delay is None:
+            self.write({"page_attempts": attempts, "page_retry_at": False})
+            self._note(_("Escalation: paging failed: %s", result.detail))
+            return False
+        retry_at = now + timedelta(seconds=delay)
+        self.write({"page_attempts": attempts, "page_retry_at": retry_at})
+        self._note(
+            _(
+                "Escalation: paging failed (%(detail)s); trying again at %(at)s UTC.",
+                detail=result.detail,
+                at=fields.Datetime.to_string(retry_at),
+            )
+        )
+        return "retry"
 
     def _pager(self):
         """The PagerDuty Events v2 client for this incident (target's routing key, else the global one)."""
@@ -615,6 +728,11 @@ class OpsIncident(models.Model):
         }
 
     def _note(self, text):
+        """An internal note; inside :meth:`_escalate` the notes of one pass are gathered into one message."""
+        buffer = self.env.context.get("ops_note_buffer")
+        if buffer is not None:
+            buffer.append(text)
+            return
         self.message_post(body=text, subtype_xmlid="mail.mt_note")
 
     @api.model

@@ -39,9 +39,21 @@ class OpsRemediationPolicy(models.Model):
     workflow_file = fields.Char(help="Workflow file name (e.g. remediate.yml) or id, for the dispatch executor")
     workflow_ref = fields.Char(string="Workflow ref", help="Branch to run the workflow on (default branch if empty)")
     max_attempts_per_hour = fields.Integer(string="Max rounds per hour", default=3, required=True)
-    cooldown_seconds = fields.Integer(string="Cooldown (s)", default=300, required=True)
-    backoff_base = fields.Float(default=2.0, required=True, help="Delay between rounds grows by this factor")
-    max_delay_seconds = fields.Integer(string="Max backoff delay (s)", default=300, required=True)
+    cooldown_seconds = fields.Integer(
+        string="Cooldown (s)",
+        default=60,
+        required=True,
+        help="Least wait after any round on a target; also the first backoff delay after a failed round",
+    )
+    backoff_base = fields.Float(
+        default=2.0, required=True, help="After each further failed round the wait grows by this factor"
+    )
+    max_delay_seconds = fields.Integer(
+        string="Max backoff delay (s)",
+        default=300,
+        required=True,
+        help="Cap of the backoff; an open circuit breaker allows one trial round after this long",
+    )
     breaker_failures = fields.Integer(
         string="Circuit breaker after",
         default=3,

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo.tests import tagged
 
+from ..autopilot.testing.paging_server import FakePagerDuty
 from .monitoring_common import ROUTING_KEY, MonitoringCase
 
 RESTART = ("down", "restart_service", "http_hook", False)
@@ -76,6 +77,21 @@ class TestMonitoringEscalation(MonitoringCase):
         self.assertFalse(incident.activity_ids)
         self.assertGreater(incident.time_to_resolve, 0)
 
+    def test_throttled_page_is_tried_again_when_the_server_allows(self):
+        target = self.escalating_target()  # no healing policy: a critical outage pages at once
+        self.pagerduty.fail_next(status=429, body=FakePagerDuty.THROTTLED, headers={"Retry-After": "120"})
+        self.tick(3)
+        incident = self.open_incident(target, "down")
+        self.assertRecordValues(incident, [{"escalation_step": "on_call", "page_state": "none", "page_attempts": 1}])
+        self.assertEqual(incident.next_escalation_at, self.now + timedelta(seconds=120), "Retry-After is honoured")
+        self.assertTrue(incident.message_ids.filtered(lambda m: "trying again" in str(m.body)))
+        self.tick()
+        self.assertFalse(self.events(), "not before the server allows it")
+        self.Incident._cron_escalate(now=self.now + timedelta(minutes=1))
+        [trigger] = self.events("trigger")
+        self.assertEqual(trigger["dedup_key"], incident.dedup_key)
+        self.assertRecordValues(incident, [{"escalation_step": "page", "page_state": "triggered", "page_attempts": 0}])
+
     def test_acknowledged_incident_stops_climbing_and_acknowledges_the_page(self):
         target = self.escalating_target()  # no healing policy: a critical outage pages at once
         self.tick(3)
@@ -127,6 +143,72 @@ class TestMonitoringEscalation(MonitoringCase):
         self.assertTrue(incident.activity_ids.filtered(lambda a: a.user_id == self.ops_user))
         self.assertFalse(incident.next_escalation_at, "a high incident never pages")
         self.assertFalse(self.events())
+        emailed = self.env["mail.notification"].search(
+            [
+                ("res_partner_id", "=", self.ops_user.partner_id.id),
+                ("notification_type", "=", "email"),
+                ("mail_message_id.model", "=", "ops.incident"),
+                ("mail_message_id.res_id", "=", incident.id),
+                ("mail_message_id.subject", "ilike", "On call"),
+            ]
+        )
+        self.assertEqual(len(emailed), 1, "the on-call user is e-mailed about the activity")
+
+    def test_on_call_user_reading_notifications_in_odoo_is_still_emailed(self):
+        self.ops_user.notification_type = "inbox"
+        incident = self.raise_ci_incident(severity="high")
+        incident._escalate(self.now + timedelta(minutes=25))
+        self.assertEqual(incident.escalation_step, "on_call")
+        mail = self.env["mail.mail"].search([("model", "=", "ops.incident"), ("res_id", "=", incident.id)])
+        self.assertEqual(len(mail), 1)
+        self.assertIn(self.ops_user.email, mail.email_to)
+        self.assertIn(incident.name, mail.subject)
+
+    def raise_ci_incident(self, minutes=0, **values):
+        vals = {
+            "dedup_key": "ci:acme/shop:cafe",
+            "title": "Deploy smoke test fails",
+            "source": "ci",
+            "severity": "medium",
+            "repository_id": self.repo.id,
+            "user_id": self.ops_user.id,
+            "seen_at": self.now + timedelta(minutes=minutes),
+            **values,
+        }
+        return self.Incident._raise_incident(vals)
+
+    def test_recurrence_updates_the_one_issue_quietly_and_says_when_severity_rises(self):
+        incident = self.raise_ci_incident()
+        incident._escalate(self.now)
+        [issue] = self.issues()
+        self.assertIn("| Occurrences | 1 |", issue["body"])
+
+        def edits():
+            return self.github.calls("PATCH", rf"/issues/{issue['number']}$")
+
+        def comments():
+            return self.github.calls("POST", rf"/issues/{issue['number']}/comments$")
+
+        for minute in (1, 2, 3):
+            self.raise_ci_incident(minute)
+            incident._escalate(self.now + timedelta(minutes=minute))
+        self.assertEqual(incident.count, 4)
+        self.assertFalse(edits(), "repeats of the same severity wait for the update interval")
+        minute = 15
+        self.raise_ci_incident(minute)
+        incident._escalate(self.now + timedelta(minutes=minute))
+        self.assertEqual(len(edits()), 1)
+        self.assertIn("| Occurrences | 5 |", issue["body"])
+        self.assertFalse(comments(), "a plain recurrence notifies nobody")
+        self.raise_ci_incident(16, severity="high")
+        incident._escalate(self.now + timedelta(minutes=16))
+        self.assertEqual(len(edits()), 2, "a raised severity is written at once")
+        self.assertTrue(issue["title"].startswith("[high]"), issue["title"])
+        [comment] = comments()
+        self.assertIn("high", comment.json()["body"])
+        self.assertEqual(len(self.issues()), 1, "still one issue per incident")
+        incident._resolve(note="flaky smoke test fixed")
+        self.assertEqual(issue["state"], "closed")
 
     def test_silenced_target_does_not_escalate_its_open_incident(self):
         target = self.escalating_target(remediation_policy_id=self.policy([RESTART]).id)

@@ -1,7 +1,9 @@
+import itertools
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .monitoring_common import MonitoringCase
+from .monitoring_common import GITHUB_TOKEN, MonitoringCase
 
 RESTART = ("down", "restart_service", "http_hook", False)
 VERIFY = ("down", "health_check", "verify", False)
@@ -152,3 +154,69 @@ class TestMonitoringRemediation(MonitoringCase):
         self.assertEqual((clear.kind, clear.executor, clear.state), ("clear_caches", "odoo", "succeeded"))
         self.assertEqual(verify.state, "succeeded")
         self.assertEqual(clear.verified, "healthy")
+
+    def test_round_without_a_verification_step_is_verified_by_the_next_check(self):
+        target = self.make_target("/status/500", remediation_policy_id=self.policy([RESTART]).id)
+        self.tick(3)
+        restart = self.open_incident(target, "down").remediation_action_ids
+        self.assertEqual((restart.state, restart.verified), ("succeeded", "pending"))
+        target.url = self.targets.url_for("/ok")
+        self.tick()
+        self.assertEqual(restart.verified, "healthy")
+
+    def test_backoff_doubles_from_the_cooldown_up_to_its_cap(self):
+        defaults = self.env["ops.remediation.policy"].default_get(
+            ["cooldown_seconds", "backoff_base", "max_delay_seconds"]
+        )
+        self.assertEqual((defaults["backoff_base"], defaults["max_delay_seconds"]), (2, 300), "the seed's backoff")
+        self.assertLess(defaults["cooldown_seconds"], 300, "the backoff has room to grow by default")
+        policy = self.policy(
+            [RESTART],
+            hook_url=self.targets.url_for("/hook/fail"),
+            cooldown_seconds=defaults["cooldown_seconds"],
+            max_delay_seconds=defaults["max_delay_seconds"],
+            breaker_failures=10,
+            max_attempts_per_hour=20,
+        )
+        target = self.make_target("/status/500", remediation_policy_id=policy.id)
+        self.tick(20)
+        actions = self.open_incident(target, "down").remediation_action_ids.sorted("attempt")
+        self.assertEqual(set(actions.mapped("state")), {"failed"})
+        starts = actions.mapped("requested_at")
+        waits = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(starts)]
+        cooldown = defaults["cooldown_seconds"]
+        expected = [min(300, cooldown * 2**n) for n in range(len(waits))]
+        # checks run every minute: a round starts at the first check after its wait
+        self.assertEqual([int(-(-w // 60) * 60) for w in expected], waits)
+        self.assertEqual(waits[-1], 300, "capped")
+        self.assertGreater(len(waits), 3, "the wait doubled more than once before reaching the cap")
+
+    def test_github_dispatch_executor_starts_the_workflow_with_the_incident_as_inputs(self):
+        self.github.seed_repo("acme/shop", {"README.md": "shop"})
+        self.github.add_workflow("acme/shop", path=".github/workflows/restart.yml", name="Restart")
+        dispatch = ("down", "restart_service", "github_dispatch", False)
+        policy = self.policy([dispatch], repository_id=self.repo.id, workflow_file="restart.yml")
+        target = self.make_target("/status/500", remediation_policy_id=policy.id)
+        before = len(self.github.dispatches)
+        self.tick(3)
+        incident = self.open_incident(target, "down")
+        action = incident.remediation_action_ids
+        self.assertRecordValues(action, [{"executor": "github_dispatch", "state": "succeeded", "response_status": 204}])
+        [(full_name, _workflow, ref, inputs)] = self.github.dispatches[before:]
+        self.assertEqual((full_name, ref), ("acme/shop", "main"))
+        self.assertEqual(
+            (inputs["action"], inputs["condition"], inputs["incident"]), ("restart_service", "down", incident.name)
+        )
+        self.assertIn("restart.yml", action.request_summary)
+        self.assertNotIn(GITHUB_TOKEN, f"{action.request_summary} {action.detail}")
+        self.tick()
+        self.assertEqual(action.verified, "unhealthy", "the next check says the dispatch did not heal it")
+
+    def test_failed_dispatch_is_a_failed_attempt(self):
+        dispatch = ("down", "restart_service", "github_dispatch", False)
+        policy = self.policy([dispatch], repository_id=self.repo.id, workflow_file="missing.yml")
+        target = self.make_target("/status/500", remediation_policy_id=policy.id)
+        self.tick(3)
+        incident = self.open_incident(target, "down")
+        self.assertRecordValues(incident.remediation_action_ids, [{"state": "failed", "response_status": 404}])
+        self.assertTrue(incident.remediation_failed)

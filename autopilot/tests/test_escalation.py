@@ -177,3 +177,40 @@ def test_issue_body_without_optional_fields():
 def test_issue_body_is_capped():
     _title, body = github_issue_body({"error": "e" * 200_000, "message": "m" * 200_000})
     assert len(body) <= escalation.BODY_MAX + 100
+
+
+# -- recurrence: updating the issue ---------------------------------------------------------
+def test_issue_update_needs_a_recurrence():
+    assert not escalation.issue_update_due(3, 3, at(0), at(600))
+    assert not escalation.issue_update_due(5, 4, None, at(600)), "a count never goes back"
+
+
+def test_issue_update_is_throttled_unless_severity_rose():
+    minimum = escalation.ISSUE_UPDATE_MIN_SECONDS
+    just_before = OPENED + timedelta(seconds=minimum - 1)
+    assert not escalation.issue_update_due(1, 9, OPENED, just_before)
+    assert escalation.issue_update_due(1, 9, OPENED, OPENED + timedelta(seconds=minimum))
+    assert escalation.issue_update_due(1, 2, OPENED, at(1), severity_raised=True)
+    assert escalation.issue_update_due(1, 2, None, at(1)), "never written: write it"
+    assert escalation.issue_update_due(1, 2, OPENED, at(1), min_interval=60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    repeats=st.lists(st.integers(0, 30), min_size=1, max_size=40),
+    interval=st.integers(1, 1800),
+)
+def test_issue_updates_per_recurring_incident_are_bounded(repeats, interval):
+    """Whatever the rhythm of repeats, updates are at least ``interval`` apart and the last repeat is written."""
+    count, synced_count, synced_at, now, writes = 1, 1, OPENED, OPENED, []
+    for gap in repeats:
+        now += timedelta(minutes=gap)
+        count += 1
+        if escalation.issue_update_due(synced_count, count, synced_at, now, min_interval=interval):
+            writes.append(now)
+            synced_count, synced_at = count, now
+    assert all((b - a).total_seconds() >= interval for a, b in zip([OPENED, *writes], writes, strict=False))
+    now += timedelta(seconds=interval)
+    assert escalation.issue_update_due(synced_count, count, synced_at, now, min_interval=interval) == (
+        synced_count < count
+    )

@@ -1,7 +1,9 @@
+import itertools
 from datetime import datetime
 
 import pytest
 
+from autopilot import paging
 from autopilot.paging import PagerDutyEvents, WebhookPager, pd_severity
 from autopilot.testing.paging_server import FakePagerDuty
 from autopilot.testing.probe_targets import ProbeTargets, closed_port_url
@@ -135,3 +137,16 @@ def test_slack_style_webhook_pager(pd):
     assert not failed.ok and not failed.retryable and failed.detail == "HTTP 404: no_service"
     with pytest.raises(ValueError):
         WebhookPager(url, style="teams")
+
+
+def test_retry_delay_backs_off_honours_retry_after_and_gives_up():
+    delays = [paging.retry_delay(n) for n in range(1, paging.MAX_TRIGGER_ATTEMPTS)]
+    assert delays[:3] == [60, 120, 240]
+    assert all(b >= a for a, b in itertools.pairwise(delays))
+    assert max(delays) == paging.RETRY_BACKOFF.max_delay
+    assert paging.retry_delay(paging.MAX_TRIGGER_ATTEMPTS) is None, "a page is not retried forever"
+    assert paging.retry_delay(1, retry_after=300) == 300, "the server asks for longer"
+    assert paging.retry_delay(1, retry_after=5) == 60
+    assert paging.retry_delay(1, retry_after=10**9) == paging.MAX_RETRY_AFTER
+    with pytest.raises(ValueError):
+        paging.retry_delay(0)
