@@ -22,14 +22,24 @@ false positives down:
 
 Findings carry a GitHub blob link (``/blob/{sha}/{path}#L{line}``) and
 :func:`build_issue` turns one scan into one issue body.
+
+A large repository (Odoo's own addons take minutes) is scanned in steps that
+fit a cron call: :func:`analyse_step` scans Python files until a deadline
+and returns a JSON-safe state (vulture's definitions and used names so
+far); the next call goes on from it, at the same commit, and
+:func:`finish_analysis` decides once every file was read. Vulture decides
+"unused" from the definitions and names of all files together, so the
+steps give exactly the findings of one pass.
 """
 
 import ast
 import fnmatch
 import re
+import time
 from dataclasses import dataclass
 
 from vulture import Vulture
+from vulture.core import Item
 
 from . import github_api
 from .github_api import paginate
@@ -247,6 +257,112 @@ def referenced_names(path, text):
     return set()
 
 
+#: vulture's lists of definitions (and unreachable code), kept between steps
+_DEFINED = (
+    "defined_attrs",
+    "defined_classes",
+    "defined_funcs",
+    "defined_imports",
+    "defined_methods",
+    "defined_props",
+    "defined_vars",
+    "unreachable_code",
+)
+
+
+def analyse_step(
+    sources,
+    state=None,
+    deadline=None,
+    clock=time.monotonic,
+    ignore_names=ODOO_IGNORE_NAMES,
+    ignore_decorators=ODOO_IGNORE_DECORATORS,
+    batch_size=DEFAULT_BATCH_SIZE,
+    progress=None,
+):
+    """Scan the next Python files of ``sources`` (path → bytes/str, in path order); returns the new state.
+
+    Stops after the first file that ends past ``deadline`` (a ``clock()``
+    value; None: scan everything), so at least one file is read. The state is a
+    JSON-safe dict: ``next`` / ``total`` Python files, and what
+    :func:`finish_analysis` needs. ``progress(done, total)`` is called after
+    each batch.
+    """
+    python = sorted(p for p in sources if p.endswith(".py"))
+    if state is None:
+        keep = set()
+        for path, raw in sources.items():
+            if path.endswith((".xml", ".js")):
+                text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+                keep |= referenced_names(path, text)
+        state = {"next": 0, "scanned": 0, "keep": sorted(keep), "arguments": [], "skipped": [], "used": []}
+        state.update({key: [] for key in _DEFINED})
+    state = {**state, "total": len(python)}
+    vulture = Vulture(ignore_names=list(ignore_names), ignore_decorators=list(ignore_decorators))
+    keep, arguments, skipped = set(), [], []
+    index, total, batch_size = state["next"], len(python), max(1, batch_size)
+    while index < total:
+        path = python[index]
+        index += 1
+        raw = sources[path]
+        try:
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            tree = ast.parse(text, filename=path)
+        except (UnicodeDecodeError, SyntaxError, ValueError):
+            skipped.append([path, "not parsable Python"])
+            tree = None
+        if tree is not None:
+            names, params = _framework_names(tree, ignore_names, ignore_decorators)
+            keep |= names
+            arguments += [[path, line, name] for line, name in params]
+            vulture.scan(text, filename=path)
+            state["scanned"] += 1
+        stop = deadline is not None and clock() >= deadline
+        if progress and (stop or index % batch_size == 0 or index == total):
+            progress(index, total)
+        if stop:
+            break
+    state["next"] = index
+    keep |= set(state["keep"])
+    used = set(state["used"]) | set(vulture.used_names)
+    state["keep"], state["used"] = sorted(keep), sorted(used)
+    state["skipped"] = state["skipped"] + skipped
+    for key in _DEFINED:
+        rows = [
+            [i.name, i.typ, str(i.filename), i.first_lineno, i.last_lineno, i.message, i.confidence]
+            for i in getattr(vulture, key)
+        ]
+        rows = state[key] + rows
+        if key != "unreachable_code":
+            # a used or kept name stays so (both sets only grow): only what may be reported is carried on
+            rows = [row for row in rows if row[0] not in used and row[0] not in keep]
+        state[key] = rows
+    variables = {(row[2], row[3], row[0]) for row in state["defined_vars"]}
+    state["arguments"] = [row for row in state["arguments"] + arguments if tuple(row) in variables]
+    return state
+
+
+def finish_analysis(state, min_confidence=DEFAULT_MIN_CONFIDENCE, exclude=DEFAULT_EXCLUDES):
+    """``(findings, scanned, skipped)`` once :func:`analyse_step` has read every file."""
+    if state["next"] < state["total"]:
+        raise ValueError("the analysis has files left to scan")
+    vulture = Vulture()
+    for key in _DEFINED:
+        getattr(vulture, key).extend(Item(*row) for row in state[key])
+    vulture.used_names.update(state["used"])
+    keep = set(state["keep"])
+    arguments = {tuple(row) for row in state["arguments"]}
+    findings = []
+    for item in vulture.get_unused_code(min_confidence=min_confidence):
+        path = str(item.filename)
+        if is_excluded(path, exclude) or item.name in keep:
+            continue
+        if item.typ == "variable" and (path, item.first_lineno, item.name) in arguments:
+            continue
+        findings.append(DeadCodeFinding(path, item.first_lineno, item.typ, item.name, item.confidence, item.message))
+    return findings, state["scanned"], [tuple(row) for row in state["skipped"]]
+
+
 def analyse_sources(
     sources,
     min_confidence=DEFAULT_MIN_CONFIDENCE,
@@ -256,44 +372,18 @@ def analyse_sources(
     batch_size=DEFAULT_BATCH_SIZE,
     progress=None,
 ):
-    """Run vulture over ``sources`` (path → bytes/str); returns ``(findings, scanned, skipped)``.
+    """Run vulture over ``sources`` (path → bytes/str) in one go; returns ``(findings, scanned, skipped)``.
 
     ``progress(done, total)`` is called after each batch of Python files.
     """
-    vulture = Vulture(ignore_names=list(ignore_names), ignore_decorators=list(ignore_decorators))
-    python = sorted(p for p in sources if p.endswith(".py"))
-    keep, skipped, arguments = set(), [], set()
-    for path, raw in sources.items():
-        if not path.endswith((".xml", ".js")):
-            continue
-        text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
-        keep |= referenced_names(path, text)
-    scanned = 0
-    for start in range(0, len(python), max(1, batch_size)):
-        for path in python[start : start + batch_size]:
-            raw = sources[path]
-            try:
-                text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                tree = ast.parse(text, filename=path)
-            except (UnicodeDecodeError, SyntaxError, ValueError):
-                skipped.append((path, "not parsable Python"))
-                continue
-            names, params = _framework_names(tree, ignore_names, ignore_decorators)
-            keep |= names
-            arguments |= {(path, line, name) for line, name in params}
-            vulture.scan(text, filename=path)
-            scanned += 1
-        if progress:
-            progress(min(start + batch_size, len(python)), len(python))
-    findings = []
-    for item in vulture.get_unused_code(min_confidence=min_confidence):
-        path = str(item.filename)
-        if is_excluded(path, exclude) or item.name in keep:
-            continue
-        if item.typ == "variable" and (path, item.first_lineno, item.name) in arguments:
-            continue
-        findings.append(DeadCodeFinding(path, item.first_lineno, item.typ, item.name, item.confidence, item.message))
-    return findings, scanned, skipped
+    state = analyse_step(
+        sources,
+        ignore_names=ignore_names,
+        ignore_decorators=ignore_decorators,
+        batch_size=batch_size,
+        progress=progress,
+    )
+    return finish_analysis(state, min_confidence, exclude)
 
 
 def blob_url(html_base, full_name, sha, path, line):
@@ -311,11 +401,49 @@ def scan_repository(
     **limits,
 ):
     """Download the default branch (or ``ref``) and scan it; findings link to that exact commit."""
-    repo = github_call("GitHub", client.get_repo, full_name)
-    sha = ref or github_call("GitHub", repo.get_branch, repo.default_branch).commit.sha
+    _state, scan = scan_repository_step(
+        client,
+        full_name,
+        {"sha": ref} if ref else None,
+        api_url,
+        min_confidence,
+        max_archive_bytes,
+        progress=progress,
+        **limits,
+    )
+    return scan
+
+
+def scan_repository_step(
+    client,
+    full_name,
+    state=None,
+    api_url=None,
+    min_confidence=DEFAULT_MIN_CONFIDENCE,
+    max_archive_bytes=MAX_ARCHIVE_BYTES,
+    deadline=None,
+    progress=None,
+    **limits,
+):
+    """One step of a scan that may take several calls: ``(state, DeadCodeScan or None)``.
+
+    The first step pins the default branch head (``state["sha"]``); later
+    steps download that same commit again and go on where the state says.
+    The scan is returned once every Python file was read (None before).
+    """
+    state = dict(state or {})
+    sha = state.get("sha")
+    if not sha:
+        repo = github_call("GitHub", client.get_repo, full_name)
+        sha = github_call("GitHub", repo.get_branch, repo.default_branch).commit.sha
     data = download_tarball(client, full_name, sha, max_archive_bytes)
     archive = read_tarball(data, include=lambda path: path.endswith(READ_SUFFIXES), **limits)
-    findings, scanned, skipped = analyse_sources(archive.files, min_confidence=min_confidence, progress=progress)
+    analysis = state.get("analysis")
+    analysis = analyse_step(archive.files, analysis, deadline, progress=progress)
+    state = {"sha": sha, "analysis": analysis}
+    if analysis["next"] < analysis["total"]:
+        return state, None
+    findings, scanned, skipped = finish_analysis(analysis, min_confidence)
     base = github_api.html_base(api_url or client.requester.base_url)
     linked = tuple(
         DeadCodeFinding(
@@ -323,7 +451,8 @@ def scan_repository(
         )
         for f in findings
     )
-    return DeadCodeScan(full_name, sha, linked, scanned, tuple(archive.skipped) + tuple(skipped), min_confidence)
+    scan = DeadCodeScan(full_name, sha, linked, scanned, tuple(archive.skipped) + tuple(skipped), min_confidence)
+    return state, scan
 
 
 # --------------------------------------------------------------------------

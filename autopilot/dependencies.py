@@ -541,7 +541,7 @@ def parse_package_json(text, file="package.json"):
 # dispatch by file name
 # --------------------------------------------------------------------------
 
-DEFAULT_MANIFESTS = ("requirements.txt", "pyproject.toml", "package.json")
+DEFAULT_MANIFESTS = ("requirements*.txt", "pyproject.toml", "package.json")
 
 
 def manifest_kind(path):

@@ -6,13 +6,16 @@ minimum release age (fresh releases are where hijacked packages show up
 first), not matched by an ignore rule, and newer than what the file already
 allows. Then :func:`group_updates` packs the updates into grouped draft pull
 requests (one per ecosystem and update kind) with at most ``max_groups``
-open at a time, counting the ones already open.
+open at a time, counting the ones already open; a group whose exact
+proposal (:attr:`UpdateGroup.fingerprint`) a person closed without merging
+is not proposed again until a newer release changes it.
 
 The index clients go through :class:`~.scan_http.JsonClient` (timeouts,
 size cap, typed errors); :func:`choose_update` is pure so the policy is
 tested without a network.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -286,6 +289,14 @@ class UpdateGroup:
     def files(self):
         return tuple(sorted({u.file for u in self.updates if u.file}))
 
+    @property
+    def fingerprint(self):
+        """Identity of this exact proposal (packages, target versions, files); a newer release changes it."""
+        lines = sorted(
+            f"{u.ecosystem}:{deps_mod.normalise_name(u.ecosystem, u.name)}@{u.latest}:{u.file}" for u in self.updates
+        )
+        return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:16]
+
 
 @dataclass(frozen=True)
 class GroupPlan:
@@ -295,15 +306,12 @@ class GroupPlan:
     already_open: tuple
     #: groups waiting for a free slot
     deferred: tuple
+    #: groups whose exact proposal was closed without merging: not proposed again
+    declined: tuple = ()
 
 
-def group_updates(updates, max_groups=DEFAULT_MAX_OPEN, open_branches=(), branch_prefix=BRANCH_PREFIX):
-    """Group updates by ecosystem and kind; open at most ``max_groups`` pull requests in total.
-
-    ``open_branches`` are the head branches of this product's update pull
-    requests still open; they count against the limit. Safer groups come
-    first: patch, then minor, then major.
-    """
+def build_groups(updates, branch_prefix=BRANCH_PREFIX):
+    """The pull request groups of ``updates`` (one per ecosystem and kind), safest first."""
     buckets = {}
     for update in updates:
         buckets.setdefault((update.ecosystem, update.kind), []).append(update)
@@ -318,9 +326,22 @@ def group_updates(updates, max_groups=DEFAULT_MAX_OPEN, open_branches=(), branch
         for (ecosystem, kind), items in buckets.items()
     ]
     groups.sort(key=lambda g: (KINDS.index(g.kind) if g.kind in KINDS else len(KINDS), g.ecosystem))
-    open_set = set(open_branches)
+    return groups
+
+
+def group_updates(updates, max_groups=DEFAULT_MAX_OPEN, open_branches=(), branch_prefix=BRANCH_PREFIX, declined=()):
+    """Group updates by ecosystem and kind; open at most ``max_groups`` pull requests in total.
+
+    ``open_branches`` are the head branches of this product's update pull
+    requests still open; they count against the limit. ``declined`` holds
+    ``(branch, fingerprint)`` of proposals closed without merging. Safer
+    groups come first: patch, then minor, then major.
+    """
+    groups = build_groups(updates, branch_prefix)
+    open_set, refused = set(open_branches), set(declined)
     ours_open = {b for b in open_set if b.startswith(branch_prefix)}
     already = tuple(g for g in groups if g.branch in open_set)
-    fresh = [g for g in groups if g.branch not in open_set]
+    closed = tuple(g for g in groups if g.branch not in open_set and (g.branch, g.fingerprint) in refused)
+    fresh = [g for g in groups if g.branch not in open_set and g not in closed]
     slots = max(0, max_groups - len(ours_open))
-    return GroupPlan(tuple(fresh[:slots]), already, tuple(fresh[slots:]))
+    return GroupPlan(tuple(fresh[:slots]), already, tuple(fresh[slots:]), closed)

@@ -6,7 +6,8 @@ Decides how the pieces of a scan combine and what state the run ends in:
   findings, plus the findings of scanner reports a workflow run uploaded as
   an artifact (optional) → duplicates merged → suppressions applied;
 - :func:`update_scan`: manifests → newest acceptable releases → grouped pull
-  request plan under the open-PR limit (the cron then calls
+  request plan under the open-PR limit, leaving out proposals closed unmerged
+  (the cron then calls
   :func:`~.update_prs.open_update_pr` once per planned group, recording each
   group's success or failure on its own);
 - :func:`license_scan`: SBOM → verdicts → summary.
@@ -139,7 +140,9 @@ def update_scan(
             raise
         check, status, reason, retry_after = error.partial, "partial", str(error), error.retry_after
     open_branches = update_prs.open_update_branches(client, full_name, package_index.BRANCH_PREFIX)
-    plan = package_index.group_updates(check.updates, max_open, open_branches)
+    closed = [g for g in package_index.build_groups(check.updates) if g.branch not in open_branches]
+    declined = update_prs.declined_updates(client, full_name, closed)
+    plan = package_index.group_updates(check.updates, max_open, open_branches, declined=declined)
     return UpdateScan(
         manifests.ref, check, plan, manifests.result.unparseable, manifests.errors, status, reason, retry_after, rules
     )

@@ -11,7 +11,9 @@ The GitHub half (:func:`open_update_pr`) works through PyGithub: it creates
 the group's branch from the default branch head when absent, commits each
 edited file to that branch, and opens a **draft** pull request unless one is
 already open for the branch. Running it twice changes nothing the second
-time; it never writes to the default branch.
+time; it never writes to the default branch. Each body carries the group's
+fingerprint in a hidden marker, so :func:`declined_updates` can tell a
+proposal a person closed without merging from a new one.
 """
 
 import re
@@ -26,6 +28,7 @@ from .package_index import BRANCH_PREFIX
 from .scan_http import from_github, github_call
 
 MARKER = "<!-- ops-autopilot:dependency-update -->"
+SET_MARKER = "<!-- ops-autopilot:update-set:{} -->"
 
 
 class EditError(ValueError):
@@ -284,6 +287,7 @@ def pr_body(group, problems=()):
     """Markdown body of the group's pull request (a table of the updates)."""
     lines = [
         MARKER,
+        SET_MARKER.format(group.fingerprint),
         f"Dependency updates ({group.ecosystem}, {group.kind}) proposed by ops_autopilot.",
         "",
         "| Package | From | To | Released | File |",
@@ -296,7 +300,11 @@ def pr_body(group, problems=()):
     if problems:
         lines += ["", "Left for a human:", ""]
         lines += [f"- `{name}`: {reason}" for name, reason in problems]
-    lines += ["", "This is a draft: CI runs on it; mark it ready for review once it passes."]
+    lines += [
+        "",
+        "This is a draft: CI runs on it; mark it ready for review once it passes. Closing it unmerged "
+        "declines these versions: the next proposal waits for a newer release.",
+    ]
     return "\n".join(lines)
 
 
@@ -315,6 +323,27 @@ def open_update_branches(client, full_name, prefix=BRANCH_PREFIX):
     repo = github_call("GitHub", client.get_repo, full_name)
     pulls = github_call("GitHub", lambda: list(repo.get_pulls(state="open")))
     return tuple(p.head.ref for p in pulls if p.head.ref.startswith(prefix))
+
+
+def declined_updates(client, full_name, groups):
+    """``(branch, fingerprint)`` of ``groups`` whose exact proposal was closed without merging.
+
+    One request per group (closed pull requests of its branch), so a
+    repository's long history of closed pull requests is never paged through.
+    """
+    groups = list(groups)
+    if not groups:
+        return ()
+    repo = github_call("GitHub", client.get_repo, full_name)
+    owner = full_name.split("/")[0]
+    declined = []
+    for group in groups:
+        head = f"{owner}:{group.branch}"
+        pulls = github_call("GitHub", lambda h=head: list(repo.get_pulls(state="closed", head=h)))
+        wanted = SET_MARKER.format(group.fingerprint)
+        if any(pull.merged_at is None and wanted in (pull.body or "") for pull in pulls):
+            declined.append((group.branch, group.fingerprint))
+    return tuple(declined)
 
 
 def _ensure_branch(repo, branch, base):

@@ -34,6 +34,7 @@ DEFAULTS = {
     "ci_fix_max_wait_hours": 6,
     # scheduled scans (issue 5)
     "scan_batch_size": 5,
+    "scan_cron_budget_seconds": 60,
     "scan_http_timeout_seconds": 15,
     "scan_pypi_url": "https://pypi.org",
     "scan_npm_url": "https://registry.npmjs.org",

@@ -13,8 +13,8 @@ class OpsRepository(models.Model):
     scan_manifest_paths = fields.Char(
         string="Dependency manifests",
         default=", ".join(DEFAULT_MANIFESTS),
-        help="Files read at the default branch head, comma separated (requirements*.txt, pyproject.toml, "
-        "package.json); -r includes are followed",
+        help="Files read at the default branch head, comma separated; a * in a file name matches every file of "
+        "that folder (requirements*.txt, ci/requirements-*.txt); -r includes are followed",
     )
     scan_report_workflow = fields.Char(
         string="Scanner workflow",

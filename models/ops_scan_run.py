@@ -1,5 +1,6 @@
 import json
 import logging
+import time
 from datetime import timedelta
 
 from github import GithubException
@@ -273,7 +274,10 @@ class OpsScanRun(models.Model):
         """Queue this cycle's runs (one per repository), then run a batch of due runs.
 
         Each run commits on its own; progress goes to the cron framework,
-        which calls again while due runs remain.
+        which calls again while due runs remain. A call starts no further run
+        once ``scan_cron_budget_seconds`` have passed (it always runs one), so
+        a batch of slow repositories never outlives the cron worker's time
+        limit: the runs left over stay queued for the next call.
         """
         Run = self.sudo()
         Run._recover_interrupted(scan_type)
@@ -283,13 +287,19 @@ class OpsScanRun(models.Model):
             self.env["ops.scan.suppression"].sudo()._refresh_findings()
             Run._enqueue(Run._scannable_repositories(scan_type), scan_type, "cron", cycle=cycle)
             self._ops_commit()
+        budget = max(0, get_param(self.env, "scan_cron_budget_seconds"))
+        started = time.monotonic()
         batch = Run._lock_due_batch(scan_type, batch_size or get_param(self.env, "scan_batch_size"))
+        done = 0
         for run in batch:
-            run._execute()
+            if done and time.monotonic() - started >= budget:
+                break
+            run.with_context(ops_scan_deadline=started + budget)._execute()
             self._ops_commit()
+            done += 1
         remaining = Run.search_count(self._due_domain(scan_type))
-        self._ops_notify_progress(done=len(batch), remaining=remaining)
-        return len(batch)
+        self._ops_notify_progress(done=done, remaining=remaining)
+        return done
 
     # ------------------------------------------------------------------
     # running one scan
@@ -297,7 +307,8 @@ class OpsScanRun(models.Model):
     def _execute(self, commit=True):
         """Run the scan; what it writes lands whole or not at all (savepoint), the run records the outcome."""
         self.ensure_one()
-        self.write({"state": "running", "started_at": fields.Datetime.now(), "reason": False, "error_kind": False})
+        started = self.started_at or fields.Datetime.now()  # set already when a scan goes on from a state
+        self.write({"state": "running", "started_at": started, "reason": False, "error_kind": False})
         if commit:
             self._ops_commit()
         handler = getattr(self, f"_scan_{self.scan_type}")
@@ -324,7 +335,7 @@ class OpsScanRun(models.Model):
         reason = mask_secrets(outcome.reason, known)[0][:2000] if outcome.reason else False
         values = {
             "state": outcome.status,
-            "finished_at": fields.Datetime.now() if outcome.status != "running" else False,
+            "finished_at": fields.Datetime.now() if outcome.status not in ("running", "queued") else False,
             "reason": reason,
             "error_kind": outcome.kind or False,
         }
@@ -334,6 +345,8 @@ class OpsScanRun(models.Model):
             values["stats"] = outcome.stats
         if outcome.total:
             values.update(progress_done=outcome.done, progress_total=outcome.total)
+        if outcome.status != "queued" and self.scan_state:
+            values["scan_state"] = False  # a finished or failed run does not go on
         self.write(values)
         if outcome.status in ("failed", "partial"):
             _logger.warning("%s ended %s: %s", self.display_name, outcome.status, reason)
@@ -354,6 +367,11 @@ class OpsScanRun(models.Model):
     def _github(self):
         self.ensure_one()
         return self.repository_id.sudo()._github_client()
+
+    def _scan_deadline(self):
+        """``time.monotonic()`` value by which a scan that can go on later should stop (the cron call's budget)."""
+        deadline = self.env.context.get("ops_scan_deadline")
+        return deadline if deadline is not None else time.monotonic() + get_param(self.env, "scan_cron_budget_seconds")
 
     def _http_options(self):
         return {"timeout": get_param(self.env, "scan_http_timeout_seconds")}

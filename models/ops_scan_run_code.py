@@ -16,24 +16,45 @@ MAX_REPORT_PACKAGES = 5000
 class OpsScanRun(models.Model):
     _inherit = "ops.scan.run"
 
+    scan_state = fields.Json(
+        readonly=True, copy=False, help="Where a scan spread over several cron calls goes on from (dead code)"
+    )
+
     # ------------------------------------------------------------------
     # dead code
     # ------------------------------------------------------------------
     def _scan_dead_code(self):
+        """Vulture over the default branch, in steps that each fit one cron call's time budget.
+
+        A step that runs out of time leaves the run queued with its state
+        (the commit and what vulture has seen so far); the cron's next call
+        goes on from there. Findings and the issue come once every file was read.
+        """
         repo = self.repository_id
         client = self._github()
 
         def progress(done, total):
             self.write({"progress_done": done, "progress_total": total})
 
-        scan = deadcode.scan_repository(
+        state, scan = deadcode.scan_repository_step(
             client,
             repo.full_name,
+            state=self.scan_state or None,
             api_url=repo.api_url,
             min_confidence=get_param(self.env, "scan_vulture_confidence"),
+            deadline=self._scan_deadline(),
             progress=progress,
         )
-        self.write({"ref": scan.sha})
+        if scan is None:
+            done, total = state["analysis"]["next"], state["analysis"]["total"]
+            self.write({"scan_state": state, "ref": state["sha"]})
+            summary = _(
+                "%(done)s of %(total)s Python files read; the scan goes on in the next cron call.",
+                done=done,
+                total=total,
+            )
+            return ScanOutcome("queued", summary, done=done, total=total)
+        self.write({"ref": scan.sha, "scan_state": False})
         findings = self._record([scan_records.deadcode_values(item) for item in scan.findings], scan.complete)
         status, reason, kind, retry_after = "done", "", "", None
         if not scan.complete:

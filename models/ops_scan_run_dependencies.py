@@ -28,7 +28,13 @@ class OpsScanRun(models.Model):
     # security
     # ------------------------------------------------------------------
     def _security_report_run(self):
-        """The latest successful run of the repository's scanner workflow (its artifact holds reports)."""
+        """The latest finished run of the repository's scanner workflow (its artifact holds reports).
+
+        A failed run counts: pip-audit, ``trivy --exit-code 1`` and npm audit
+        fail their job precisely when they find something, and the workflow
+        uploads its reports anyway (``if: always()``). Cancelled and skipped
+        runs do not.
+        """
         repo = self.repository_id
         workflow = (repo.scan_report_workflow or "").strip()
         if not workflow:
@@ -40,7 +46,7 @@ class OpsScanRun(models.Model):
                 [
                     ("repository_id", "=", repo.id),
                     ("source", "=", "workflow_run"),
-                    ("outcome", "=", "success"),
+                    ("outcome", "in", ("success", "failure")),
                     "|",
                     ("workflow_path", "=", workflow),
                     ("workflow_path", "=like", f"%/{workflow}"),
@@ -239,18 +245,21 @@ class OpsScanRun(models.Model):
             retry_after = retry_after or failures[0][1].retry_after
         summary = _(
             "%(updates)s updates available: %(opened)s pull requests opened, %(refreshed)s refreshed, "
-            "%(deferred)s groups waiting for a free slot (at most %(max)s open).",
+            "%(deferred)s groups waiting for a free slot (at most %(max)s open), %(declined)s closed unmerged "
+            "and not proposed again.",
             updates=len(scan.check.updates),
             opened=len(opened),
             refreshed=len(refreshed),
             deferred=len(scan.plan.deferred),
             max=max_open,
+            declined=len(scan.plan.declined),
         )
         stats = {
             "updates": len(scan.check.updates),
             "by_kind": _count_by([{"kind": u.kind} for u in scan.check.updates], "kind"),
             "pull_requests": [{"branch": r.branch, "number": r.number, "url": r.url} for r in opened + refreshed],
             "deferred": [g.branch for g in scan.plan.deferred],
+            "declined": [g.branch for g in scan.plan.declined],
             "index_failures": [f"{dep.name}: {error}" for dep, error in scan.check.failures][:200],
             "skipped": [d.name for d in scan.check.skipped][:200],
             "ignore_rules": [rule.name for rule in scan.ignore],

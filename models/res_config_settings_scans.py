@@ -21,6 +21,13 @@ class ResConfigSettings(models.TransientModel):
     ops_scan_batch_size = fields.Integer(
         string="Repositories per batch", config_parameter="ops_autopilot.scan_batch_size", default=5
     )
+    ops_scan_cron_budget_seconds = fields.Integer(
+        string="Seconds per cron call",
+        config_parameter="ops_autopilot.scan_cron_budget_seconds",
+        default=60,
+        help="A cron call starts no further scan after this long (the rest run in the next call); keep it well "
+        "under the server's limit_time_real_cron",
+    )
     ops_scan_max_open_update_prs = fields.Integer(
         string="Open update pull requests (max)", config_parameter="ops_autopilot.scan_max_open_update_prs", default=5
     )

@@ -2,7 +2,9 @@
 
 import copy
 import json
+from datetime import timedelta
 
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -46,6 +48,34 @@ class TestDeadCodeScan(ScanCase):
         third = self.run_cron("dead_code")
         self.assertEqual(orphan.status, "fixed", "gone from the code")
         self.assertFalse(third.finding_ids)
+        self.assertEqual(len(self.gh.calls("POST", r"/repos/acme/erp/issues$")), 1)
+
+    def test_a_large_repository_is_read_over_several_cron_calls(self):
+        """Each call stops reading once its time budget is spent; the run goes on in the next call, same commit."""
+        self.set_params(scan_cron_budget_seconds=0)  # spent after each file: one Python file per call
+        cron = self.env.ref("ops_autopilot.ir_cron_scan_dead_code")
+        cron.nextcall = fields.Datetime.now() - timedelta(minutes=5)
+        cron, progress = cron._add_progress()
+        cron.ir_actions_server_id.with_context(cron_id=cron.id, ir_cron_progress_id=progress.id).run()
+        run = self.Run.search([("scan_type", "=", "dead_code"), ("repository_id", "=", self.repo.id)])
+        self.assertEqual((run.state, run.progress_done, run.progress_total), ("queued", 1, 3))
+        self.assertEqual((run.ref, run.scan_state["sha"]), (self.sha, self.sha))
+        self.assertTrue(run.started_at)
+        self.assertFalse(run.finished_at)
+        self.assertEqual(progress.remaining, 1, "the framework calls again")
+        self.assertFalse(self.findings(repository_id=self.repo.id), "nothing decided on part of the code")
+        self.gh.commit("acme/erp", {"erp/late.py": "def late():\n    pass\n"}, branch="main")  # pushed meanwhile
+        Run = self.Run.with_context(cron_id=cron.id)
+        for _call in range(5):
+            if run.state != "queued":
+                break
+            Run._cron_run_scans("dead_code")
+        self.assertEqual(run.state, "done", run.reason)
+        self.assertEqual((run.progress_done, run.progress_total), (3, 3))
+        self.assertFalse(run.scan_state)
+        titles = set(self.findings(repository_id=self.repo.id, scan_type="dead_code").mapped("title"))
+        self.assertEqual(titles, {"unused import 'os'", "unused function 'orphan_helper'"}, "same as one pass")
+        self.assertEqual({c.path for c in self.gh.calls("GET", r"/tarball/")}, {f"/repos/acme/erp/tarball/{self.sha}"})
         self.assertEqual(len(self.gh.calls("POST", r"/repos/acme/erp/issues$")), 1)
 
     def test_download_trouble_fails_the_run(self):

@@ -96,6 +96,37 @@ class TestSecurityScan(ScanCase):
         self.assertNotIn("CVE-2023-32681", advisories, "Trivy's alias of the OSV advisory is merged")
         self.assertIn("trivy", self.findings(advisory_id="CVE-2024-2961").source)
 
+    def scanner_run(self, run_id, conclusion, hours_ago, reports):
+        """A finished run of the repository's scanner workflow whose artifact holds ``reports``."""
+        payload = self.gh.add_run("acme/erp", run_id=run_id, path=".github/workflows/security.yml", name="Security")
+        self.gh.add_artifact("acme/erp", run_id, "security-reports", reports)
+        self.env["ops.workflow.run"].create(
+            {
+                "repository_id": self.repo.id,
+                "github_id": payload["id"],
+                "name": "Security",
+                "workflow_path": ".github/workflows/security.yml",
+                "status": "completed",
+                "conclusion": conclusion,
+                "outcome": "success" if conclusion == "success" else conclusion,
+                "started_at": fields.Datetime.now() - timedelta(hours=hours_ago),
+            }
+        )
+
+    def test_a_scanner_run_failed_by_its_findings_is_read_and_a_cancelled_one_is_not(self):
+        """pip-audit exits 1 when it finds something: that failed run holds the reports that matter."""
+        self.repo.scan_report_workflow = "security.yml"
+        self.scanner_run(4501, "failure", 5, {"pip-audit.json": (SAMPLES / "pip-audit.json").read_bytes()})
+        self.scanner_run(4502, "cancelled", 1, {"trivy.json": (SAMPLES / "trivy.json").read_bytes()})
+        run = self.run_cron("security")
+        self.assertEqual(run.state, "done", run.reason)
+        self.assertEqual(run.stats["report_run"], 4501)
+        pillow = self.findings(advisory_id="PYSEC-2022-168")
+        self.assertEqual((pillow.package.lower(), pillow.version), ("pillow", "9.0.0"))
+        self.assertIn("pip-audit", pillow.source)
+        self.assertFalse(self.findings(advisory_id="CVE-2024-2961"), "the cancelled run's artifact is not read")
+        self.assertEqual(len(self.findings(advisory_id="PYSEC-2021-439")), 1, "OSV and pip-audit agree: one finding")
+
     def test_rate_limited_osv_fails_the_run_writes_nothing_and_retries_after_retry_after(self):
         self.osv.fail_next(1, status=429, headers={"Retry-After": "7200"}, path_re="querybatch")
         with QUIET:
@@ -170,6 +201,24 @@ class TestSecurityScan(ScanCase):
         self.assertFalse(self.Run.search([("retry_of_id", "=", runs[broken].id)]), "a refusal waits for tomorrow")
         self.assertEqual(runs[self.repo].state, "done")
         self.assertEqual(runs[other].state, "done")
+
+    def test_a_cron_call_starts_no_run_once_its_time_budget_is_spent(self):
+        """Odoo kills a cron worker after limit_time_real_cron: what a call cannot start waits for the next."""
+        self.set_params(scan_cron_budget_seconds=0)  # spent as soon as one run is done
+        self.gh.seed_repo("acme/other", FILES_OTHER)
+        other = self.env["ops.repository"].create({"full_name": "acme/other", "api_url": self.gh.url, "token": TOKEN})
+        cron = self.env.ref("ops_autopilot.ir_cron_scan_security")
+        cron.nextcall = fields.Datetime.now() - timedelta(minutes=5)
+        cron, progress = cron._add_progress()
+        cron.ir_actions_server_id.with_context(cron_id=cron.id, ir_cron_progress_id=progress.id).run()
+        runs = self.Run.search([("scan_type", "=", "security"), ("repository_id", "in", (self.repo | other).ids)])
+        self.assertEqual((progress.done, progress.remaining), (1, 1), "one run started, one left for the next call")
+        self.assertEqual(sorted(runs.mapped("state")), ["done", "queued"])
+        cron, progress = cron._add_progress()
+        self.Run.with_context(cron_id=cron.id, ir_cron_progress_id=progress.id)._cron_run_scans("security")
+        self.assertEqual((progress.done, progress.remaining), (1, 0))
+        self.assertEqual(set(runs.mapped("state")), {"done"}, "the same cycle: nothing queued twice")
+        self.assertEqual(len(runs), 2)
 
     def test_run_now_queues_and_skips_repositories_already_waiting(self):
         wizard = self.env["ops.scan.launch.wizard"].with_context(

@@ -51,6 +51,19 @@ class TestDependencyUpdates(ScanCase):
         self.assertIn("0 pull requests opened, 3 refreshed", again.summary)
         self.assertEqual(len(self.findings(repository_id=self.repo.id)), 3)
 
+    def test_every_requirements_file_is_read_and_edited_where_it_declares_the_package(self):
+        self.gh.commit("acme/erp", {"requirements-dev.txt": "babel==2.9.1  # docs\n"}, branch="main")
+        self.index.add_pypi("babel", {"2.9.1": ago(900), "2.16.0": ago(60)})
+        run = self.run_cron("dependency_updates")
+        self.assertEqual(run.state, "done", run.reason)
+        babel = self.findings(package="babel")
+        self.assertEqual((babel.path, babel.version, babel.fixed_version), ("requirements-dev.txt", "2.9.1", "2.16.0"))
+        files = self.gh.files_at("acme/erp", "autopilot/deps/pypi-minor")
+        self.assertEqual(files["requirements-dev.txt"], "babel==2.16.0  # docs\n")
+        self.assertEqual(
+            files["requirements.txt"], "requests==2.32.3\nDjango==3.2.9\nbabel>=2\n", "its range admits 2.16"
+        )
+
     def test_at_most_n_open_and_the_ignore_list(self):
         self.set_params(scan_max_open_update_prs=2, scan_ignore_list="lodash")
         run = self.run_cron("dependency_updates")
@@ -66,6 +79,23 @@ class TestDependencyUpdates(ScanCase):
         self.run_cron("dependency_updates")
         self.assertIn("autopilot/deps/npm-patch", self.pulls())
         self.assertEqual(len([p for p in self.pulls().values() if p["state"] == "open"]), 2)
+
+    def test_a_proposal_closed_unmerged_is_not_made_again_until_a_newer_release(self):
+        self.run_cron("dependency_updates")
+        self.pulls()["autopilot/deps/pypi-major"]["state"] = "closed"  # a person declines Django 4.2.16
+        again = self.run_cron("dependency_updates")
+        self.assertEqual(again.state, "done", again.reason)
+        self.assertEqual(again.stats["declined"], ["autopilot/deps/pypi-major"])
+        self.assertIn("1 closed unmerged", again.summary)
+        self.assertEqual(len(self.gh.calls("POST", r"/pulls$")), 3, "not proposed again")
+        self.assertEqual(self.findings(package="django").status, "open", "the update is still listed")
+        # a newer release makes a new proposal
+        self.index.add_pypi("Django", {"3.2.9": ago(900), "4.2.16": ago(90), "4.2.17": ago(10)})
+        third = self.run_cron("dependency_updates")
+        self.assertEqual(third.stats["declined"], [])
+        self.assertEqual(len(self.gh.calls("POST", r"/pulls$")), 4)
+        self.assertEqual(self.pulls()["autopilot/deps/pypi-major"]["state"], "open")
+        self.assertEqual(self.findings(package="django").fixed_version, "4.2.17")
 
     def test_index_trouble_makes_a_partial_run_that_is_retried(self):
         self.index.fail_next(3, status=503, path_re=r"^/lodash$")

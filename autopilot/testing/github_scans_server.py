@@ -6,6 +6,7 @@ list/create and issue comments: one git model serves both features, so a
 file committed by a dependency-update PR is what a review reads. This mixin
 adds::
 
+    GET  /repos/{o}/{r}/contents/{folder}   a folder's listing (files and sub-folders, no content)
     GET  /repos/{o}/{r}/branches/{branch}
     GET  /repos/{o}/{r}/issues            (state, labels filters)   POST /repos/{o}/{r}/issues
     GET  /repos/{o}/{r}/issues/{n}        POST .../issues/{n}/comments on plain issues too
@@ -106,6 +107,9 @@ class GitHubScansMixin(GitHubReviewMixin):
         )
         for method, pattern, handler in routes:
             self.route(method, pattern, handler)
+        # ahead of the review mixin's file route: a folder (or the root) answers with its listing
+        self.route("GET", _REPO + r"/contents(?:/(?P<path>.*))?", self._contents_or_listing)
+        self._routes.insert(0, self._routes.pop())
 
     # ------------------------------------------------------------------
     # data helpers for tests
@@ -199,6 +203,29 @@ class GitHubScansMixin(GitHubReviewMixin):
                 "_links": {"html": f"https://github.com/{full_name}/tree/{branch}"},
             },
         )
+
+    def _contents_or_listing(self, request):
+        full_name = self._repo(request)
+        folder = unquote(request.params.get("path") or "").strip("/")
+        ref = request.arg("ref") or self.repos[full_name]["default_branch"]
+        tree = self.objects[self._resolve(full_name, ref)]["tree"]
+        if folder in tree:
+            request.params["path"] = folder
+            return self._get_contents(request)
+        prefix = f"{folder}/" if folder else ""
+        entries = {}
+        for path, text in tree.items():
+            if not path.startswith(prefix):
+                continue
+            name, sep, _rest = path[len(prefix) :].partition("/")
+            if sep:
+                entries.setdefault(name, {"type": "dir", "name": name, "path": prefix + name, "size": 0})
+            else:
+                entry = self._content_json(full_name, path, text, ref)
+                entries[name] = {k: v for k, v in entry.items() if k not in ("content", "encoding")}
+        if not entries:
+            raise LookupError(folder or "/")
+        return Response(200, [entries[name] for name in sorted(entries)])
 
     def _all_issues(self, full_name):
         return list(self.scan_issues.get(full_name, {}).values())

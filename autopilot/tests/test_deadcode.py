@@ -1,4 +1,5 @@
 import io
+import json
 import tarfile
 
 import pytest
@@ -119,6 +120,22 @@ def test_odoo_hooks_are_not_reported_and_real_dead_code_is():
     assert progress == [(2, 5), (4, 5), (5, 5)]
 
 
+def test_a_scan_in_steps_finds_exactly_what_one_pass_finds():
+    """A large repository is read over several cron calls: the state crosses them as JSON."""
+    one_pass = deadcode.analyse_sources(SOURCES)
+    ticks = iter(range(1000))
+    state, steps = None, 0
+    while state is None or state["next"] < state["total"]:
+        # the deadline has passed as soon as it is set: one batch of one file per step
+        state = deadcode.analyse_step(SOURCES, state, deadline=0, clock=lambda: next(ticks), batch_size=1)
+        state = json.loads(json.dumps(state))
+        steps += 1
+    assert steps == 5 and (state["next"], state["total"]) == (5, 5)
+    assert deadcode.finish_analysis(state) == one_pass
+    with pytest.raises(ValueError):
+        deadcode.finish_analysis(deadcode.analyse_step(SOURCES, deadline=0, batch_size=1))
+
+
 def test_confidence_threshold_and_custom_excludes():
     strict, _, _ = deadcode.analyse_sources(SOURCES, min_confidence=90)
     assert {f.kind for f in strict} == {"import", "unreachable_code"}  # no framework-dictated arguments
@@ -192,6 +209,18 @@ def test_hostile_archives_are_read_safely(tmp_path):
     on_disk = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
     assert on_disk == ["out", "out/ok", "out/ok/module.py"]
     assert not any(p.is_symlink() for p in tmp_path.rglob("*"))
+
+
+def test_repository_steps_stay_on_the_first_commit(gh):
+    client = connect(gh)
+    sha = gh.branch_sha("acme/erp", "main")
+    state, scan = deadcode.scan_repository_step(client, "acme/erp", deadline=0)
+    assert scan is None and state["sha"] == sha and state["analysis"]["next"] < state["analysis"]["total"]
+    gh.commit("acme/erp", {"sale_margin/models/sale_order.py": "import os\n"}, branch="main")  # pushed meanwhile
+    while scan is None:
+        state, scan = deadcode.scan_repository_step(client, "acme/erp", json.loads(json.dumps(state)), deadline=0)
+    assert scan.sha == sha and {f.name for f in scan.findings} >= {"orphan_function", "helper_never_called"}
+    assert {call.path for call in gh.calls("GET", r"/tarball/")} == {f"/repos/acme/erp/tarball/{sha}"}
 
 
 def test_limits_make_a_partial_scan_that_says_so(gh):

@@ -1,4 +1,5 @@
 import base64
+import dataclasses
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -222,6 +223,23 @@ def test_running_twice_changes_nothing(gh):
     second = update_prs.open_update_pr(client, "acme/erp", group)
     assert (second.number, second.created, second.changed_files) == (first.number, False, ())
     assert len(gh.writes()) == writes  # no commit, no ref, no pull request
+
+
+def test_a_proposal_closed_unmerged_is_declined_until_a_newer_release(gh):
+    client = connect(gh)
+    group = group_updates(updates()).to_open[0]
+    assert group.key == "npm-patch"
+    result = update_prs.open_update_pr(client, "acme/erp", group)
+    assert f"ops-autopilot:update-set:{group.fingerprint}" in gh.pulls[("acme/erp", result.number)]["body"]
+    assert update_prs.declined_updates(client, "acme/erp", [group]) == ()  # still open
+    gh.pulls[("acme/erp", result.number)]["state"] = "closed"
+    declined = update_prs.declined_updates(client, "acme/erp", [group])
+    assert declined == ((group.branch, group.fingerprint),)
+    plan = group_updates(updates(), declined=declined)
+    assert [g.key for g in plan.declined] == ["npm-patch"] and "npm-patch" not in {g.key for g in plan.to_open}
+    newer = [dataclasses.replace(u, latest="4.17.22") if u.name == "lodash" else u for u in updates()]
+    replan = group_updates(newer, declined=declined)
+    assert not replan.declined and "npm-patch" in {g.key for g in replan.to_open}
 
 
 def test_nothing_to_change_opens_nothing(gh):
