@@ -100,7 +100,7 @@ KPIS = {
             "%",
             99.9,
             AT_LEAST,
-            "Health checks that found the target up divided by all checks in the period (hourly rollups).",
+            "Health checks that found the target up divided by all checks in the period (hourly and daily rollups).",
             digits=2,
         ),
         KpiDefinition(
@@ -109,7 +109,7 @@ KPIS = {
             "ms",
             2000,
             BELOW,
-            "Mean response time of the health checks in the period, weighted by checks (hourly rollups).",
+            "Mean response time of the health checks in the period, weighted by checks (hourly and daily rollups).",
             digits=0,
         ),
         KpiDefinition(

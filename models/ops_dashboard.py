@@ -28,6 +28,8 @@ LIST_LIMIT = 8
 MAX_WORKFLOW_SERIES = 5
 MAX_TARGET_SERIES = 8
 HOURLY_ROLLUP = "ops.health.sample.hourly"
+DAILY_ROLLUP = "ops.health.sample.daily"
+EMPTY_HEALTH = {"checks": 0, "failed": 0, "up": 0, "total_ms": 0.0, "timed": 0, "max_cpu": None, "max_memory": None}
 # (model, date fields by preference): where the CI self-healing part stores cache restores of fetched logs
 CACHE_SOURCES = (
     ("ops.workflow.job", ("log_fetched_at", "logs_fetched_at", "completed_at")),
@@ -55,19 +57,20 @@ class OpsDashboard(models.AbstractModel):
             tile["available"] = current.get(key) is not None
             tile["action"] = self._kpi_action(key, scope)
             tiles.append(tile)
+        runs = self._runs_summary(scope)
         return {
             "filters": self._filters_out(scope),
             "options": self._filter_options(),
             "tiles": tiles,
             "charts": {
-                "runs_per_day": self._chart_runs_per_day(scope),
-                "build_time": self._chart_build_time(scope),
+                "runs_per_day": self._chart_runs_per_day(scope, runs),
+                "build_time": self._chart_build_time(scope, runs),
                 "health": self._chart_health(scope),
                 "incidents": self._chart_incidents(scope),
             },
             "lists": {
                 "open_incidents": self._list_open_incidents(scope),
-                "failing_workflows": self._list_failing_workflows(scope),
+                "failing_workflows": self._list_failing_workflows(scope, runs),
                 "flaky_jobs": self._list_flaky_jobs(scope),
                 "pending_approvals": self._list_pending_approvals(scope),
             },
@@ -230,25 +233,77 @@ class OpsDashboard(models.AbstractModel):
 
     # --- health rollups -------------------------------------------------
     @api.model
-    def _health_source(self):
-        """The hourly rollup model (``ops.health.sample.hourly``), or None when monitoring is not there."""
-        return self._source(HOURLY_ROLLUP, "target_id", "bucket", "sample_count", "failure_count", "avg_response_ms")
+    def _health_source(self, model=HOURLY_ROLLUP):
+        """The hourly (or daily) rollup model, or None when monitoring is not there or not readable."""
+        return self._source(model, "target_id", "bucket", "sample_count", "failure_count", "avg_response_ms")
 
     @api.model
-    def _health_rows(self, scope, start, end, group_target=False, bucket=None):
-        """Health figures summed from the hourly rollups, as the user (access rights and record rules apply).
+    def _health_parts(self, start, end):
+        """``[(rollup model, start, end)]`` covering ``[start, end)``: whole UTC days from the daily rollup.
+
+        The daily rollup holds the same sums as the hourly one (both are computed from the raw
+        samples by the same cron) in 24 times fewer rows, and outlives it; the hours before the
+        first and after the last whole day come from the hourly rollup.
+        """
+        hourly, daily = self._health_source(), self._health_source(DAILY_ROLLUP)
+        first_day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        if first_day < start:
+            first_day += timedelta(days=1)
+        last_day = end.replace(hour=0, minute=0, second=0, microsecond=0)
+        if daily is None or last_day <= first_day:
+            return [(hourly, start, end)]
+        return [(hourly, start, first_day), (daily, first_day, last_day), (hourly, last_day, end)]
+
+    @api.model
+    def _rollup_domain(self, Rollup, scope, start, end, target_ids=None):
+        if Rollup._fields["bucket"].type == "date":
+            domain = [
+                ("bucket", ">=", fields.Date.to_string(start.date())),
+                ("bucket", "<", fields.Date.to_string(end.date())),
+            ]
+        else:
+            domain = self._period_domain("bucket", start, end)
+        if target_ids is not None:
+            domain.append(("target_id", "in", list(target_ids)))
+        return domain + self._target_domain(Rollup, scope)
+
+    @api.model
+    def _health_rows(self, scope, start, end, group_target=False, bucket=None, target_ids=None):
+        """Health figures summed from the rollups, as the user (access rights and record rules apply).
 
         One row per (target, local ``bucket``) when asked, else one row: ``checks``,
         ``failed``, ``up``, ``total_ms`` (mean response x successful checks, so means
         are weighted by checks), ``timed``, ``max_cpu``, ``max_memory`` (peaks of the
-        hourly means). SQL aggregates over the ``bucket`` index, never records.
+        rollups' means). SQL aggregates over the ``bucket`` index, never records.
+        Local buckets are read from the hourly rollup; plain sums take whole UTC days
+        from the daily rollup (:meth:`_health_parts`).
         """
-        Rollup = self._health_source()
-        if Rollup is None:
+        if self._health_source() is None:
             return None
-        query = Rollup._search(
-            self._period_domain("bucket", start, end) + self._target_domain(Rollup, scope), order=None
-        )
+        parts = [(self._health_source(), start, end)] if bucket else self._health_parts(start, end)
+        merged = {}
+        for Rollup, part_start, part_end in parts:
+            if part_start >= part_end:
+                continue
+            domain = self._rollup_domain(Rollup, scope, part_start, part_end, target_ids)
+            for key, values in self._health_query(Rollup, domain, scope, group_target, bucket):
+                row = merged.get(key)
+                if row is None:
+                    merged[key] = values
+                    continue
+                for name in ("checks", "failed", "up", "total_ms", "timed"):
+                    row[name] += values[name]
+                for name in ("max_cpu", "max_memory"):
+                    peaks = [v for v in (row[name], values[name]) if v is not None]
+                    row[name] = max(peaks) if peaks else None
+        if not merged and not group_target and not bucket:
+            return [dict(EMPTY_HEALTH)]
+        return list(merged.values())
+
+    @api.model
+    def _health_query(self, Rollup, domain, scope, group_target, bucket):
+        """``(key, row)`` pairs of one rollup model's sums (see :meth:`_health_rows`)."""
+        query = Rollup._search(domain, order=None)
         table = SQL.identifier(query.table)
         keys = []
         if group_target:
@@ -266,10 +321,11 @@ class OpsDashboard(models.AbstractModel):
         )
         if keys:
             query.groupby = SQL(", ").join(keys)
-        select = query.select(*keys, columns)
-        rows = []
-        for row in self.env.execute_query(select):
+        result = []
+        for row in self.env.execute_query(query.select(*keys, columns)):
             key_values, (checks, failed, total_ms, timed, cpu, memory) = row[: len(keys)], row[len(keys) :]
+            if checks is None and not keys:
+                continue  # no rollup row in this part
             checks, failed = checks or 0, failed or 0
             item = {
                 "checks": checks,
@@ -285,8 +341,8 @@ class OpsDashboard(models.AbstractModel):
                 item["target_id"] = values.pop(0)
             if bucket:
                 item["bucket"] = values.pop(0)
-            rows.append(item)
-        return rows
+            result.append((tuple(key_values), item))
+        return result
 
     # ------------------------------------------------------------------
     # KPI aggregates (one dict per KPI, None when its source is absent)
@@ -467,57 +523,111 @@ class OpsDashboard(models.AbstractModel):
         return kpis.bucket_key(value, scope["window"].bucket) if value else None
 
     @api.model
-    def _chart_runs_per_day(self, scope):
-        labels = self._bucket_labels(scope)
+    def _runs_summary(self, scope):
+        """The period's workflow runs in one SQL scan, as the user: one row per (local bucket, repository,
+        workflow, outcome) with ``count``, ``completed``, ``timed`` / ``seconds`` (completed runs with a
+        duration, for build times) and ``last`` (latest start). The runs chart, the build-time chart
+        and the failing-workflows list are all read from it. None when runs are not readable.
+        """
         if not self._has_source("ops.workflow.run"):
-            return {"labels": labels, "datasets": [], "available": False}
+            return None
         window = scope["window"]
-        rows = self.env["ops.workflow.run"]._read_group(
-            self._runs_domain(scope, window.start, window.end), [f"started_at:{window.bucket}", "outcome"], ["__count"]
+        Run = self.env["ops.workflow.run"]
+        query = Run._search(self._runs_domain(scope, window.start, window.end), order=None)
+        table = SQL.identifier(query.table)
+        keys = [
+            SQL("date_trunc(%s, timezone(%s, timezone('UTC', %s.started_at)))", window.bucket, scope["tz"].zone, table),
+            SQL("%s.repository_id", table),
+            SQL("%s.name", table),
+            SQL("%s.outcome", table),
+        ]
+        query.groupby = SQL(", ").join(keys)
+        done = SQL("%s.status = 'completed'", table)
+        timed = SQL("%s AND %s.duration > 0", done, table)
+        select = query.select(
+            *keys,
+            SQL("count(*)"),
+            SQL("count(*) FILTER (WHERE %s)", done),
+            SQL("count(*) FILTER (WHERE %s)", timed),
+            SQL("sum(%s.duration) FILTER (WHERE %s)", table, timed),
+            SQL("max(%s.started_at)", table),
         )
+        names = ("bucket", "repository_id", "name", "outcome", "count", "completed", "timed", "seconds", "last")
+        return [dict(zip(names, row, strict=True)) for row in self.env.execute_query(select)]
+
+    @api.model
+    def _chart_runs_per_day(self, scope, runs=None):
+        labels = self._bucket_labels(scope)
+        runs = self._runs_summary(scope) if runs is None else runs
+        if runs is None:
+            return {"labels": labels, "datasets": [], "available": False}
         index = {label: i for i, label in enumerate(labels)}
         series = {}
-        for moment, outcome, count in rows:
-            key = self._key(moment, scope)
+        for row in runs:
+            key = self._key(row["bucket"], scope)
             if key in index:
-                series.setdefault(outcome or "other", [0] * len(labels))[index[key]] += count
+                series.setdefault(row["outcome"] or "other", [0] * len(labels))[index[key]] += row["count"]
         order = ["success", "failure", "cancelled", "running", "queued", "skipped", "other"]
         datasets = [{"key": o, "label": o.capitalize(), "data": series[o]} for o in order if o in series]
         return {"labels": labels, "datasets": datasets, "available": True}
 
     @api.model
-    def _chart_build_time(self, scope):
+    def _chart_build_time(self, scope, runs=None):
+        """Mean build time per bucket of the MAX_WORKFLOW_SERIES workflows with the most completed runs."""
         labels = self._bucket_labels(scope)
-        if not self._has_source("ops.workflow.run"):
+        runs = self._runs_summary(scope) if runs is None else runs
+        if runs is None:
             return {"labels": labels, "datasets": [], "available": False}
-        window = scope["window"]
-        Run = self.env["ops.workflow.run"]
-        domain = self._completed_runs_domain(scope, window.start, window.end)
-        busiest = Run._read_group(domain, ["name"], ["__count"], order="__count desc", limit=MAX_WORKFLOW_SERIES)
-        names = [name for name, _count in busiest if name]
-        rows = Run._read_group(
-            [*domain, ("name", "in", names)], [f"started_at:{window.bucket}", "name"], ["duration:avg"]
-        )
+        per_name = {}
+        for row in runs:
+            if row["timed"] and row["name"]:
+                per_name[row["name"]] = per_name.get(row["name"], 0) + row["timed"]
+        names = sorted(per_name, key=lambda name: (-per_name[name], name))[:MAX_WORKFLOW_SERIES]
         index = {label: i for i, label in enumerate(labels)}
+        sums = {}
+        for row in runs:
+            key = self._key(row["bucket"], scope)
+            if row["timed"] and row["name"] in names and key in index:
+                total = sums.setdefault((row["name"], key), [0.0, 0])
+                total[0] += row["seconds"] or 0.0
+                total[1] += row["timed"]
         series = {name: [None] * len(labels) for name in names}
-        for moment, name, avg in rows:
-            key = self._key(moment, scope)
-            if key in index and name in series:
-                series[name][index[key]] = round((avg or 0) / 60.0, 2)
+        for (name, key), (seconds, count) in sums.items():
+            series[name][index[key]] = round(seconds / count / 60.0, 2)
         datasets = [{"key": name, "label": name, "data": series[name]} for name in names]
         return {"labels": labels, "datasets": datasets, "available": True, "unit": "min"}
+
+    @api.model
+    def _chart_targets(self, scope):
+        """The targets the health charts show: the MAX_TARGET_SERIES with the lowest uptime, then slowest.
+
+        Returns ``(ids, number of targets with checks in the period)``.
+        """
+        window = scope["window"]
+        totals = self._health_rows(scope, window.start, window.end, group_target=True) or []
+
+        def badness(row):
+            uptime = kpis.uptime(row["up"], row["checks"])
+            response = kpis.avg_response_time(row["total_ms"], row["timed"])
+            return (100.0 if uptime is None else uptime, -(response or 0.0), row["target_id"])
+
+        worst = sorted(totals, key=badness)[:MAX_TARGET_SERIES]
+        return [row["target_id"] for row in worst], len(totals)
 
     @api.model
     def _chart_health(self, scope):
         labels = self._bucket_labels(scope)
         window = scope["window"]
-        rows = self._health_rows(scope, window.start, window.end, group_target=True, bucket=window.bucket)
-        if rows is None:
+        if self._health_source() is None:
             return {"labels": labels, "response": [], "uptime": [], "available": False}
+        target_ids, total = self._chart_targets(scope)
+        rows = self._health_rows(
+            scope, window.start, window.end, group_target=True, bucket=window.bucket, target_ids=target_ids
+        )
         targets = (
             self.env["ops.health.target"]
             .with_context(active_test=False)
-            .search_read([("id", "in", list({r["target_id"] for r in rows}))], ["display_name"])
+            .search_read([("id", "in", target_ids)], ["display_name"])
         )
         names = {t["id"]: t["display_name"] for t in targets}
         index = {label: i for i, label in enumerate(labels)}
@@ -535,8 +645,10 @@ class OpsDashboard(models.AbstractModel):
             up[label][index[key]] = None if ratio is None else round(ratio, 2)
         return {
             "labels": labels,
-            "response": [{"key": k, "label": k, "data": v} for k, v in sorted(response.items())][:MAX_TARGET_SERIES],
-            "uptime": [{"key": k, "label": k, "data": v} for k, v in sorted(up.items())][:MAX_TARGET_SERIES],
+            "response": [{"key": k, "label": k, "data": v} for k, v in sorted(response.items())],
+            "uptime": [{"key": k, "label": k, "data": v} for k, v in sorted(up.items())],
+            "shown": len(target_ids),
+            "targets": total,
             "available": True,
         }
 
@@ -612,42 +724,40 @@ class OpsDashboard(models.AbstractModel):
         }
 
     @api.model
-    def _list_failing_workflows(self, scope):
-        if not self._has_source("ops.workflow.run"):
+    def _list_failing_workflows(self, scope, runs=None):
+        """Workflows with failed runs in the period, most failures first, with their completed runs."""
+        runs = self._runs_summary(scope) if runs is None else runs
+        if runs is None:
             return {"available": False, "records": []}
         window = scope["window"]
-        Run = self.env["ops.workflow.run"]
+        stats = {}
+        for row in runs:
+            stat = stats.setdefault((row["repository_id"], row["name"]), {"failures": 0, "runs": 0, "last": None})
+            stat["runs"] += row["completed"]
+            if row["outcome"] == "failure" and row["completed"]:
+                stat["failures"] += row["completed"]
+                stat["last"] = max(filter(None, (stat["last"], row["last"])), default=None)
+        failing = sorted(
+            ((key, stat) for key, stat in stats.items() if stat["failures"]),
+            key=lambda item: (-item[1]["failures"], -(item[1]["last"].timestamp() if item[1]["last"] else 0)),
+        )[:LIST_LIMIT]
+        repositories = self.env["ops.repository"].browse({repo_id for (repo_id, _name), _stat in failing})
+        names = {repo.id: repo.display_name for repo in repositories}
         domain = [*self._runs_domain(scope, window.start, window.end), ("status", "=", "completed")]
-        failures = Run._read_group(
-            [*domain, ("outcome", "=", "failure")],
-            ["repository_id", "name"],
-            ["__count", "started_at:max"],
-            order="__count desc",
-            limit=LIST_LIMIT,
-        )
-        if not failures:
-            return {"available": True, "records": []}
-        totals = {
-            (repo.id, name): count
-            for repo, name, count in Run._read_group(
-                [*domain, ("repository_id", "in", [f[0].id for f in failures])], ["repository_id", "name"], ["__count"]
-            )
-        }
         rows = []
-        for repo, name, count, last in failures:
-            runs = totals.get((repo.id, name), count)
+        for (repo_id, name), stat in failing:
             rows.append(
                 {
-                    "repository": repo.display_name,
+                    "repository": names.get(repo_id, ""),
                     "workflow": name or _("(unnamed)"),
-                    "failures": count,
-                    "runs": runs,
-                    "failure_rate": round(kpis.ratio_percent(count, runs) or 0, 1),
-                    "last_failure": fields.Datetime.to_string(last) if last else False,
+                    "failures": stat["failures"],
+                    "runs": stat["runs"],
+                    "failure_rate": round(kpis.ratio_percent(stat["failures"], stat["runs"]) or 0, 1),
+                    "last_failure": fields.Datetime.to_string(stat["last"]) if stat["last"] else False,
                     "action": self._records_action(
                         _("Failed runs of %s", name or "?"),
                         "ops.workflow.run",
-                        [*domain, ("outcome", "=", "failure"), ("repository_id", "=", repo.id), ("name", "=", name)],
+                        [*domain, ("outcome", "=", "failure"), ("repository_id", "=", repo_id), ("name", "=", name)],
                     ),
                 }
             )

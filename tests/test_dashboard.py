@@ -1,5 +1,6 @@
 """KPI formulas of the dashboard against records, "no data", access rights, the weekly report and its email."""
 
+import base64
 import unittest
 from datetime import timedelta
 
@@ -218,7 +219,69 @@ class TestDashboardKpis(OpsTransactionCase):
         jobs[:2].write({"cache_hits": 0, "cache_misses": 0})
         self.assertTrue(self.tile(self.data(), "cache_hit_rate")["no_data"])
 
-    # ------------------------------------------------------------------ health (hourly rollups)
+    # ------------------------------------------------------------------ health (hourly and daily rollups)
+    def rollup(self, start):
+        """What the rollup cron does: hourly and daily rows from the raw samples since ``start``."""
+        self.env["ops.health.sample.hourly"]._rollup(start, self.now + timedelta(hours=1))
+        self.env["ops.health.sample.daily"]._rollup(start, self.now + timedelta(days=1))
+
+    def make_samples(self, target, hours, down_every=0, response=200.0):
+        """One check every 2 hours over the last ``hours`` hours; every ``down_every``-th one fails."""
+        samples = []
+        for index in range(0, hours, 2):
+            up = not (down_every and index % (2 * down_every) == 0)
+            samples.append(
+                {
+                    "target_id": target.id,
+                    "company_id": target.company_id.id,
+                    "checked_at": self.now - timedelta(hours=index, minutes=1),
+                    "up": up,
+                    "response_ms": response + index if up else 0.0,
+                }
+            )
+        return self.env["ops.health.sample"].create(samples)
+
+    def test_health_figures_over_whole_days_come_from_the_daily_rollup(self):
+        target = self.env["ops.health.target"].create({"name": "kpi-days", "url": "http://127.0.0.1:9/"})
+        samples = self.make_samples(target, 24 * 4, down_every=5)
+        self.rollup(self.now - timedelta(days=5))
+        up = samples.filtered("up")
+        expected = {
+            "uptime": 100.0 * len(up) / len(samples),
+            "error_rate": 100.0 * (len(samples) - len(up)) / len(samples),
+            "avg_response_time": sum(up.mapped("response_ms")) / len(up),
+        }
+        for period in ("7d", "30d"):
+            data = self.data(target_id=target.id, period=period)
+            for key, value in expected.items():
+                self.assertAlmostEqual(self.tile(data, key)["value"], value, places=2, msg=f"{period} {key}")
+        # hourly rows past their retention are pruned: whole days still count, from the daily rollup
+        midnight = self.now.replace(hour=0, minute=0, second=0, microsecond=0)
+        self.env["ops.health.sample.hourly"].search([("target_id", "=", target.id), ("bucket", "<", midnight)]).unlink()
+        data = self.data(target_id=target.id)
+        self.assertEqual(self.tile(data, "uptime")["sample_size"], len(samples))
+        self.assertAlmostEqual(self.tile(data, "uptime")["value"], expected["uptime"], places=2)
+        # a 24-hour period has no whole day: hourly rows only
+        day = self.data(target_id=target.id, period="24h")
+        recent = samples.filtered(lambda s: s.checked_at >= midnight)
+        self.assertEqual(self.tile(day, "uptime")["sample_size"], len(recent))
+
+    def test_health_charts_show_the_worst_targets(self):
+        Target = self.env["ops.health.target"]
+        targets = Target.create([{"name": f"kpi-fleet-{i:02d}", "url": "http://127.0.0.1:9/"} for i in range(10)])
+        for target in targets[:-1]:
+            self.make_samples(target, 12)
+        failing = targets[-1]
+        self.make_samples(failing, 12, down_every=2)
+        self.rollup(self.now - timedelta(hours=13))
+        health = self.data(period="24h")["charts"]["health"]
+        self.assertGreaterEqual(health["targets"], 10)
+        self.assertEqual(health["shown"], 8)
+        self.assertEqual(len(health["uptime"]), 8)
+        self.assertIn(failing.name, [series["label"] for series in health["uptime"]])
+        series = next(s for s in health["uptime"] if s["label"] == failing.name)
+        self.assertLess(min(v for v in series["data"] if v is not None), 100.0)
+
     def test_uptime_response_time_and_error_rate_from_rollups(self):
         Target = self.env["ops.health.target"]
         target = Target.create({"name": "kpi-shop", "url": "http://127.0.0.1:9/", "threshold_response_ms": 500})
@@ -240,7 +303,7 @@ class TestDashboardKpis(OpsTransactionCase):
                 }
             )
         self.env["ops.health.sample"].create(samples)
-        self.env["ops.health.sample.hourly"]._rollup(hour - timedelta(hours=1), self.now + timedelta(hours=1))
+        self.rollup(hour - timedelta(hours=1))
         data = self.data(target_id=target.id)
         self.assertAlmostEqual(self.tile(data, "uptime")["value"], 87.5)
         self.assertAlmostEqual(self.tile(data, "error_rate")["value"], 12.5)
@@ -278,6 +341,44 @@ class TestDashboardKpis(OpsTransactionCase):
         self.assertIn("Stabilise workflow", html)
         self.assertNotIn("<script>alert", html)
         self.assertIn("&lt;script&gt;", html)
+
+    def test_report_without_data_says_no_data(self):
+        silent = self.env["ops.health.target"].create({"name": "report-silent", "url": "http://127.0.0.1:9/"})
+        filters = {"period": "7d", "repository_id": self.empty_repo.id, "target_id": silent.id}
+        data = self.env["ops.health.report"]._report_data(filters)
+        self.assertEqual({k["display"] for k in data["kpis"]}, {"no data"})
+        self.assertTrue(all(k["met"] is None and k["trend"] is None for k in data["kpis"]))
+        self.assertEqual((data["targets"], data["recommendations"]), ([], []))
+        self.assertEqual((data["ci"]["runs"], data["incidents"]["opened"]), (0, 0))
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("ops_autopilot.action_report_ops_health", [], data={"filters": filters})[0]
+            .decode()
+        )
+        self.assertIn("Nothing to recommend for this period.", html)
+        self.assertIn("No health checks in this period.", html)
+        kpi_table = html.split("Key indicators", 1)[1].split("Recommendations", 1)[0]
+        self.assertEqual(kpi_table.count("no data"), 2 * len(data["kpis"]))  # value and previous period
+
+    def test_weekly_email_is_computed_with_the_subscriber_companies(self):
+        other_company = self.env["res.company"].create({"name": "Mailed Other Co"})
+        other_repo = self.env["ops.repository"].create({"full_name": "other/mailed", "company_id": other_company.id})
+        self.make_run(2, 600, outcome="failure", repo=other_repo, name="Other company pipeline")
+        self.make_run(2, 600, outcome="failure", name="Own company pipeline")
+        subscriber = new_test_user(
+            self.env,
+            "ops_mail_a",
+            groups="ops_autopilot.group_ops_user",
+            email="mail-a@example.com",
+            company_id=self.env.company.id,
+        )
+        subscriber.ops_report_subscribed = True
+        self.assertEqual(self.env["ops.health.report"]._cron_send_weekly_report(), 1)
+        mail = self.env["mail.mail"].search([("recipient_ids", "in", subscriber.partner_id.ids)])
+        content = base64.b64decode(mail.attachment_ids.datas).decode()
+        self.assertIn("Own company pipeline", content)
+        self.assertNotIn("Other company pipeline", content)
+        self.assertNotIn("other/mailed", content)
 
     def test_print_action_keeps_the_dashboard_filters(self):
         action = self.env["ops.health.report"].action_print({"period": "30d"}, "qweb-pdf")

@@ -40,6 +40,7 @@ from datetime import timedelta
 from odoo import fields
 
 rng = random.Random(7)
+DAYS = 14  # this week and the one before it, so the tiles have trends
 # no enrichment of the company from Odoo's partner-autocomplete service (no outside calls)
 if "iap_enrich_auto_done" in env["res.company"]._fields:
     env["res.company"].search([]).write({"iap_enrich_auto_done": True})
@@ -54,7 +55,7 @@ targets = [
 ]
 samples = []
 for index, target in enumerate(targets):
-    for step in range(7 * 24 * 4):
+    for step in range(DAYS * 24 * 4):
         at = now - timedelta(minutes=15 * step)
         day = step // 96
         down = (index == 0 and day == 2 and 40 <= step % 96 < 46) or rng.random() < 0.004
@@ -68,14 +69,14 @@ for index, target in enumerate(targets):
             "memory_percent": min(99, rng.gauss(62 + 8 * index, 4)),
         })
 env["ops.health.sample"].create(samples)
-env["ops.health.sample.hourly"]._rollup(now - timedelta(days=8), now + timedelta(hours=1))
-env["ops.health.sample.daily"]._rollup(now - timedelta(days=8), now + timedelta(days=1))
+env["ops.health.sample.hourly"]._rollup(now - timedelta(days=DAYS + 1), now + timedelta(hours=1))
+env["ops.health.sample.daily"]._rollup(now - timedelta(days=DAYS + 1), now + timedelta(days=1))
 
 Run = env["ops.workflow.run"]
 workflows = [("CI", 420, 0.2), ("Lint", 95, 0.05), ("Nightly upgrade test", 1500, 0.3), ("Deploy", 360, 0.1)]
-for number in range(120):
+for number in range(DAYS * 17):
     name, seconds, failure = workflows[number % len(workflows)]
-    started = now - timedelta(minutes=rng.randint(10, 7 * 24 * 60))
+    started = now - timedelta(minutes=rng.randint(10, DAYS * 24 * 60))
     outcome = "failure" if rng.random() < failure else ("cancelled" if rng.random() < 0.03 else "success")
     duration = max(30, int(rng.gauss(seconds, seconds * 0.15)))
     Run.create({
@@ -84,6 +85,23 @@ for number in range(120):
         "head_branch": "main", "status": "completed", "conclusion": outcome, "outcome": outcome,
         "started_at": started, "finished_at": started + timedelta(seconds=duration), "duration": duration,
         "display_title": "%s on main" % name, "actor": rng.choice(["alice", "bob", "carol"]),
+    })
+
+# cache restores, as self-healing records them when it fetches a failed job's log: parsed by the
+# engine from real job logs of the diagnosis corpus (actions/cache, setup-* steps)
+from pathlib import Path
+import odoo.addons.ops_autopilot as addon
+from odoo.addons.ops_autopilot.autopilot import self_healing
+corpus = sorted(Path(addon.__file__).parent.glob("autopilot/data/diagnosis_corpus/*/*.log"))
+cached = [c for c in (self_healing.cache_summary(p.read_text(errors="replace")) for p in corpus)
+          if c["hits"] + c["misses"]]
+for number, run in enumerate(Run.search([("outcome", "=", "failure"), ("github_id", ">=", 9300000000)])):
+    cache = cached[number % len(cached)]
+    env["ops.workflow.job"].create({
+        "run_id": run.id, "repository_id": repo.id, "github_id": 9400000000 + number, "name": "test",
+        "workflow_name": run.name, "status": "completed", "conclusion": "failure", "outcome": "failure",
+        "started_at": run.started_at, "completed_at": run.finished_at, "log_fetched": True,
+        "log_fetched_at": run.finished_at, "cache_hits": cache["hits"], "cache_misses": cache["misses"],
     })
 
 Incident = env["ops.incident"]
@@ -97,6 +115,9 @@ specs = [
     ("CI: missing module dependency", "ci", "high", None, 6, 18, False),
     ("Public API is slow", "health", "high", 1, 0, None, False),
     ("Odoo ERP memory above 85 %", "health", "medium", 2, 0, None, False),
+    ("Shop (www) is down", "health", "critical", 0, 9, 48, False),
+    ("Public API is slow", "health", "high", 1, 10, 25, False),
+    ("CI: network timeout in pip install", "ci", "medium", None, 11, 31, False),
     ("Nightly upgrade test fails", "ci", "critical", None, 1, None, False),
 ]
 for number, (title, source, severity, target, days_ago, minutes, false_positive) in enumerate(specs):
@@ -113,7 +134,9 @@ for number, (title, source, severity, target, days_ago, minutes, false_positive)
                         "resolution_note": "Recovered." if not false_positive else "Load test, not an outage."})
 
 Action = env["ops.remediation.action"]
-for number, state in enumerate(["succeeded", "succeeded", "succeeded", "failed", "succeeded", "succeeded"]):
+for number, state in enumerate(
+    ["succeeded", "succeeded", "succeeded", "failed", "succeeded", "succeeded"] + ["succeeded", "failed"] * 4
+):
     done = now - timedelta(days=number, hours=3)
     Action.create({"kind": "rerun_jobs", "state": state, "repository_id": repo.id, "executor": "github_api",
                    "requested_at": done - timedelta(minutes=4), "finished_at": done})
@@ -253,6 +276,13 @@ class Browser:
     def shot(self, path, height):
         self.call("Emulation.setDeviceMetricsOverride", width=WIDTH, height=height, deviceScaleFactor=1, mobile=False)
         time.sleep(0.8)
+        problem = self.evaluate(
+            "[...document.querySelectorAll("
+            "'.o_error_dialog, .o_notification.border-danger, .o_ops_dashboard .alert-danger')]"
+            ".map((n) => n.innerText).join(' | ')"
+        )
+        if problem:
+            self.errors.append(f"{path.name}: {problem[:500]}")
         # a notice like "the page is out of date" (assets rebuilt while loading) is not part of the screen
         self.evaluate("document.querySelectorAll('.o_notification').forEach((n) => n.remove())")
         data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=False)["data"]
@@ -305,7 +335,11 @@ def main():
         )
         browser.call("Emulation.setDeviceMetricsOverride", width=WIDTH, height=1900, deviceScaleFactor=1, mobile=False)
         browser.goto(f"{base}/odoo/ops-dashboard?period=7d", ".o_ops_chart[data-chart='incidents'] canvas", settle=2.5)
-        browser.shot(OUT / "dashboard.png", 1900)
+        # the dashboard scrolls inside the action: make the window as tall as all of it
+        height = browser.evaluate(
+            "document.querySelector('.o_ops_dashboard').scrollHeight + document.querySelector('.o_navbar').offsetHeight"
+        )
+        browser.shot(OUT / "dashboard.png", int(height or 1900) + 8)
         browser.goto(f"{base}/odoo/action-ops_autopilot.ops_workflow_run_action", ".o_list_view .o_data_row")
         browser.shot(OUT / "runs.png", 900)
         incident_id = browser.evaluate(

@@ -82,6 +82,20 @@ registry.category("web_tour.tours").add("ops_autopilot_dashboard_tour", {
             trigger: ".o_ops_period button.active[data-period='30d']",
         },
         {
+            content: "Switch to custom dates: they start from the days on screen",
+            trigger: ".o_ops_period button[data-period='custom']",
+            run: "click",
+        },
+        {
+            content: "The custom period is applied and kept in the URL",
+            trigger: ".o_ops_period button.active[data-period='custom']",
+            run: assertUrl("period=custom", "date_from=", "date_to=", "repository_id="),
+        },
+        {
+            content: "Its dates can be edited",
+            trigger: "input.o_ops_date_from",
+        },
+        {
             content: "The build-time tile is computed from the tour runs",
             trigger: ".o_ops_tile[data-kpi='avg_build_time'] .o_ops_tile_value:contains('20.0 min')",
         },
@@ -101,7 +115,7 @@ registry.category("web_tour.tours").add("ops_autopilot_dashboard_tour", {
         },
         {
             content: "The dashboard kept its filters",
-            trigger: ".o_ops_period button.active[data-period='30d']",
+            trigger: ".o_ops_period button.active[data-period='custom']",
         },
         {
             content: "Open the health report",

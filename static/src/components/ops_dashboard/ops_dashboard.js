@@ -176,7 +176,8 @@ export class OpsDashboard extends Component {
     // ------------------------------------------------------------------ filters
     setPeriod(period) {
         this.state.filters.period = period;
-        if (period !== "custom") {
+        // "Custom" starts from the days on screen (the server sent them); editing a date reloads
+        if (period !== "custom" || (this.state.filters.date_from && this.state.filters.date_to)) {
             this.load();
         }
     }
@@ -305,7 +306,7 @@ export class OpsDashboard extends Component {
                 },
                 options: {
                     ...lineOptions(_t("runs")),
-                    scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } },
+                    scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
                 },
             },
             buildTime: charts.build_time.available && {
@@ -333,7 +334,7 @@ export class OpsDashboard extends Component {
                         "bar"
                     ),
                 },
-                options: lineOptions(_t("incidents")),
+                options: lineOptions(_t("incidents"), { ticks: { precision: 0 } }),
             },
         };
     }
