@@ -22,7 +22,7 @@ HANDLED_EVENTS = frozenset({"workflow_run", "workflow_job", "check_run", "push",
 MAX_ID = 2**63 - 1
 MAX_TEXT = 10_000
 
-_RUN_URL_RE = re.compile(r"/actions/runs/(\d+)(?:/|$)")
+_RUN_URL_RE = re.compile(r"/actions/runs/(\d+)(?:/|$)", re.ASCII)
 
 
 class PayloadError(ValueError):
@@ -58,17 +58,26 @@ def _list(data, key, path):
     return value
 
 
+def _text(value, path, max_len=MAX_TEXT):
+    """A string the database can store: no NUL, no lone surrogate (JSON allows both), cut to ``max_len``."""
+    if not isinstance(value, str):
+        raise PayloadError(path, f"expected a string, got {type(value).__name__}")
+    if "\x00" in value:
+        raise PayloadError(path, "NUL character in string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PayloadError(path, "lone surrogate in string") from None
+    return value[:max_len]
+
+
 def _str(data, key, path, required=False, max_len=MAX_TEXT):
     value = data.get(key)
     if value is None:
         if required:
             raise PayloadError(f"{path}.{key}", "missing string")
         return ""
-    if not isinstance(value, str):
-        raise PayloadError(f"{path}.{key}", f"expected a string, got {type(value).__name__}")
-    if "\x00" in value:
-        raise PayloadError(f"{path}.{key}", "NUL character in string")
-    return value[:max_len]
+    return _text(value, f"{path}.{key}", max_len)
 
 
 def _int(data, key, path, required=False):
@@ -105,10 +114,10 @@ def parse_timestamp(value, path="timestamp"):
         text = text[:-1] + "+00:00"
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # overflow: year 1 or 9999 moved out of range by its offset
         raise PayloadError(path, f"not an ISO 8601 timestamp: {value[:40]!r}") from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment
 
 
@@ -409,9 +418,7 @@ def parse_workflow_job(data, path="workflow_job"):
     steps = tuple(parse_step(step, f"{path}.steps[{index}]") for index, step in enumerate(_list(data, "steps", path)))
     labels = []
     for index, label in enumerate(_list(data, "labels", path)):
-        if not isinstance(label, str):
-            raise PayloadError(f"{path}.labels[{index}]", "expected a string")
-        labels.append(label[:255])
+        labels.append(_text(label, f"{path}.labels[{index}]", 255))
     return WorkflowJob(
         github_id=_int(data, "id", path, required=True),
         run_id=_int(data, "run_id", path, required=True),
@@ -437,7 +444,7 @@ def run_id_from_url(*urls):
     """Find the Actions run id in a check run's ``details_url``/``html_url``, if any."""
     for url in urls:
         match = _RUN_URL_RE.search(url or "")
-        if match:
+        if match and len(match.group(1)) < 19:  # a longer number is no run id (nor fits a bigint)
             return int(match.group(1))
     return 0
 
@@ -486,9 +493,7 @@ def parse_commit(data, path):
     def names(key):
         out = []
         for index, name in enumerate(_list(data, key, path)):
-            if not isinstance(name, str):
-                raise PayloadError(f"{path}.{key}[{index}]", "expected a file name")
-            out.append(name[:1024])
+            out.append(_text(name, f"{path}.{key}[{index}]", 1024))
         return tuple(out)
 
     return Commit(
@@ -565,9 +570,7 @@ def parse_ping(payload):
     hook = _obj(payload, "hook", "payload", required=False)
     events = []
     for index, name in enumerate(_list(hook, "events", "payload.hook")):
-        if not isinstance(name, str):
-            raise PayloadError(f"payload.hook.events[{index}]", "expected an event name")
-        events.append(name[:64])
+        events.append(_text(name, f"payload.hook.events[{index}]", 64))
     return Ping(
         hook_id=_int(payload, "hook_id", "payload") or _int(hook, "id", "payload.hook"),
         hook_type=_str(hook, "type", "payload.hook", max_len=32),

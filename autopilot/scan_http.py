@@ -29,6 +29,7 @@ import requests
 from github import GithubException
 
 from .backoff import BackoffPolicy
+from .secrets_mask import mask_secrets
 
 DEFAULT_TIMEOUT = 15
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -135,7 +136,8 @@ def from_github(exc, what="GitHub"):
     if isinstance(exc, GithubException):
         message = ""
         if isinstance(exc.data, dict):
-            message = str(exc.data.get("message") or "")[:200]
+            # the server's own words: mask anything credential-shaped a proxy or server may echo back
+            message = mask_secrets(str(exc.data.get("message") or ""))[0][:200]
         return classify_status(what, exc.status, exc.headers or {}, message)
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
         return classify_status(what, exc.response.status_code, exc.response.headers)

@@ -103,6 +103,8 @@ def evaluate(headers, body, content_type, secrets_for):
     try:
         payload_text, payload = decode_body(body, content_type)
         envelope = events.parse_envelope(event, payload)
+        if event == "ping":
+            events.parse_ping(payload)  # a ping is recorded at once, not by the cron: check it here
     except ValueError as exc:  # PayloadError is a ValueError
         return Rejected(400, str(exc))
     if envelope.repository is None and not envelope.organization:
@@ -124,5 +126,5 @@ def evaluate(headers, body, content_type, secrets_for):
         envelope=envelope,
         payload_text=payload_text,
         matches=matches,
-        hook_id=int(hook_header) if hook_header.isdigit() and len(hook_header) < 19 else 0,
+        hook_id=int(hook_header) if hook_header.isascii() and hook_header.isdigit() and len(hook_header) < 19 else 0,
     )

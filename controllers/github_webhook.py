@@ -30,7 +30,7 @@ class GitHubWebhookController(http.Controller):
         )
         if isinstance(verdict, webhook.Rejected):
             _logger.info(
-                "GitHub delivery %s refused (%s): %s",
+                "GitHub delivery %r refused (%s): %s",  # %r: the header is the sender's, keep it on one line
                 httprequest.headers.get("X-GitHub-Delivery", "-")[:64],
                 verdict.status,
                 verdict.reason,

@@ -31,3 +31,15 @@ class IrHttp(models.AbstractModel):
                     {"status": "rejected", "reason": f"body larger than {MAX_BODY} bytes"}, status=413
                 )
             )
+
+    @classmethod
+    def _dispatch(cls, endpoint):
+        """Call raw-body routes without query or form parameters: the body is theirs to read.
+
+        Odoo passes those parameters as keyword arguments, so a field named
+        ``self`` (``POST /ops/github/webhook?self=1``) would break the call
+        itself and answer 500.
+        """
+        if endpoint.routing.get("raw_body"):
+            request.params = {}
+        return super()._dispatch(endpoint)

@@ -3,7 +3,7 @@ import secrets
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..autopilot import events, github_api
 from .ops_fields import BigInteger
@@ -169,6 +169,9 @@ class OpsRepository(models.Model):
         return True
 
     def action_sync_from_github(self):
+        # the sync runs as superuser and calls GitHub with the token: the button is for managers only
+        if not self.env.user.has_group("ops_autopilot.group_ops_manager"):
+            raise AccessError(_("Only Ops Managers can sync repositories from GitHub."))
         results = self._sync_from_github()
         failed = [repo.full_name for repo in self if repo.last_sync_state == "failed"]
         message = (

@@ -3,9 +3,11 @@ import logging
 import time
 from datetime import timedelta
 
+from psycopg2 import errors as pg_errors
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 from ..autopilot import events
 from ..autopilot.backoff import BackoffPolicy
@@ -130,23 +132,29 @@ class OpsWebhookDelivery(models.Model):
         else:
             state = "ignored"
         now = fields.Datetime.now()
-        Delivery.create(
-            [
-                {
-                    "guid": accepted.guid,
-                    "event": accepted.event,
-                    "action": accepted.action or False,
-                    "repository_id": repo.id,
-                    "hook_id": accepted.hook_id or False,
-                    "payload": accepted.payload_text,
-                    "payload_size": len(accepted.payload_text),
-                    "state": state,
-                    "received_at": now,
-                    "processed_at": now if ping else False,
-                }
-                for repo in new_repos
-            ]
-        )
+        try:
+            # a copy racing this one (GitHub redelivering while the first is being stored) fails the
+            # unique index here, not in the search above: answer it as the duplicate it is, quietly
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                Delivery.create(
+                    [
+                        {
+                            "guid": accepted.guid,
+                            "event": accepted.event,
+                            "action": accepted.action or False,
+                            "repository_id": repo.id,
+                            "hook_id": accepted.hook_id or False,
+                            "payload": accepted.payload_text,
+                            "payload_size": len(accepted.payload_text),
+                            "state": state,
+                            "received_at": now,
+                            "processed_at": now if ping else False,
+                        }
+                        for repo in new_repos
+                    ]
+                )
+        except pg_errors.UniqueViolation:
+            return 200, {"status": "duplicate", "delivery": accepted.guid}
         if ping:
             new_repos._mark_hook_verified(events.parse_ping(json.loads(accepted.payload_text)))
             return 200, {"status": "pong", "delivery": accepted.guid}
@@ -187,11 +195,18 @@ class OpsWebhookDelivery(models.Model):
         commits after each call; rows are locked with ``SKIP LOCKED`` so
         several cron workers share the queue without processing a delivery
         twice.
+
+        Each committed batch wakes the cron workers once more: deliveries
+        stored while this run works saw its trigger pending and sent no
+        NOTIFY (see ``_ops_trigger_soon``), and this run cannot see them (its
+        snapshot); without this they, and the rest of a backlog longer than
+        one run, waited for the workers' next poll, a minute later.
         """
         batch = self.browse(self._lock_due_batch(batch_size or get_param(self.env, "delivery_batch_size")))
         if batch:
             batch._process()
             self._notify_clients(batch)
+            self.env.cr.postcommit.add(self.env.ref("ops_autopilot.ir_cron_process_webhook_deliveries")._notifydb)
         remaining = self.search_count(self._due_domain())
         self._ops_notify_progress(done=len(batch), remaining=remaining)
         return len(batch)
