@@ -316,21 +316,30 @@ class OpsHealthTarget(models.Model):
         (recent samples, open incidents, silences, uptime) is read for the
         whole batch at once; each target is then evaluated in its own
         savepoint, so one broken target never blocks the others.
+
+        Incidents that open in this pass are created together in one
+        ``create`` (an outage often takes many targets down at once) and
+        their escalation ladder starts in the escalation cron, woken at once;
+        incidents already open are counted, healed and escalated here.
         """
         results = self._probe_all(now)
         self.env["ops.health.sample"]._store([(target, results[target.id][0]) for target in self])
         self._verify_pending_actions(results)
         self._ops_commit()  # the samples are kept whatever happens during evaluation
         context = self._evaluation_context(now)
-        touched = []
+        touched, opening = [], []
         for target in self:
             sample, issues = results[target.id]
+            new = context[target.id]["opening"] = []
             try:
                 with self.env.cr.savepoint():
                     touched += target._record_check(sample, issues, now, context)
+                opening += [(target, vals) for vals in new]
             except Exception as exc:  # one broken target never blocks the others
                 _logger.warning("health target %s: evaluating its check failed: %s", target.id, exc, exc_info=True)
                 target.sudo().write({"last_error": f"internal error: {type(exc).__name__}"})
+        if opening:
+            self._open_new_incidents(opening)
         self._ops_commit()
         for incident, kind in touched:
             try:
@@ -339,6 +348,31 @@ class OpsHealthTarget(models.Model):
             except Exception as exc:
                 _logger.warning("incident %s: escalation failed: %s", incident.id, exc, exc_info=True)
             self._ops_commit()
+
+    @api.model
+    def _open_new_incidents(self, opening):
+        """Open the incidents of ``[(target, vals)]`` in one ``create``, then wake the escalation cron.
+
+        They are created due for escalation (``next_escalation_at``): the
+        escalation cron takes their first steps (auto-heal first) as soon as
+        this pass commits. When the batch fails (e.g. another transaction
+        opened one of the keys meanwhile), each is raised on its own, in its
+        own savepoint, so one failure never blocks the others.
+        """
+        Incident = self.env["ops.incident"].sudo()
+        try:
+            with self.env.cr.savepoint():
+                Incident._open_incidents([vals for _target, vals in opening])
+        except Exception as exc:
+            _logger.info("opening %s incidents at once failed (%s): one by one", len(opening), exc)
+            for target, vals in opening:
+                try:
+                    with self.env.cr.savepoint():
+                        Incident._raise_incident(vals)
+                except Exception as exc:
+                    _logger.warning("health target %s: opening its incident failed: %s", target.id, exc, exc_info=True)
+                    target.sudo().write({"last_error": f"internal error: {type(exc).__name__}"})
+        self._ops_trigger_soon(self.env.ref("ops_autopilot.ir_cron_escalate_incidents").sudo())
 
     def _verify_pending_actions(self, results):
         """This check is the verification of the remediation actions that wait for one (``verified = pending``)."""
@@ -459,10 +493,10 @@ class OpsHealthTarget(models.Model):
         judged_at = max(now, sample.checked_at)
         suppression, open_by_key = facts["suppression"], facts["open"]
         if self.kind == "odoo_native":
-            touched, firing = self._apply_native(issues or [], now, suppression, open_by_key)
+            touched, firing = self._apply_native(issues or [], now, suppression, open_by_key, facts.get("opening"))
         else:
             conditions = alerts.evaluate(history, thresholds, judged_at, self._firing())
-            touched, firing = self._apply_conditions(conditions, now, suppression, open_by_key)
+            touched, firing = self._apply_conditions(conditions, now, suppression, open_by_key, facts.get("opening"))
         rate = alerts.error_rate(history, judged_at, thresholds.window_seconds)
         self.sudo().write(
             {
@@ -480,8 +514,12 @@ class OpsHealthTarget(models.Model):
         )
         return touched
 
-    def _apply_conditions(self, conditions, now, suppression, open_by_key):
+    def _apply_conditions(self, conditions, now, suppression, open_by_key, opening=None):
         """Raise an incident per firing condition, resolve the ones that recovered.
+
+        With an ``opening`` list, the values of incidents to open (no open
+        one for their key) are appended to it for the caller to create
+        together (see :meth:`_open_new_incidents`) instead of opened here.
 
         Recovery resolves the incident (``auto_resolved``, no resolver), so
         its time to resolve counts. Under a silence or maintenance window a
@@ -495,26 +533,30 @@ class OpsHealthTarget(models.Model):
                 firing.add(condition.kind)
                 if suppression and key not in open_by_key:
                     continue
-                incident = self.env["ops.incident"]._raise_incident(
-                    self._incident_vals(key, condition.kind, condition.severity, condition.message, now)
-                )
+                vals = self._incident_vals(key, condition.kind, condition.severity, condition.message, now)
+                if opening is not None and key not in open_by_key:
+                    opening.append({**vals, "next_escalation_at": now})
+                    continue
+                incident = self.env["ops.incident"]._raise_incident(vals)
                 if not suppression:
                     touched.append((incident, condition.kind))
             elif key in open_by_key:
                 open_by_key[key]._resolve(note=_("Recovered: %s", condition.message), auto=True, now=now)
         return touched, firing
 
-    def _apply_native(self, issues, now, suppression, open_by_key):
-        """Odoo-native issues: one incident per (kind, ref); issues gone are resolved."""
+    def _apply_native(self, issues, now, suppression, open_by_key, opening=None):
+        """Odoo-native issues: one incident per (kind, ref); issues gone are resolved (``opening``: as above)."""
         touched, current = [], set()
         for issue in issues:
             key = alerts.dedup_key(self._incident_ref(), f"{issue.kind}:{issue.ref}")
             current.add(key)
             if suppression and key not in open_by_key:
                 continue
-            incident = self.env["ops.incident"]._raise_incident(
-                self._incident_vals(key, issue.kind, issue.severity, issue.message, now)
-            )
+            vals = self._incident_vals(key, issue.kind, issue.severity, issue.message, now)
+            if opening is not None and key not in open_by_key:
+                opening.append({**vals, "next_escalation_at": now})
+                continue
+            incident = self.env["ops.incident"]._raise_incident(vals)
             if not suppression:
                 touched.append((incident, NATIVE))
         for key, incident in open_by_key.items():

@@ -87,7 +87,8 @@ class OpsIncident(models.Model):
         help="Occurrences with the same key while the incident is unresolved are counted on it",
     )
     condition = fields.Char(help="What fired, e.g. down, slow, cpu, a failure category or an advisory id")
-    first_seen = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True)
+    # indexed: every incident KPI of the dashboard and the report filters on it
+    first_seen = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True, index=True)
     last_seen = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True, index=True)
     count = fields.Integer(string="Occurrences", default=1, required=True, readonly=True, aggregator="sum")
     target_id = fields.Many2one("ops.health.target", ondelete="set null", index="btree_not_null")
@@ -192,9 +193,20 @@ class OpsIncident(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].sudo().next_by_code("ops.incident") or "/"
+        todo = [vals for vals in vals_list if vals.get("name", "/") == "/"]
+        if todo:
+            # as ir.sequence.next_by_code, with the sequence looked up once for the whole batch
+            sequence = (
+                self.env["ir.sequence"]
+                .sudo()
+                .search(
+                    [("code", "=", "ops.incident"), ("company_id", "in", [self.env.company.id, False])],
+                    order="company_id",
+                    limit=1,
+                )
+            )
+            for vals in todo:
+                vals["name"] = (sequence._next() if sequence else None) or "/"
         return super().create(vals_list)
 
     # ------------------------------------------------------------------
@@ -300,6 +312,27 @@ class OpsIncident(models.Model):
             if exc.diag.constraint_name != OPEN_KEY_INDEX:
                 raise
         return Incident._upsert_after_conflict(key, create_vals, seen_at)
+
+    @api.model
+    def _open_incidents(self, vals_list):
+        """Open new incidents in one ``create`` (one batch of inserts and creation messages).
+
+        For keys with no unresolved incident (the caller checked): each of
+        ``vals_list`` is as for :meth:`_raise_incident` and opens with
+        ``count == 1``. When another transaction opened one of the keys
+        meanwhile, the unique index refuses the whole batch (nothing is
+        written) and the error is raised: raise them one by one then.
+        :return: the new incidents (sudo), in the order of ``vals_list``.
+        """
+        create_list = []
+        for given in vals_list:
+            vals = dict(given)
+            if not vals.get("dedup_key"):
+                raise ValueError("_open_incidents needs a dedup_key")
+            seen_at = vals.pop("seen_at", None) or fields.Datetime.now()
+            create_list.append({**vals, "first_seen": seen_at, "last_seen": seen_at, "count": 1})
+        with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            return self.sudo().with_context(mail_create_nosubscribe=True).create(create_list)
 
     def _bump(self, vals, seen_at):
         """Count one more occurrence on this (locked) incident."""
@@ -432,11 +465,12 @@ class OpsIncident(models.Model):
     def _escalate(self, now=None, kind=None):
         """Take every escalation step that is due, then plan the next one (``next_escalation_at``).
 
-        Called by the probe cron for each firing incident (``kind``: the
-        condition that fired) and by the escalation cron for incidents whose
-        next step came due. Auto-heal runs again at each call while the
-        condition fires (the safety policy decides whether a round may
-        start); the other steps are taken once each. Acknowledged, resolved
+        Called by the probe cron for each firing incident already open
+        (``kind``: the condition that fired) and by the escalation cron for
+        incidents whose next step came due (those a probe pass opens are
+        created due, and the cron is woken at once). Auto-heal runs again at
+        each call while the condition fires (the safety policy decides
+        whether a round may start); the other steps are taken once each. Acknowledged, resolved
         and silenced incidents do not climb.
         """
         now = now or fields.Datetime.now()
@@ -447,11 +481,12 @@ class OpsIncident(models.Model):
             target = incident.target_id
             if target and target._active_suppression(now):
                 continue
-            # the notes of one pass ("no repository", "paged", ...) make one chatter message
+            # the notes of one pass ("no repository", "paged", ...) make one chatter message: an internal
+            # note logged without the notification machinery (a note notifies nobody anyway)
             notes = []
             incident.with_context(ops_note_buffer=notes)._climb(kind, now, delays)
             if notes:
-                incident.message_post(body=Markup("<br/>").join(notes), subtype_xmlid="mail.mt_note")
+                incident._message_log(body=Markup("<br/>").join(notes))
         self._schedule_escalation_cron()
         return True
 

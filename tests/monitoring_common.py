@@ -91,10 +91,15 @@ class MonitoringCase(TransactionCase):
         return self.Target.create({"url": self.targets.url_for(path), **values})
 
     def tick(self, times=1, minutes=1):
-        """Run the probe cron ``times``, moving time forward ``minutes`` before each run."""
+        """Run the probe cron ``times``, moving time forward ``minutes`` before each run.
+
+        Each probe pass wakes the escalation cron at once for the incidents it
+        opened (their ladder starts there): it runs right after, at the same time.
+        """
         for _i in range(times):
             self.now += timedelta(minutes=minutes)
             self.Target._cron_probe_due_targets(now=self.now)
+            self.Incident._cron_escalate(now=self.now)
 
     def incidents(self, target, **domain):
         return self.Incident.search(

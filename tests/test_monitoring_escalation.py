@@ -77,6 +77,27 @@ class TestMonitoringEscalation(MonitoringCase):
         self.assertFalse(incident.activity_ids)
         self.assertGreater(incident.time_to_resolve, 0)
 
+    def test_incidents_opened_in_one_pass_start_their_ladder_in_the_escalation_cron(self):
+        targets = self.escalating_target(name="svc a") | self.escalating_target(name="svc b")
+        for _i in range(3):  # the probe cron alone
+            self.now += timedelta(minutes=1)
+            self.Target._cron_probe_due_targets(now=self.now)
+        incidents = self.Incident.search([("target_id", "in", targets.ids), ("state", "!=", "resolved")])
+        self.assertEqual(len(incidents), 2)
+        self.assertEqual(incidents.mapped("count"), [1, 1])
+        self.assertEqual(set(incidents.mapped("escalation_step")), {"none"})
+        self.assertEqual(set(incidents.mapped("next_escalation_at")), {self.now}, "due for escalation at once")
+        self.assertTrue(all(incident.message_ids for incident in incidents), "each has its creation message")
+        cron = self.env.ref("ops_autopilot.ir_cron_escalate_incidents")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]), "escalation cron woken")
+        self.assertFalse(self.issues())
+        self.assertEqual(self.Incident._cron_escalate(now=self.now), 2)
+        self.assertEqual(len(self.issues()), 2, "one GitHub issue per incident")
+        self.assertNotIn("none", incidents.mapped("escalation_step"))
+        self.tick()
+        self.assertEqual(incidents.mapped("count"), [2, 2])
+        self.assertEqual(len(self.issues()), 2)
+
     def test_throttled_page_is_tried_again_when_the_server_allows(self):
         target = self.escalating_target()  # no healing policy: a critical outage pages at once
         self.pagerduty.fail_next(status=429, body=FakePagerDuty.THROTTLED, headers={"Retry-After": "120"})

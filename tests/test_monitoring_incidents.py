@@ -44,6 +44,16 @@ class TestMonitoringIncidents(MonitoringCase):
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.env.cr.savepoint():
             self.Incident.create({"dedup_key": "ci:acme/shop:abc", "title": "duplicate"})
 
+    def test_incidents_opened_together_are_refused_together_when_a_key_is_taken(self):
+        self.raise_incident(key="k-taken")
+        batch = [{"dedup_key": "k-free", "title": "a", "seen_at": self.now}, {"dedup_key": "k-taken", "title": "b"}]
+        with self.assertRaises(IntegrityError):
+            self.Incident._open_incidents(batch)
+        self.assertFalse(self.Incident.search([("dedup_key", "=", "k-free")]), "nothing of the batch is written")
+        [opened] = self.Incident._open_incidents(batch[:1])
+        self.assertRecordValues(opened, [{"count": 1, "first_seen": self.now, "last_seen": self.now}])
+        self.assertTrue(opened.name.startswith("INC-"))
+
     def test_mttr_mtta_and_false_positive_rate(self):
         start = fields.Datetime.now() - timedelta(minutes=30)
         real = self.raise_incident(key="k1", seen_at=start)
