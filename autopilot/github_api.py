@@ -15,6 +15,7 @@ from requests.exceptions import RequestException
 from urllib3.util.retry import Retry
 
 from . import events, scan_http
+from .secrets_mask import mask_secrets
 
 _logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def describe_error(exc):
     if isinstance(exc, GithubException):
         message = ""
         if isinstance(exc.data, dict):
-            message = str(exc.data.get("message") or "")
+            message = mask_secrets(str(exc.data.get("message") or ""))[0]  # a server may echo the token
         return f"GitHub answered {exc.status}: {message or type(exc).__name__}"[:500]
     return str(scan_http.from_github(exc))[:500]
 
@@ -119,7 +120,9 @@ def fetch_runs(client, full_name, since, limit=MAX_RUNS_PER_SYNC, run_ids=()):
     """Workflow runs created since ``since`` (and the runs named in ``run_ids``), with their jobs.
 
     ``run_ids`` lets the caller refresh runs it still believes are running,
-    whatever their creation date.
+    whatever their creation date. One of them GitHub no longer has (deleted
+    by hand or by log retention: 404) is skipped: it must not fail every
+    later sync, and the redelivery of lost deliveries with it.
     """
     base = f"/repos/{full_name}/actions/runs"
     created = f">={since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
@@ -127,7 +130,12 @@ def fetch_runs(client, full_name, since, limit=MAX_RUNS_PER_SYNC, run_ids=()):
     seen = {run.get("id") for run in raw_runs}
     for run_id in run_ids:
         if run_id not in seen:
-            raw_runs.append(client.requester.requestJsonAndCheck("GET", f"{base}/{int(run_id)}")[1])
+            try:
+                raw_runs.append(client.requester.requestJsonAndCheck("GET", f"{base}/{int(run_id)}")[1])
+            except GithubException as exc:
+                if exc.status != 404:
+                    raise
+                _logger.info("run %s of %s is gone from GitHub: not refreshed", run_id, full_name)
     result = []
     for raw in raw_runs:
         run = events.parse_workflow_run(raw)

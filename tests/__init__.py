@@ -1,7 +1,10 @@
 from . import (
     test_access,
+    test_access_matrix,
     test_dashboard,
     test_delivery_processing,
+    test_escaping,
+    test_faults,
     test_github_sync,
     test_monitoring_alerts,
     test_monitoring_concurrency,
@@ -19,6 +22,7 @@ from . import (
     test_scans_security,
     test_scans_suppression,
     test_scans_updates,
+    test_secrets_never_leak,
     test_self_healing,
     test_self_healing_knowledge,
     test_setup,
@@ -26,4 +30,6 @@ from . import (
     test_ui_tours,
     test_webhook_endpoint,
     test_webhook_fixtures,
+    test_webhook_fuzz,
+    test_webhook_replay,
 )

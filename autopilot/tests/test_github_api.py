@@ -30,6 +30,17 @@ def test_created_filter_and_unfinished_runs(github):
     assert sorted(item.run.status for item in fetched) == ["completed", "in_progress"]
 
 
+def test_a_run_deleted_on_github_does_not_fail_the_fetch(github):
+    """A run Odoo still believes is running but GitHub deleted (404) must not block every later sync."""
+    kept = github.add_run("acme/erp", status="in_progress", started=datetime(2019, 1, 1))
+    github.add_run("acme/erp", started=datetime(2026, 1, 1))
+    fetched = github_api.fetch_runs(client(github), "acme/erp", datetime(2025, 1, 1), run_ids=[424242, kept["id"]])
+    assert sorted(item.run.status for item in fetched) == ["completed", "in_progress"]
+    github.fail_next(1, status=502, path_re=rf"/runs/{kept['id']}$")
+    with pytest.raises(github_api.TRANSIENT_ERRORS):  # other failures still fail the fetch
+        github_api.fetch_runs(client(github), "acme/erp", datetime(2025, 1, 1), run_ids=[kept["id"]])
+
+
 def test_limit_is_respected(github):
     for _ in range(15):
         github.add_run("acme/erp")
@@ -109,3 +120,70 @@ def test_rate_limits_raise_at_once_with_the_wait(github, status, headers, body):
     assert (datetime.utcnow() - started).total_seconds() < 5, "a cron must not sleep through a rate limit"
     assert github_api.retry_after(info.value) == int(headers["Retry-After"])
     assert str(status) in github_api.describe_error(info.value)
+
+
+# -- faults: what reaches the caller, and how fast ----------------------------------
+def test_server_errors_that_persist_raise_after_the_bounded_retries(github):
+    github.add_run("acme/erp")
+    github.fail_next(10, status=500, path_re=r"/actions/runs$")
+    with pytest.raises(github_api.TRANSIENT_ERRORS) as info:
+        github_api.fetch_runs(client(github, retries=2), "acme/erp", SINCE)
+    assert len(github.calls("GET", r"/actions/runs$")) == 3  # the call and its two retries, then give up
+    assert github_api.retry_after(info.value) is None  # nothing to wait for: the caller's own backoff decides
+    assert "500" in github_api.describe_error(info.value)
+
+
+def test_a_failing_jobs_page_fails_the_whole_fetch(github):
+    """Half a run list is never returned as if it were complete: the caller stores nothing."""
+    for _ in range(3):
+        github.add_run("acme/erp", jobs=[{"name": "t"}])
+    github.fail_next(10, status=502, path_re=r"/jobs$")
+    with pytest.raises(github_api.TRANSIENT_ERRORS):
+        github_api.fetch_runs(client(github, retries=1), "acme/erp", SINCE)
+
+
+def test_a_hanging_api_times_out_and_is_retried_within_bounds(github):
+    github.add_run("acme/erp")
+    github.fail_next(1, status=200, path_re=r"/actions/runs$", delay=4)  # the first answer comes too late
+    started = datetime.utcnow()
+    fetched = github_api.fetch_runs(
+        github_api.connect(github.url, "test-token", timeout=1, retries=2), "acme/erp", SINCE
+    )
+    assert len(fetched) == 1, "the retry after the timeout got the real answer"
+    assert (datetime.utcnow() - started).total_seconds() < 4
+
+    github.fail_next(5, status=200, path_re=r"/actions/runs$", delay=4)
+    started = datetime.utcnow()
+    with pytest.raises(github_api.TRANSIENT_ERRORS) as info:
+        github_api.fetch_runs(github_api.connect(github.url, "test-token", timeout=1, retries=1), "acme/erp", SINCE)
+    assert (datetime.utcnow() - started).total_seconds() < 4, "a hanging GitHub never holds a cron"
+    assert "test-token" not in github_api.describe_error(info.value)
+
+
+def test_primary_rate_limit_exhausted_raises_at_once_with_the_reset_time(github):
+    github.add_run("acme/erp")
+    reset = int(datetime.now().timestamp()) + 600
+    github.fail_next(
+        1,
+        status=403,
+        headers={"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
+        body={"message": "API rate limit exceeded for user ID 1."},
+        path_re=r"/actions/runs$",
+    )
+    started = datetime.utcnow()
+    with pytest.raises(github_api.TRANSIENT_ERRORS) as info:
+        github_api.fetch_runs(client(github, retries=3), "acme/erp", SINCE)
+    assert (datetime.utcnow() - started).total_seconds() < 5
+    assert len(github.calls("GET", r"/actions/runs$")) == 1, "no call is spent while the limit is exhausted"
+    assert 590 <= github_api.retry_after(info.value) <= 600
+    # once the window resets the same call goes through
+    assert len(github_api.fetch_runs(client(github, retries=3), "acme/erp", SINCE)) == 1
+
+
+def test_a_failed_redelivery_request_is_not_repeated_blindly(github):
+    """POST is not idempotent: a 502 on ``.../attempts`` raises for the caller instead of re-posting."""
+    attempt = next(a for a in delivery_attempts(github) if a.guid == "lost-guid")
+    github.fail_next(5, status=502, path_re=r"/attempts$")
+    with pytest.raises(github_api.TRANSIENT_ERRORS):
+        github_api.redeliver(client(github, retries=3), "acme/erp", 11, attempt.delivery_id)
+    assert len(github.calls("POST", r"/attempts$")) == 1
