@@ -31,6 +31,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
+from threadpoolctl import threadpool_limits
 
 from . import fingerprint, logs
 from .rules import CATEGORIES, SEED_RULES
@@ -274,8 +275,11 @@ def train(examples, metrics=True, seed=0, rules=None):
     prepared = prepare(texts)
     extra = rule_examples(rules)
     extra = (prepare([text for text, _ in extra]), [label for _, label in extra])
-    scores = cross_validate(prepared, labels, seed, extra=extra) if metrics else None
-    pipe = _pipeline(seed).fit(prepared + extra[0], labels + extra[1])
+    # One BLAS thread: the solver's vector operations are too small to gain from threads, and
+    # OpenBLAS threads spinning for work cost several times the CPU (and the wall time on a busy machine).
+    with threadpool_limits(limits=1, user_api="blas"):
+        scores = cross_validate(prepared, labels, seed, extra=extra) if metrics else None
+        pipe = _pipeline(seed).fit(prepared + extra[0], labels + extra[1])
     return TrainedModel(
         pipeline=pipe,
         classes=[str(c) for c in pipe.classes_],

@@ -22,7 +22,8 @@ regular expressions, so a 10,000-line log is read in a few milliseconds.
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import add
 
 MAX_CHARS = 32 * 1024 * 1024
 """Longer logs keep their last MAX_CHARS characters: failures are reported at the end."""
@@ -34,7 +35,13 @@ _WORKFLOW_COMMAND = re.compile(
     re.MULTILINE,
 )
 _RUNNER_MARKER = re.compile(r"^[ \t]*##\[(error|warning|notice|debug|group|endgroup|section|command)\]", re.MULTILINE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+# The same rules applied to the whole text at once: each pattern starts at a line start (after "\n",
+# the text's start is handled by prefixing one) and never crosses a "\r" (a lone "\r" line is cleaned
+# line by line, see _redrawn_line).
+_TIMESTAMP_AT_LINE = re.compile("\n" + _TIMESTAMP.pattern)
+_WORKFLOW_COMMAND_AT_LINE = re.compile(r"\n[ \t]*::(error|warning|notice|debug|group|endgroup)(?:[ \t][^\n\r]*?)?::")
+_RUNNER_MARKER_AT_LINE = re.compile(r"\n[ \t]+##\[(error|warning|notice|debug|group|endgroup|section|command)\]")
 
 
 def _as_text(text):
@@ -53,10 +60,8 @@ def _last_overwrite(line):
     return ""
 
 
-def _clean_line(line):
-    found = _TIMESTAMP.match(line)
-    if found:
-        line = line[found.end() :]
+def _redrawn_line(line):
+    """Finish cleaning a line whose timestamp is gone: resolve ``\r`` overwrites, spell its marker as the runner."""
     if "\r" in line:
         line = _last_overwrite(line)
     head = line.lstrip()[:2]
@@ -83,12 +88,34 @@ def clean_log(text):
     text = text.replace("\r\n", "\n")
     if "\x1b" in text:
         text = _ANSI.sub("", text)
-    if _CONTROL.search(text):
-        text = _CONTROL.sub("", text)
-    lines = [_clean_line(line) for line in text.split("\n")]
+    text = _without_control(text)
+    # One pass per rule over the whole text instead of per-line regexes (several times faster
+    # on long logs); only lines redrawn with a lone "\r" are cleaned one by one.
+    text = _TIMESTAMP_AT_LINE.sub("\n", "\n" + text)
+    if "::" in text:
+        text = _WORKFLOW_COMMAND_AT_LINE.sub(lambda m: f"\n##[{m.group(1)}]", text)
+    if "##[" in text:
+        text = _RUNNER_MARKER_AT_LINE.sub(lambda m: f"\n##[{m.group(1)}]", text)
+    lines = text.split("\n")
+    del lines[0]
+    if "\r" in text:
+        lines = [_redrawn_line(line) if "\r" in line else line for line in lines]
     if lines and lines[-1] == "":
         lines.pop()
     return lines
+
+
+def _without_control(text):
+    """``text`` without control characters (C0 but tab, line feed, carriage return; DEL), via bytes.translate.
+
+    Control characters are single bytes in UTF-8 and never part of a
+    multi-byte sequence, so deleting them from the encoded text is exact.
+    """
+    data = text.encode("utf-8", "surrogatepass")
+    stripped = data.translate(None, _CONTROL_BYTES)
+    if len(stripped) == len(data):
+        return text
+    return stripped.decode("utf-8", "surrogatepass")
 
 
 # ---------------------------------------------------------------------------
@@ -130,7 +157,7 @@ class Step:
 
 
 def _line_starts(lines):
-    return list(accumulate((len(line) + 1 for line in lines), initial=0))
+    return list(accumulate(map(add, map(len, lines), repeat(1)), initial=0))
 
 
 def _positions(haystack, needle, starts, out):
@@ -258,7 +285,8 @@ MAX_SCORED = 500
 # Evidence tiers, strongest first: (weight, case-sensitive pattern, pattern
 # matched against the lower-cased line). A line weighs as much as the first
 # tier that matches it. Lower-case patterns are written in lower case so the
-# regex engine can skip quickly to their first characters.
+# regex engine can skip quickly to their first characters. A change here must
+# keep _PATTERN_GUARDS (below) true: they skip a pattern when it cannot match.
 _WEAK_ERROR = re.compile(r"^##\[error\].*(?:Process completed with exit code|exit code \d+\s*\.?$)", re.I)
 _EVIDENCE = [
     (
@@ -352,6 +380,36 @@ _GUARDS = {
           "refused", "reset by", "hang up", "resolve host", "temporary failure", "denied", "eacces", "eperm",
           "forbidden", "unauthorized", "integration", "unbound"),
 }  # fmt: skip
+# Cheaper still: each pattern of a tier runs only when the line holds one of the substrings (or starts
+# with one of the prefixes) without which that pattern cannot match: (tokens, prefixes) for the exact
+# pattern (original case) and for the folded one (lower case), by tier. Most scored lines say "error"
+# or "failed" somewhere and would otherwise go through every pattern of every tier.
+_PATTERN_GUARDS = {
+    8.0: ((("FAIL", "ERROR", "npm ", "CRITICAL", "panic: ", "fatal error: ", "FATAL", "OutOfMemory", "OOMKilled"),
+           ()),
+          (("fatal: ", "out of memory", "no space left on device", "killed", "sigkill", "signal", "exit code 137",
+            "lost communication", "exceeded the maximum execution time", "heap limit"), ())),
+    7.0: ((("●", "✕", "\u00d7", "✖", "[ERROR] ", "401", "403", "> "), ("E",)),
+          (("error: ", "error[", "error ts", "): error ", "time", "econn", "eai_again", "refused", "reset by",
+            "hang up", "resolve host", "temporary failure", "denied", "eacces", "eperm", "forbidden", "unauthorized",
+            "integration", "unbound"), ("error ",))),
+    6.0: ((("Failed", "* What went wrong:"), ()),
+          (("npm ", "- hook id: ", "files were modified by this hook", "would reformat", "no module named",
+            "cannot find module", "could not", "not found", "no such file", "does not exist", "unmet dependenc",
+            "unable to ", "is not installed"), ())),
+    5.0: (((":", "Traceback"), ("=", "Test")), None),
+    4.0: ((("BUILD FAIL", "Build failed"), ()), None),
+    2.0: (None, (("exit",), ())),
+    1.0: (None, (("cannot", "can't", "could not", "unable to", "missing", "invalid", "unexpected", "undefined"), ())),
+}  # fmt: skip
+
+
+def _may_match(guard, text):
+    """Whether ``text`` passes a (tokens, prefixes) guard of _PATTERN_GUARDS (None passes everything)."""
+    if guard is None:
+        return True
+    tokens, prefixes = guard
+    return any(map(text.__contains__, tokens)) or (bool(prefixes) and text.startswith(prefixes))
 
 
 _WARNING_PREFIXES = ("[warning]", "warning:", "warning ", "warn ", "npm warn", "[warn]", "w: ", "deprecation:")
@@ -366,14 +424,17 @@ def score_line(line):
     if line.startswith("##[warning]"):
         return 1.0
     lowered = line.lower()
-    if any(token in lowered for token in _BENIGN_GUARD) and _BENIGN.search(lowered):
+    if any(map(lowered.__contains__, _BENIGN_GUARD)) and _BENIGN.search(lowered):
         return 0.0
     cap = 3.0 if lowered.lstrip().startswith(_WARNING_PREFIXES) else 10.0
     for weight, exact, folded in _EVIDENCE:
         guard = _GUARDS.get(weight)
-        if guard is not None and not any(token in lowered for token in guard):
+        if guard is not None and not any(map(lowered.__contains__, guard)):
             continue
-        if (exact is not None and exact.search(line)) or (folded is not None and folded.search(lowered)):
+        exact_guard, folded_guard = _PATTERN_GUARDS.get(weight, (None, None))
+        if exact is not None and _may_match(exact_guard, line) and exact.search(line):
+            return min(weight, cap)
+        if folded is not None and _may_match(folded_guard, lowered) and folded.search(lowered):
             return min(weight, cap)
     return 0.0
 
