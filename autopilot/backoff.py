@@ -42,3 +42,23 @@ class BackoffPolicy:
     def can_retry(self, attempts_done):
         """True while fewer than ``max_attempts`` retries have been made."""
         return attempts_done < self.max_attempts
+
+    def after_failure(self, failed_tries, retry_after=None, max_retry_after=None, rng=None):
+        """Seconds before trying again after ``failed_tries`` failed tries in all, or None to give up.
+
+        For work a cron retries later (a page, a GitHub issue): the backoff
+        delay, or the server's ``Retry-After`` (or rate-limit reset) when it
+        asks for longer, read as at most ``max_retry_after``; None once
+        ``max_attempts`` retries were made (``max_attempts + 1`` tries in all).
+        """
+        if failed_tries < 1:
+            raise ValueError("failed_tries starts at 1")
+        if not self.can_retry(failed_tries - 1):
+            return None
+        delay = self.delay(failed_tries, rng)
+        if retry_after:
+            wait = float(retry_after)
+            if max_retry_after is not None:
+                wait = min(wait, max_retry_after)
+            delay = max(delay, wait)
+        return delay

@@ -30,6 +30,12 @@ Rules (a demanding on-call team's expectations):
   when the one GitHub issue of an incident is rewritten with its new count
   and last-seen time: at most every :data:`ISSUE_UPDATE_MIN_SECONDS`, at
   once (with a comment) when the severity rose.
+* **A GitHub outage never blocks the ladder.** :func:`issue_failure` says
+  whether opening the issue failed for a passing reason (5xx, timeout,
+  rate limits) or for good (404, bad credentials, 422); a passing failure
+  leaves the issue pending and :func:`issue_retry_delay` (the backoff
+  shared with paging) says when to try again, while the ladder climbs on
+  to on-call and page on its own schedule.
 """
 
 import re
@@ -38,6 +44,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from . import scan_http
+from .backoff import BackoffPolicy
 from .probes import redact_url
 from .secrets_mask import mask_secrets
 
@@ -140,6 +148,57 @@ def issue_update_due(
     if severity_raised or synced_at is None:
         return True
     return (now - synced_at).total_seconds() >= min_interval
+
+
+# ---------------------------------------------------------------------------
+# opening the GitHub issue: passing and permanent failures
+# ---------------------------------------------------------------------------
+#: a GitHub issue that failed for a passing reason is tried again after 60 s, doubling up to 15 min, 8 tries in all
+ISSUE_RETRY_BACKOFF = BackoffPolicy(initial=60, base=2, max_delay=900, max_attempts=7)
+#: the longest ``Retry-After`` (or rate-limit reset) honoured; a larger one is read as this
+ISSUE_MAX_RETRY_AFTER = 3600
+_PASSING_KINDS = (scan_http.ServiceUnavailable.kind, scan_http.RateLimited.kind, scan_http.BadAnswer.kind)
+
+
+@dataclass(frozen=True)
+class IssueFailure:
+    """Why opening the GitHub issue failed: ``reason`` (secret-free), ``transient``, ``retry_after`` (s)."""
+
+    reason: str
+    transient: bool
+    retry_after: float | None = None
+
+
+def issue_failure(exc, known_secrets=()) -> IssueFailure:
+    """Classify a failed PyGithub / requests call that was to open the incident's issue.
+
+    Passing (retry later): GitHub 5xx, timeouts and connection failures,
+    primary and secondary rate limits (403/429, ``Retry-After`` or the
+    rate-limit reset read into ``retry_after``), a garbled answer. For good:
+    404 (no such repository, or not visible to the token), 401 and other
+    403s (bad credentials, no permission), 422 (refused). ``reason`` is masked
+    of secret-shaped text and of ``known_secrets``.
+    """
+    error = scan_http.from_github(exc, "GitHub")
+    transient = error.kind in _PASSING_KINDS
+    if not transient and error.status == 403 and "rate limit" in str(error).lower():
+        # a secondary rate limit may come without Retry-After: GitHub asks to wait a minute or more
+        transient = True
+    text = str(error)
+    if error.status and str(error.status) not in text:
+        text += f" (HTTP {error.status})"
+    reason = mask_secrets(text, known=[s for s in known_secrets if s])[0][:500]
+    return IssueFailure(reason, transient, error.retry_after if transient else None)
+
+
+def issue_retry_delay(failed_attempts, retry_after=None):
+    """Seconds before trying to open the issue again after ``failed_attempts`` passing failures, or None.
+
+    60, 120, 240, 480, 900, 900 ... s, longer when GitHub's ``Retry-After``
+    (or rate-limit reset) asks (at most :data:`ISSUE_MAX_RETRY_AFTER`); None
+    after 8 tries in all: the failure stays recorded on the incident.
+    """
+    return ISSUE_RETRY_BACKOFF.after_failure(failed_attempts, retry_after, ISSUE_MAX_RETRY_AFTER)
 
 
 # ---------------------------------------------------------------------------

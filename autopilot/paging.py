@@ -35,7 +35,7 @@ MAX_ANSWER_BYTES = 64 * 1024
 CLIENT = "Odoo ops_autopilot"
 #: a retryable trigger is tried again after 60 s, doubling up to 15 min, at most this many times in all
 MAX_TRIGGER_ATTEMPTS = 8
-RETRY_BACKOFF = BackoffPolicy(initial=60, base=2, max_delay=900)
+RETRY_BACKOFF = BackoffPolicy(initial=60, base=2, max_delay=900, max_attempts=MAX_TRIGGER_ATTEMPTS - 1)
 #: the longest ``Retry-After`` honoured (a larger one is read as this)
 MAX_RETRY_AFTER = 3600
 
@@ -45,16 +45,10 @@ def retry_delay(failed_attempts, retry_after=None):
 
     The backoff (60, 120, 240, 480, 900, 900 ... s) or the server's
     ``Retry-After`` when it asks for longer; after
-    :data:`MAX_TRIGGER_ATTEMPTS` tries in all, None.
+    :data:`MAX_TRIGGER_ATTEMPTS` tries in all, None
+    (:meth:`~.backoff.BackoffPolicy.after_failure`).
     """
-    if failed_attempts < 1:
-        raise ValueError("failed_attempts starts at 1")
-    if failed_attempts >= MAX_TRIGGER_ATTEMPTS:
-        return None
-    delay = RETRY_BACKOFF.delay(failed_attempts)
-    if retry_after:
-        delay = max(delay, min(float(retry_after), MAX_RETRY_AFTER))
-    return delay
+    return RETRY_BACKOFF.after_failure(failed_attempts, retry_after, MAX_RETRY_AFTER)
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,15 @@ class OpsIncident(models.Model):
     )
     github_issue_synced_at = fields.Datetime(readonly=True, copy=False)
     github_issue_severity = fields.Selection(SEVERITIES, readonly=True, copy=False)
+    github_issue_attempts = fields.Integer(
+        readonly=True, copy=False, help="Failed tries to open the GitHub issue (passing failures)"
+    )
+    github_issue_retry_at = fields.Datetime(
+        readonly=True, copy=False, help="When opening the GitHub issue is tried again (GitHub failed for now)"
+    )
+    github_issue_error = fields.Char(
+        string="GitHub issue error", readonly=True, copy=False, help="Why the GitHub issue could not be opened"
+    )
     page_state = fields.Selection(PAGE_STATES, default="none", required=True, readonly=True, copy=False)
     page_attempts = fields.Integer(readonly=True, copy=False, help="Failed tries to page (retryable failures)")
     page_retry_at = fields.Datetime(readonly=True, copy=False, help="When paging is tried again")
@@ -500,6 +509,8 @@ class OpsIncident(models.Model):
             cond = kind or incident.condition or ""
             if target and incident.escalation_step != "none" and cond:
                 target._plan_remediation(incident, incident._heal_kind(cond), now)
+            if incident.github_issue_retry_at and incident.github_issue_retry_at <= now:
+                incident._retry_github_issue(now)
             current = incident.escalation_step if incident.escalation_step != "none" else None
             while True:
                 step, due = escalation.next_step(
@@ -515,7 +526,9 @@ class OpsIncident(models.Model):
                 if step == "page" and incident.page_retry_at:
                     due = max(due, incident.page_retry_at)
                 if step is None or due > now:
-                    incident.next_escalation_at = due or False
+                    # a pending GitHub issue is retried on its own schedule, beside the ladder's
+                    times = [t for t in (due, incident.github_issue_retry_at) if t]
+                    incident.next_escalation_at = min(times) if times else False
                     break
                 if not incident._take_step(step, cond, now):
                     continue  # not taken yet: tried again later (page_retry_at)
@@ -541,7 +554,16 @@ class OpsIncident(models.Model):
         return True
 
     def _escalate_github_issue(self, now):
-        """Open one GitHub issue for this incident (never a second one). Returns whether it was opened."""
+        """Open one GitHub issue for this incident (never a second one). Returns whether it was opened.
+
+        When GitHub fails for a passing reason (5xx, timeout, rate limits) the
+        issue stays pending: ``github_issue_retry_at`` says when it is tried
+        again (the engine's backoff, :func:`autopilot.escalation.issue_retry_delay`,
+        ``Retry-After`` honoured, bounded tries), while the ladder climbs on to
+        on-call and page on its own schedule. A permanent failure (404, bad
+        credentials, 422) is recorded and not retried. The reason is kept in
+        ``github_issue_error``, masked.
+        """
         if self.github_issue_number:
             return True
         repo = self.repository_id or self.target_id.repository_id
@@ -555,7 +577,7 @@ class OpsIncident(models.Model):
                 title=title, body=body, labels=["ops-autopilot", "incident"]
             )
         except github_api.TRANSIENT_ERRORS as exc:
-            self._note(_("Escalation: the GitHub issue could not be opened: %s", github_api.describe_error(exc)))
+            self._github_issue_failed(exc, repo, now)
             return False
         self.write(
             {
@@ -564,10 +586,48 @@ class OpsIncident(models.Model):
                 "github_issue_synced_count": self.count,
                 "github_issue_synced_at": now,
                 "github_issue_severity": self.severity,
+                "github_issue_attempts": 0,
+                "github_issue_retry_at": False,
+                "github_issue_error": False,
             }
         )
         self._note(_("Escalation: GitHub issue #%(number)s opened.", number=issue.number))
         return True
+
+    def _github_issue_failed(self, exc, repo, now):
+        """Record why the issue could not be opened; schedule the next try when the failure is passing."""
+        failure = escalation.issue_failure(exc, known_secrets=[repo.sudo().token])
+        attempts = self.github_issue_attempts + 1
+        delay = escalation.issue_retry_delay(attempts, failure.retry_after) if failure.transient else None
+        retry_at = now + timedelta(seconds=delay) if delay is not None else False
+        self.write(
+            {"github_issue_attempts": attempts, "github_issue_retry_at": retry_at, "github_issue_error": failure.reason}
+        )
+        if retry_at:
+            self._note(
+                _(
+                    "Escalation: the GitHub issue could not be opened (%(reason)s); trying again at %(at)s UTC.",
+                    reason=failure.reason,
+                    at=fields.Datetime.to_string(retry_at),
+                )
+            )
+        elif failure.transient:
+            self._note(
+                _(
+                    "Escalation: the GitHub issue could not be opened after %(count)s tries: %(reason)s",
+                    count=attempts,
+                    reason=failure.reason,
+                )
+            )
+        else:
+            self._note(_("Escalation: the GitHub issue could not be opened: %s", failure.reason))
+
+    def _retry_github_issue(self, now):
+        """Try again to open the GitHub issue that failed for a passing reason (its retry came due)."""
+        self.ensure_one()
+        self.github_issue_retry_at = False
+        if self._escalate_github_issue(now) and self.state in ("open", "remediating"):
+            self.state = "escalated"
 
     def _sync_github_issue(self, now):
         """Recurrence: rewrite the escalation's GitHub issue with the new count, last seen and severity.

@@ -3,9 +3,11 @@ from datetime import timedelta
 from odoo.tests import tagged
 
 from ..autopilot.testing.paging_server import FakePagerDuty
-from .monitoring_common import ROUTING_KEY, MonitoringCase
+from .monitoring_common import GITHUB_TOKEN, ROUTING_KEY, MonitoringCase
 
 RESTART = ("down", "restart_service", "http_hook", False)
+#: the create-issue call only (reading the repository first is not failed)
+CREATE_ISSUE = r"^/repos/acme/shop/issues$"
 
 
 @tagged("post_install", "-at_install")
@@ -249,3 +251,88 @@ class TestMonitoringEscalation(MonitoringCase):
         self.assertFalse(self.issues())
         self.Incident._cron_escalate(now=self.now)
         self.assertEqual(incident.escalation_step, "auto_heal")
+
+    def test_github_outage_retries_the_issue_with_backoff_and_never_holds_the_page_back(self):
+        target = self.escalating_target()  # critical, nothing heals: every step is due at once
+        self.github.fail_next(status=502, body={"message": f"Bad gateway for {GITHUB_TOKEN}"}, path_re=CREATE_ISSUE)
+        self.tick(3)
+        incident = self.open_incident(target, "down")
+        self.assertFalse(self.issues())
+        self.assertRecordValues(
+            incident,
+            [
+                {
+                    "escalation_step": "page",
+                    "page_state": "triggered",
+                    "github_issue_number": 0,
+                    "github_issue_attempts": 1,
+                }
+            ],
+        )
+        self.assertEqual(len(self.events("trigger")), 1, "a GitHub outage does not hold the page back")
+        self.assertTrue(incident.activity_ids.filtered(lambda a: a.user_id == self.ops_user))
+        self.assertIn("502", incident.github_issue_error)
+        retry_at = incident.github_issue_retry_at
+        self.assertEqual(retry_at, self.now + timedelta(seconds=60), "first retry after the backoff's first delay")
+        self.assertEqual(incident.next_escalation_at, retry_at)
+
+        self.github.fail_next(
+            status=429,
+            body={"message": "API rate limit exceeded"},
+            headers={"Retry-After": "300"},
+            path_re=CREATE_ISSUE,
+        )
+        self.assertEqual(self.Incident._cron_escalate(now=retry_at), 1)
+        self.assertFalse(self.issues())
+        self.assertEqual(incident.github_issue_attempts, 2)
+        self.assertIn("429", incident.github_issue_error)
+        retry_at = incident.github_issue_retry_at
+        self.assertEqual(retry_at, self.now + timedelta(seconds=60 + 300), "Retry-After is honoured")
+        self.assertEqual(self.Incident._cron_escalate(now=retry_at - timedelta(seconds=1)), 0)
+
+        self.assertEqual(self.Incident._cron_escalate(now=retry_at), 1)
+        [issue] = self.issues()
+        self.assertRecordValues(
+            incident,
+            [
+                {
+                    "github_issue_number": issue["number"],
+                    "github_issue_attempts": 0,
+                    "github_issue_retry_at": False,
+                    "github_issue_error": False,
+                }
+            ],
+        )
+        self.now = retry_at
+        self.tick(3)
+        self.Incident._cron_escalate(now=self.now + timedelta(hours=2))
+        self.assertEqual(len(self.issues()), 1, "opened exactly once after recovery")
+        self.assertEqual(len(self.github.calls("POST", CREATE_ISSUE)), 3, "502, 429, then opened")
+        self.assertEqual(len(self.events("trigger")), 1)
+        notes = str(incident.message_ids.mapped("body"))
+        self.assertIn("trying again", notes)
+        self.assertNotIn(GITHUB_TOKEN, notes + str(incident.github_issue_error))
+
+    def test_github_refusing_the_issue_is_recorded_and_not_retried(self):
+        self.github.fail_next(status=404, body={"message": "Not Found"}, path_re=CREATE_ISSUE)
+        incident = self.raise_ci_incident(severity="high")
+        incident._escalate(self.now)
+        self.assertRecordValues(
+            incident,
+            [
+                {
+                    "escalation_step": "github_issue",
+                    "github_issue_number": 0,
+                    "github_issue_attempts": 1,
+                    "github_issue_retry_at": False,
+                }
+            ],
+        )
+        self.assertIn("404", incident.github_issue_error)
+        self.assertEqual(incident.next_escalation_at, self.now + timedelta(minutes=25), "on to the on-call user")
+        self.Incident._cron_escalate(now=self.now + timedelta(minutes=25))
+        self.assertEqual(incident.escalation_step, "on_call")
+        self.Incident._cron_escalate(now=self.now + timedelta(days=1))
+        self.assertFalse(self.issues())
+        self.assertEqual(len(self.github.calls("POST", CREATE_ISSUE)), 1, "a 404 is not retried")
+        self.assertIn("404", str(incident.message_ids.mapped("body")))

@@ -48,3 +48,14 @@ def test_jitter_stays_within_bounds(attempt, jitter, seed):
 def test_delays_never_decrease(attempt):
     policy = BackoffPolicy(initial=3, base=2, max_delay=300)
     assert policy.delay(attempt + 1) >= policy.delay(attempt)
+
+
+def test_after_failure_backs_off_honours_retry_after_and_gives_up():
+    policy = BackoffPolicy(initial=60, base=2, max_delay=900, max_attempts=3)
+    assert [policy.after_failure(n) for n in (1, 2, 3)] == [60, 120, 240]
+    assert policy.after_failure(4) is None, "max_attempts retries, then give up"
+    assert policy.after_failure(1, retry_after=300) == 300, "the server asks for longer"
+    assert policy.after_failure(2, retry_after=5) == 120, "never sooner than the backoff"
+    assert policy.after_failure(1, retry_after=10**9, max_retry_after=3600) == 3600
+    with pytest.raises(ValueError):
+        policy.after_failure(0)

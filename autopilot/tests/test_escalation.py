@@ -1,6 +1,8 @@
 from datetime import datetime, timedelta
 
 import pytest
+import requests
+from github import GithubException
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -214,3 +216,63 @@ def test_issue_updates_per_recurring_incident_are_bounded(repeats, interval):
     assert escalation.issue_update_due(synced_count, count, synced_at, now, min_interval=interval) == (
         synced_count < count
     )
+
+
+TOKEN = "ghp_0123456789abcdefABCDEF0123456789abcd"
+
+
+@pytest.mark.parametrize(
+    ("exc", "retry_after"),
+    [
+        (GithubException(502, {"message": "Bad gateway"}, {}), None),
+        (GithubException(503, None, {}), None),
+        (GithubException(429, {"message": "slow down"}, {"Retry-After": "120"}), 120),
+        (GithubException(403, {"message": "You have exceeded a secondary rate limit"}, {"Retry-After": "90"}), 90),
+        (GithubException(403, {"message": "You have exceeded a secondary rate limit"}, {}), None),
+        (requests.Timeout("read timed out"), None),
+        (requests.ConnectionError("refused"), None),
+    ],
+)
+def test_issue_failure_passing_reasons_are_retried(exc, retry_after):
+    failure = escalation.issue_failure(exc)
+    assert failure.transient
+    assert failure.retry_after == retry_after
+    assert failure.reason
+
+
+def test_issue_failure_primary_rate_limit_waits_for_the_reset():
+    reset = int(datetime.now().timestamp()) + 600
+    exc = GithubException(
+        403, {"message": "API rate limit exceeded"}, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}
+    )
+    failure = escalation.issue_failure(exc)
+    assert failure.transient
+    assert 500 < failure.retry_after <= 600
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [(404, "Not Found"), (401, "Bad credentials"), (403, "Resource not accessible by integration"), (422, "Invalid")],
+)
+def test_issue_failure_permanent_reasons_are_not_retried(status, message):
+    failure = escalation.issue_failure(GithubException(status, {"message": message}, {}))
+    assert not failure.transient
+    assert failure.retry_after is None
+    assert str(status) in failure.reason
+
+
+def test_issue_failure_reason_is_masked():
+    exc = GithubException(502, {"message": f"proxy echoed {TOKEN} and s3cr3t-value"}, {})
+    reason = escalation.issue_failure(exc, known_secrets=["s3cr3t-value", None]).reason
+    assert TOKEN not in reason
+    assert "s3cr3t-value" not in reason
+    assert "502" in reason
+
+
+def test_issue_retry_delay_backs_off_honours_retry_after_and_is_bounded():
+    delays = [escalation.issue_retry_delay(n) for n in range(1, 8)]
+    assert delays[:3] == [60, 120, 240]
+    assert max(delays) == escalation.ISSUE_RETRY_BACKOFF.max_delay
+    assert escalation.issue_retry_delay(8) is None, "8 tries in all, then the failure stays recorded"
+    assert escalation.issue_retry_delay(1, retry_after=300) == 300
+    assert escalation.issue_retry_delay(1, retry_after=10**9) == escalation.ISSUE_MAX_RETRY_AFTER
