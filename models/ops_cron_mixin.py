@@ -1,6 +1,7 @@
 import threading
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 
 class OpsCronMixin(models.AbstractModel):
@@ -35,9 +36,27 @@ class OpsCronMixin(models.AbstractModel):
         cron run only deletes triggers older than the run's start).
         """
         now = fields.Datetime.now()
-        Trigger = self.env["ir.cron.trigger"].sudo()
-        pending = Trigger.search_count([("cron_id", "=", cron.id), ("call_at", "<=", now)], limit=1)
-        Trigger.create({"cron_id": cron.id, "call_at": now})
+        # plain SQL: this runs once per webhook delivery, and the ORM's create costs more than the row
+        self.env.cr.execute(
+            SQL(
+                "SELECT EXISTS(SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= %s)",
+                cron.id,
+                now,
+            )
+        )
+        pending = self.env.cr.fetchone()[0]
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)"
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                cron.id,
+                now,
+                self.env.uid,
+                now,
+                self.env.uid,
+                now,
+            )
+        )
         if not pending:
             self.env.cr.postcommit.add(cron._notifydb)
 

@@ -118,12 +118,6 @@ class OpsWebhookDelivery(models.Model):
         :param accepted: :class:`autopilot.webhook.Accepted`
         :return: ``(status, body)`` for the HTTP answer
         """
-        Delivery = self.sudo()
-        repos = self.env["ops.repository"].sudo().browse(accepted.matches)
-        known = Delivery.search([("guid", "=", accepted.guid), ("repository_id", "in", repos.ids)])
-        new_repos = repos - known.repository_id
-        if not new_repos:
-            return 200, {"status": "duplicate", "delivery": accepted.guid}
         ping = accepted.event == "ping"
         if ping:
             state = "processed"
@@ -131,36 +125,66 @@ class OpsWebhookDelivery(models.Model):
             state = "received"
         else:
             state = "ignored"
-        now = fields.Datetime.now()
-        try:
-            # a copy racing this one (GitHub redelivering while the first is being stored) fails the
-            # unique index here, not in the search above: answer it as the duplicate it is, quietly
-            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-                Delivery.create(
-                    [
-                        {
-                            "guid": accepted.guid,
-                            "event": accepted.event,
-                            "action": accepted.action or False,
-                            "repository_id": repo.id,
-                            "hook_id": accepted.hook_id or False,
-                            "payload": accepted.payload_text,
-                            "payload_size": len(accepted.payload_text),
-                            "state": state,
-                            "received_at": now,
-                            "processed_at": now if ping else False,
-                        }
-                        for repo in new_repos
-                    ]
-                )
-        except pg_errors.UniqueViolation:
+        stored = self._insert_deliveries(accepted, state)
+        if not stored:
             return 200, {"status": "duplicate", "delivery": accepted.guid}
+        new_repos = self.env["ops.repository"].sudo().browse(stored)
         if ping:
             new_repos._mark_hook_verified(events.parse_ping(json.loads(accepted.payload_text)))
             return 200, {"status": "pong", "delivery": accepted.guid}
         if state == "received":
             self._ops_trigger_soon(self.env.ref("ops_autopilot.ir_cron_process_webhook_deliveries").sudo())
         return 202, {"status": state, "delivery": accepted.guid}
+
+    @api.model
+    def _insert_deliveries(self, accepted, state):
+        """Store one row per matching repository; return the repositories it was new for.
+
+        The hot path of every webhook, so one ``INSERT`` rather than the ORM's
+        create (defaults, the related company, a flush and a write: half the
+        cost of a request). ``ON CONFLICT DO NOTHING`` on the unique
+        (guid, repository) index answers a redelivery, or a copy racing this
+        one in another transaction, as the duplicate it is; that insert waits
+        for the other transaction, so exactly one of them stores it.
+        """
+        now = fields.Datetime.now()
+        uid = self.env.uid
+        rows = SQL(", ").join(
+            SQL(
+                "(%s, %s, %s, %s, (SELECT company_id FROM ops_repository WHERE id = %s), %s, %s, %s, %s, %s, %s,"
+                " 0, %s, %s, %s, %s)",
+                accepted.guid,
+                accepted.event,
+                accepted.action or None,
+                repo_id,
+                repo_id,
+                accepted.hook_id or None,
+                accepted.payload_text,
+                len(accepted.payload_text),
+                state,
+                now,
+                now if state == "processed" else None,
+                uid,
+                now,
+                uid,
+                now,
+            )
+            for repo_id in accepted.matches
+        )
+        insert = SQL(
+            "INSERT INTO ops_webhook_delivery (guid, event, action, repository_id, company_id, hook_id, payload,"
+            " payload_size, state, received_at, processed_at, attempts, create_uid, create_date, write_uid,"
+            " write_date) VALUES %s ON CONFLICT DO NOTHING RETURNING repository_id",
+            rows,
+        )
+        try:
+            # a copy committed after this transaction's snapshot is a serialization failure, not a
+            # conflict: it is the same duplicate, answered as such (the savepoint keeps the cursor usable)
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(insert)
+                return [repo_id for (repo_id,) in self.env.cr.fetchall()]
+        except pg_errors.SerializationFailure:
+            return []
 
     # ------------------------------------------------------------------
     # processing (cron)

@@ -251,7 +251,7 @@ def main():
     server = subprocess.Popen(
         odoo_command(
             odoo,
-            f"--db-filter=^{DATABASE}$",
+            # --database alone (no --db-filter) names the served database without listing them per request
             "--workers=2",
             "--max-cron-threads=0",
             f"--http-port={port}",
