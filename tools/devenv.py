@@ -13,7 +13,9 @@ Steps, each idempotent:
 * Chromium for browser tests (installed with apt-get when running as root);
 * an addons directory in which this repository appears as ``ops_autopilot``.
 
-Used as a library by ``tools/run_tests.py`` and ``tools/run_demo.py``.
+Used as a library by ``tools/run_tests.py`` and ``tools/run_demo.py``; the benchmarks
+(``bench/*/run.py``) and ``tools/screenshots.py`` start and drive Odoo with the helpers
+of its "Odoo processes" section.
 """
 
 import hashlib
@@ -21,9 +23,12 @@ import importlib.metadata
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+from http.client import HTTPConnection
 from pathlib import Path
 
 try:
@@ -199,6 +204,64 @@ def addons_path(odoo):
                 link.unlink()
             link.symlink_to(ROOT, target_is_directory=True)
     return ",".join(str(p) for p in [*odoo["addons"], link_dir])
+
+
+# --------------------------------------------------------------------------
+# Odoo processes (benchmarks, screenshots)
+# --------------------------------------------------------------------------
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def odoo_command(odoo, database, *args, subcommand=()):
+    """The command line of Odoo (``subcommand`` e.g. ``("shell",)``) on ``database`` with this addon, plus ``args``."""
+    return [
+        *odoo_launcher(odoo),
+        *subcommand,
+        "--database",
+        database,
+        f"--addons-path={addons_path(odoo)}",
+        *args,
+    ]
+
+
+def odoo_shell(odoo, database, code, *args, marker=None):
+    """Run ``code`` in an Odoo shell on ``database`` (no HTTP, warnings only); return its stdout.
+
+    ``args`` are more Odoo options. RuntimeError, with the end of the shell's output, when it
+    fails or when ``marker`` is given and not printed.
+    """
+    result = subprocess.run(
+        odoo_command(odoo, database, "--no-http", "--log-level=warn", *args, subcommand=("shell",)),
+        input=code,
+        capture_output=True,
+        text=True,
+        env=odoo_env(odoo),
+        check=False,
+    )
+    if result.returncode or (marker and marker not in result.stdout):
+        raise RuntimeError(result.stderr[-4000:] or result.stdout[-2000:])
+    return result.stdout
+
+
+def wait_until_up(port, path="/web/health", timeout=120):
+    """Wait until ``GET path`` on 127.0.0.1:``port`` answers 200; RuntimeError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        conn = HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            conn.request("GET", path)
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        time.sleep(0.5)
+    raise RuntimeError(f"Odoo did not start: nothing answers 200 on port {port}{path} after {timeout} s")
 
 
 # --------------------------------------------------------------------------

@@ -15,12 +15,10 @@ import argparse
 import base64
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from http.client import HTTPConnection
 from pathlib import Path
 
 import requests
@@ -154,64 +152,26 @@ print("HISTORY", len(samples), Run.search_count([]), Incident.search_count([]))
 """
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def odoo_base(odoo, *subcommand):
-    return [
-        *devenv.odoo_launcher(odoo),
-        *subcommand,
-        "--database",
-        DATABASE,
-        f"--addons-path={devenv.addons_path(odoo)}",
-    ]
-
-
 def prepare(odoo, fresh):
     if fresh:
         devenv.drop_database(DATABASE)
     if devenv.database_exists(DATABASE):
         return
     devenv.say(f"creating {DATABASE} with the addon and its demo data")
-    env = devenv.odoo_env(odoo)
     subprocess.run(
-        [*odoo_base(odoo), "--init", devenv.MODULE, "--stop-after-init", "--log-level=warn"], env=env, check=True
+        devenv.odoo_command(odoo, DATABASE, "--init", devenv.MODULE, "--stop-after-init", "--log-level=warn"),
+        env=devenv.odoo_env(odoo),
+        check=True,
     )
-    result = subprocess.run(
-        [*odoo_base(odoo, "shell"), "--no-http", "--log-level=warn"],
-        input=HISTORY,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    if result.returncode or "HISTORY" not in result.stdout:
-        raise RuntimeError(result.stderr[-3000:])
-    devenv.say(result.stdout.strip().splitlines()[-1])
-
-
-def wait_http(port, path="/web/health", timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", path)
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"nothing answers on port {port}")
+    out = devenv.odoo_shell(odoo, DATABASE, HISTORY, marker="HISTORY")
+    devenv.say(out.strip().splitlines()[-1])
 
 
 class Browser:
     """Headless Chromium driven over the DevTools protocol."""
 
     def __init__(self, height):
-        self.port = free_port()
+        self.port = devenv.free_port()
         self.profile = tempfile.mkdtemp(prefix="ops-screens-")
         chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
         if not chromium:
@@ -305,21 +265,22 @@ def main():
     odoo = devenv.prepare(with_tests=True)
     prepare(odoo, args.fresh)
     OUT.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = devenv.free_port()
     server = subprocess.Popen(
-        [
-            *odoo_base(odoo),
+        devenv.odoo_command(
+            odoo,
+            DATABASE,
             f"--db-filter=^{DATABASE}$",
             f"--http-port={port}",
             "--http-interface=127.0.0.1",
             "--max-cron-threads=0",
             "--log-level=warn",
-        ],
+        ),
         env=devenv.odoo_env(odoo),
     )
     browser = None
     try:
-        wait_http(port)
+        devenv.wait_until_up(port)
         base = f"http://127.0.0.1:{port}"
         session = requests.Session()
         answer = session.post(

@@ -18,7 +18,6 @@ Figures, not pass/fail. ``KEEP_DB=1`` keeps the database (and reuses it when it 
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -167,62 +166,28 @@ print("FILLED", json.dumps({"counts": counts, "timings": {}}))
 """
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def odoo_command(odoo, *args, subcommand=()):
-    return [
-        *devenv.odoo_launcher(odoo),
-        *subcommand,
-        "--database",
-        DATABASE,
-        f"--addons-path={devenv.addons_path(odoo)}",
-        *args,
-    ]
-
-
-def odoo_shell(odoo, code):
-    result = subprocess.run(
-        odoo_command(odoo, "--no-http", "--log-level=warn", subcommand=("shell",)),
-        input="import json\n" + code,
-        capture_output=True,
-        text=True,
-        env=devenv.odoo_env(odoo),
-        check=False,
-    )
-    if result.returncode or "FILLED" not in result.stdout:
-        raise RuntimeError(result.stderr[-4000:] or result.stdout[-2000:])
-    return json.loads(result.stdout.split("FILLED", 1)[1].strip().splitlines()[0])
+def shell_figures(odoo, code):
+    """Run ``code`` in an Odoo shell on the bench database; return the JSON it prints after ``FILLED``."""
+    out = devenv.odoo_shell(odoo, DATABASE, "import json\n" + code, marker="FILLED")
+    return json.loads(out.split("FILLED", 1)[1].strip().splitlines()[0])
 
 
 def prepare(odoo):
     if os.environ.get("KEEP_DB") and devenv.database_exists(DATABASE):
         print(f"== reusing {DATABASE}", flush=True)
-        return odoo_shell(odoo, COUNTS)
+        return shell_figures(odoo, COUNTS)
     devenv.drop_database(DATABASE)
     print(f"== installing the addon in {DATABASE}", flush=True)
     subprocess.run(
-        odoo_command(odoo, "--init", devenv.MODULE, "--without-demo=all", "--stop-after-init", "--log-level=warn"),
+        devenv.odoo_command(
+            odoo, DATABASE, "--init", devenv.MODULE, "--without-demo=all", "--stop-after-init", "--log-level=warn"
+        ),
         env=devenv.odoo_env(odoo),
         check=True,
     )
     print(f"== filling: {SAMPLES} samples, {RUNS} runs, {INCIDENTS} incidents", flush=True)
     code = FILL % {"samples": SAMPLES, "targets": TARGETS, "runs": RUNS, "incidents": INCIDENTS}
-    return odoo_shell(odoo, code)
-
-
-def wait_until_up(port, timeout=180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/web/health", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            time.sleep(0.5)
-    raise RuntimeError("Odoo did not start")
+    return shell_figures(odoo, code)
 
 
 def timed(call, repeat=REPEAT, warmup=2):
@@ -244,10 +209,11 @@ def timed(call, repeat=REPEAT, warmup=2):
 def main():
     odoo = devenv.prepare()
     filled = prepare(odoo)
-    port = free_port()
+    port = devenv.free_port()
     server = subprocess.Popen(
-        odoo_command(
+        devenv.odoo_command(
             odoo,
+            DATABASE,
             f"--db-filter=^{DATABASE}$",
             "--workers=0",
             "--max-cron-threads=0",
@@ -258,7 +224,7 @@ def main():
         env=devenv.odoo_env(odoo),
     )
     try:
-        wait_until_up(port)
+        devenv.wait_until_up(port, timeout=180)
         base = f"http://127.0.0.1:{port}"
         session = requests.Session()
         login = session.post(

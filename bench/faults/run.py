@@ -29,7 +29,6 @@ trust authentication, removed at the end. Usage:
 ``python3 bench/faults/run.py [scenario ...]`` (all by default).
 """
 
-import importlib.util
 import json
 import os
 import shutil
@@ -53,22 +52,9 @@ import psycopg2  # noqa: E402
 from autopilot import signature  # noqa: E402
 from autopilot.testing import github_payloads as gp  # noqa: E402
 from autopilot.testing.github_server import FakeGitHub  # noqa: E402
+from bench.webhook_ingest import run as ingest  # noqa: E402
 
-
-def load_ingest_bench():
-    """bench/webhook_ingest/run.py as a module: its server, shell and load helpers are reused here."""
-    name = "webhook_ingest_bench"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "webhook_ingest" / "run.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # its functions must pickle by name for its multiprocessing pool
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-ingest = load_ingest_bench()
-ingest.DATABASE = "ops_autopilot_faults"
-DB = ingest.DATABASE
+DB = "ops_autopilot_faults"
 CRON_XMLID = "ops_autopilot.ir_cron_process_webhook_deliveries"
 RESULTS = ROOT / ".bench-results"
 
@@ -86,7 +72,7 @@ class PrivateCluster:
         self.bin = bins[-1].parent
         self.dir = Path(tempfile.mkdtemp(prefix="ops-faults-pg-"))
         self.data = self.dir / "data"
-        self.port = ingest.free_port()
+        self.port = devenv.free_port()
         # PostgreSQL refuses to run as root: run its programs as the postgres account then
         self.prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self.prefix:
@@ -187,12 +173,13 @@ def exactly_once_report(guids=None):
 # ---------------------------------------------------------------------------
 class Server:
     def __init__(self, odoo, name, workers=2, cron_threads=1, extra=()):
-        self.port = ingest.free_port()
+        self.port = devenv.free_port()
         self.log = RESULTS / f"faults-{name}.log"
         self.log.unlink(missing_ok=True)
         self.process = subprocess.Popen(
-            ingest.odoo_command(
+            devenv.odoo_command(
                 odoo,
+                DB,
                 f"--db-filter=^{DB}$",
                 f"--workers={workers}",
                 f"--max-cron-threads={cron_threads}",
@@ -205,7 +192,7 @@ class Server:
             ),
             env=devenv.odoo_env(odoo),
         )
-        ingest.wait_until_up(self.port)
+        devenv.wait_until_up(self.port)
 
     @property
     def url(self):
@@ -238,7 +225,7 @@ class Server:
 
 
 def shell(odoo, code):
-    return ingest.odoo_shell(odoo, code)
+    return devenv.odoo_shell(odoo, DB, code)
 
 
 def preload(odoo, runs, batch_size):
@@ -586,7 +573,7 @@ def main(names):
         print(f"== private PostgreSQL cluster on 127.0.0.1:{cluster.port} ({cluster.dir})", flush=True)
         cluster.start()
         print(f"== installing the addon in {DB}", flush=True)
-        ingest.prepare_database(odoo)
+        ingest.prepare_database(odoo, DB)
         # never reach the internet, whatever a scenario triggers
         shell(odoo, "env['ops.repository'].search([]).write({'api_url': 'http://127.0.0.1:9'})\nenv.cr.commit()\n")
         for name in names:

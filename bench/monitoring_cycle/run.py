@@ -162,41 +162,26 @@ print("RESULT", json.dumps(out))
 """
 
 
-def odoo_command(odoo, *args, subcommand=()):
-    return [
-        *devenv.odoo_launcher(odoo),
-        *subcommand,
-        "--database",
-        DATABASE,
-        f"--addons-path={devenv.addons_path(odoo)}",
-        *args,
-    ]
-
-
 def main():
     odoo = devenv.prepare()
     if not (os.environ.get("KEEP_DB") and devenv.database_exists(DATABASE)):
         devenv.drop_database(DATABASE)
         print(f"== installing the addon in {DATABASE}", flush=True)
         subprocess.run(
-            odoo_command(odoo, "--init", devenv.MODULE, "--without-demo=all", "--stop-after-init", "--log-level=warn"),
+            devenv.odoo_command(
+                odoo, DATABASE, "--init", devenv.MODULE, "--without-demo=all", "--stop-after-init", "--log-level=warn"
+            ),
             env=devenv.odoo_env(odoo),
             check=True,
         )
     print(f"== {TARGETS} targets, {HANG_SHARE:.0%} hanging past {TIMEOUT} s, {WORKERS} workers", flush=True)
     code = CODE % {"targets": TARGETS, "timeout": TIMEOUT, "hang": HANG_SHARE, "workers": WORKERS, "samples": SAMPLES}
-    result = subprocess.run(
-        odoo_command(odoo, "--no-http", "--log-level=warn", "--max-cron-threads=0", subcommand=("shell",)),
-        input=code,
-        capture_output=True,
-        text=True,
-        env=devenv.odoo_env(odoo),
-        check=False,
-    )
-    if result.returncode or "RESULT" not in result.stdout:
-        print(result.stderr[-4000:] or result.stdout[-2000:], file=sys.stderr)
+    try:
+        out = devenv.odoo_shell(odoo, DATABASE, code, "--max-cron-threads=0", marker="RESULT")
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
         return 1
-    figures = json.loads(result.stdout.split("RESULT", 1)[1].strip().splitlines()[0])
+    figures = json.loads(out.split("RESULT", 1)[1].strip().splitlines()[0])
     print(json.dumps(figures, indent=2))
     if not os.environ.get("KEEP_DB"):
         devenv.drop_database(DATABASE)

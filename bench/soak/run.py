@@ -16,12 +16,11 @@
    ``lost`` = deliveries acknowledged with a 2xx that are not in the database.
 
 Figures, not pass/fail. ``python3 bench/soak/run.py [--minutes 10] [--rate N]
-[--window 30]``; the senders, the load loop and the server helpers are those of
-``bench/webhook_ingest``.
+[--window 30]``; the senders, the load loop and the database set-up are those of
+``bench/webhook_ingest``, the server helpers those of ``tools/devenv.py``.
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -39,22 +38,9 @@ import psycopg2  # noqa: E402
 
 from autopilot.testing import github_payloads as gp  # noqa: E402
 from autopilot.testing.probe_targets import ProbeTargets  # noqa: E402
+from bench.webhook_ingest import run as ingest  # noqa: E402
 
-
-def load_ingest_bench():
-    """bench/webhook_ingest/run.py as a module: its server, shell and load helpers are reused here."""
-    name = "webhook_ingest_bench"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "webhook_ingest" / "run.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # its functions must pickle by name for its multiprocessing pool
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-ingest = load_ingest_bench()
-ingest.DATABASE = "ops_autopilot_soak"
-DB = ingest.DATABASE
+DB = "ops_autopilot_soak"
 WEBHOOK = "/ops/github/webhook"
 RESULTS = ROOT / ".bench-results"
 _run_and_job_payloads = ingest.payloads
@@ -180,14 +166,15 @@ def main():
     RESULTS.mkdir(exist_ok=True)
     targets = ProbeTargets().start()
     print(f"== preparing database {DB}", flush=True)
-    ingest.prepare_database(odoo)
-    ingest.odoo_shell(odoo, SETUP.format(paths=target_paths(), base=targets.url))
-    port = ingest.free_port()
+    ingest.prepare_database(odoo, DB)
+    devenv.odoo_shell(odoo, DB, SETUP.format(paths=target_paths(), base=targets.url))
+    port = devenv.free_port()
     log = RESULTS / "soak-odoo.log"
     log.unlink(missing_ok=True)  # Odoo appends: count only this run's ERROR lines
     server = subprocess.Popen(
-        ingest.odoo_command(
+        devenv.odoo_command(
             odoo,
+            DB,
             "--workers=2",
             "--max-cron-threads=2",
             f"--http-port={port}",
@@ -200,7 +187,7 @@ def main():
     )
     windows, acked, started_at = [], [], time.monotonic()
     try:
-        ingest.wait_until_up(port)
+        devenv.wait_until_up(port)
         ingest.load(port, WEBHOOK, post=True, duration=3, rate=10)  # warm both workers
         rate, why = (args.rate, "--rate") if args.rate else steady_rate(port)
         rss_start = odoo_rss(server.pid)

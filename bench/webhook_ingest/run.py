@@ -12,12 +12,14 @@
 Prints ack latency p50/p99, deliveries/s, the ratio to /web/health, lost, and the
 processing rate. Figures, not pass/fail. Environment: BENCH_DURATION (s, default 20),
 BENCH_SENDERS (32), BENCH_PORT (free port).
+
+``bench/faults`` and ``bench/soak`` import this module (``from bench.webhook_ingest import run``)
+for its senders, load loop and database set-up, on a database of their own.
 """
 
 import json
 import multiprocessing
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,47 +45,19 @@ SENDERS = int(os.environ.get("BENCH_SENDERS", "32"))
 PROCESSES = 4
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def odoo_command(odoo, *args, subcommand=()):
-    return [
-        *devenv.odoo_launcher(odoo),
-        *subcommand,
-        "--database",
-        DATABASE,
-        f"--addons-path={devenv.addons_path(odoo)}",
-        *args,
-    ]
-
-
-def odoo_shell(odoo, code):
-    """Run Python in an Odoo shell on the bench database; return its stdout."""
-    result = subprocess.run(
-        odoo_command(odoo, "--no-http", "--log-level=warn", subcommand=("shell",)),
-        input=code,
-        capture_output=True,
-        text=True,
-        env=devenv.odoo_env(odoo),
-        check=False,
-    )
-    if result.returncode:
-        raise RuntimeError(result.stderr[-3000:])
-    return result.stdout
-
-
-def prepare_database(odoo):
-    devenv.drop_database(DATABASE)
+def prepare_database(odoo, database=DATABASE):
+    """A fresh ``database`` with the addon (no demo) and the bench repository and its webhook secret."""
+    devenv.drop_database(database)
     subprocess.run(
-        odoo_command(odoo, "--init", devenv.MODULE, "--without-demo=all", "--stop-after-init", "--log-level=warn"),
+        devenv.odoo_command(
+            odoo, database, "--init", devenv.MODULE, "--without-demo=all", "--stop-after-init", "--log-level=warn"
+        ),
         env=devenv.odoo_env(odoo),
         check=True,
     )
-    odoo_shell(
+    devenv.odoo_shell(
         odoo,
+        database,
         f"env['ops.repository'].create({{'full_name': {REPO!r}, 'webhook_secret': {SECRET!r}}})\nenv.cr.commit()\n",
     )
 
@@ -189,24 +163,12 @@ def load(port, path, post, duration=DURATION, rate=None):
     }
 
 
-def wait_until_up(port, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/web/health")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError("Odoo did not start")
-
-
-def count_stored(odoo, guids):
+def count_stored(odoo, guids, database=DATABASE):
     path = ROOT / ".bench-results" / "acked-guids.json"
     path.write_text(json.dumps(guids))
-    out = odoo_shell(
+    out = devenv.odoo_shell(
         odoo,
+        database,
         "import json\n"
         f"guids = json.load(open({str(path)!r}))\n"
         "env.cr.execute('SELECT count(DISTINCT guid) FROM ops_webhook_delivery WHERE guid = ANY(%s)', [guids])\n"
@@ -247,10 +209,11 @@ def main():
     (ROOT / ".bench-results").mkdir(exist_ok=True)
     print(f"== preparing database {DATABASE}", flush=True)
     prepare_database(odoo)
-    port = int(os.environ.get("BENCH_PORT") or free_port())
+    port = int(os.environ.get("BENCH_PORT") or devenv.free_port())
     server = subprocess.Popen(
-        odoo_command(
+        devenv.odoo_command(
             odoo,
+            DATABASE,
             # --database alone (no --db-filter) names the served database without listing them per request
             "--workers=2",
             "--max-cron-threads=0",
@@ -262,7 +225,7 @@ def main():
         env=devenv.odoo_env(odoo),
     )
     try:
-        wait_until_up(port)
+        devenv.wait_until_up(port)
         load(port, "/web/health", post=False, duration=3)  # warm both workers
         load(port, "/ops/github/webhook", post=True, duration=3)
         print(f"== baseline: GET /web/health, {SENDERS} senders, {DURATION:.0f} s", flush=True)
@@ -279,7 +242,7 @@ def main():
     stored = count_stored(odoo, acked)
     lost = len(acked) - stored
     print("== processing the stored deliveries with the cron's method", flush=True)
-    processing = json.loads(odoo_shell(odoo, PROCESS_CODE).split("PROCESS", 1)[1])
+    processing = json.loads(devenv.odoo_shell(odoo, DATABASE, PROCESS_CODE).split("PROCESS", 1)[1])
     ratio = ingest["per_second"] / health["per_second"] if health["per_second"] else 0
     rows = [
         ("", "GET /web/health", "POST webhook", "POST webhook"),

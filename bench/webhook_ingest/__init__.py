@@ -1,0 +1,1 @@
+"""The webhook ingest benchmark (``run``), imported by bench/faults and bench/soak."""
