@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .ops_params import get_param
+from .ops_params import DEFAULTS, get_param
 
 
 class ResConfigSettings(models.TransientModel):
@@ -18,35 +18,37 @@ class ResConfigSettings(models.TransientModel):
     ops_anthropic_base_url = fields.Char(
         string="Anthropic API URL",
         config_parameter="ops_autopilot.anthropic_base_url",
-        default="https://api.anthropic.com",
+        default=DEFAULTS["anthropic_base_url"],
     )
     ops_anthropic_model = fields.Char(
-        string="Claude model", config_parameter="ops_autopilot.anthropic_model", default="claude-sonnet-5-5"
+        string="Claude model", config_parameter="ops_autopilot.anthropic_model", default=DEFAULTS["anthropic_model"]
     )
     ops_anthropic_max_tokens = fields.Integer(
-        string="Max answer tokens", config_parameter="ops_autopilot.anthropic_max_tokens", default=4096
+        string="Max answer tokens",
+        config_parameter="ops_autopilot.anthropic_max_tokens",
+        default=DEFAULTS["anthropic_max_tokens"],
     )
     ops_review_confidence_threshold = fields.Float(
         string="Confidence threshold",
         config_parameter="ops_autopilot.review_confidence_threshold",
-        default=0.85,
+        default=DEFAULTS["review_confidence_threshold"],
         help="Findings at or above it are posted inline; patches at or above it are auto-fixed.",
     )
     ops_ai_monthly_token_budget = fields.Integer(
         string="Monthly token budget",
         config_parameter="ops_autopilot.ai_monthly_token_budget",
-        default=2_000_000,
+        default=DEFAULTS["ai_monthly_token_budget"],
         help="Input + output tokens per calendar month (UTC); AI calls stop when it is spent. 0 disables AI calls.",
     )
     ops_ai_input_price_per_mtok = fields.Float(
         string="Input price (USD / million tokens)",
         config_parameter="ops_autopilot.ai_input_price_per_mtok",
-        default=3.0,
+        default=DEFAULTS["ai_input_price_per_mtok"],
     )
     ops_ai_output_price_per_mtok = fields.Float(
         string="Output price (USD / million tokens)",
         config_parameter="ops_autopilot.ai_output_price_per_mtok",
-        default=15.0,
+        default=DEFAULTS["ai_output_price_per_mtok"],
     )
     ops_review_autofix_enabled = fields.Boolean(
         string="Auto-fix review findings", config_parameter="ops_autopilot.review_autofix_enabled"

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .ops_params import DEFAULTS
+
 
 class ResConfigSettings(models.TransientModel):
     """Settings of the scheduled scans (issue 5); defaults come from ``ops_params.DEFAULTS``."""
@@ -7,34 +9,40 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     ops_scan_pypi_url = fields.Char(
-        string="PyPI JSON API", config_parameter="ops_autopilot.scan_pypi_url", default="https://pypi.org"
+        string="PyPI JSON API", config_parameter="ops_autopilot.scan_pypi_url", default=DEFAULTS["scan_pypi_url"]
     )
     ops_scan_npm_url = fields.Char(
-        string="npm registry", config_parameter="ops_autopilot.scan_npm_url", default="https://registry.npmjs.org"
+        string="npm registry", config_parameter="ops_autopilot.scan_npm_url", default=DEFAULTS["scan_npm_url"]
     )
     ops_scan_osv_url = fields.Char(
-        string="OSV API", config_parameter="ops_autopilot.scan_osv_url", default="https://api.osv.dev"
+        string="OSV API", config_parameter="ops_autopilot.scan_osv_url", default=DEFAULTS["scan_osv_url"]
     )
     ops_scan_http_timeout_seconds = fields.Integer(
-        string="Index/OSV timeout (s)", config_parameter="ops_autopilot.scan_http_timeout_seconds", default=15
+        string="Index/OSV timeout (s)",
+        config_parameter="ops_autopilot.scan_http_timeout_seconds",
+        default=DEFAULTS["scan_http_timeout_seconds"],
     )
     ops_scan_batch_size = fields.Integer(
-        string="Repositories per batch", config_parameter="ops_autopilot.scan_batch_size", default=5
+        string="Repositories per batch",
+        config_parameter="ops_autopilot.scan_batch_size",
+        default=DEFAULTS["scan_batch_size"],
     )
     ops_scan_cron_budget_seconds = fields.Integer(
         string="Seconds per cron call",
         config_parameter="ops_autopilot.scan_cron_budget_seconds",
-        default=60,
+        default=DEFAULTS["scan_cron_budget_seconds"],
         help="A cron call starts no further scan after this long (the rest run in the next call); keep it well "
         "under the server's limit_time_real_cron",
     )
     ops_scan_max_open_update_prs = fields.Integer(
-        string="Open update pull requests (max)", config_parameter="ops_autopilot.scan_max_open_update_prs", default=5
+        string="Open update pull requests (max)",
+        config_parameter="ops_autopilot.scan_max_open_update_prs",
+        default=DEFAULTS["scan_max_open_update_prs"],
     )
     ops_scan_min_release_age_days = fields.Integer(
         string="Minimum release age (days)",
         config_parameter="ops_autopilot.scan_min_release_age_days",
-        default=3,
+        default=DEFAULTS["scan_min_release_age_days"],
         help="Releases younger than this are not proposed (hijacked packages show up in fresh releases first)",
     )
     ops_scan_ignore_list = fields.Char(
@@ -43,14 +51,22 @@ class ResConfigSettings(models.TransientModel):
         help="Comma separated: django (all updates), django:major, lodash@>=5, @babel/core:minor,major",
     )
     ops_scan_vulture_confidence = fields.Integer(
-        string="Dead code confidence (%)", config_parameter="ops_autopilot.scan_vulture_confidence", default=60
+        string="Dead code confidence (%)",
+        config_parameter="ops_autopilot.scan_vulture_confidence",
+        default=DEFAULTS["scan_vulture_confidence"],
     )
     ops_scan_regression_min_change_pct = fields.Float(
-        string="Slowdown threshold (%)", config_parameter="ops_autopilot.scan_regression_min_change_pct", default=20.0
+        string="Slowdown threshold (%)",
+        config_parameter="ops_autopilot.scan_regression_min_change_pct",
+        default=DEFAULTS["scan_regression_min_change_pct"],
     )
     ops_scan_regression_recent_days = fields.Integer(
-        string="Recent window (days)", config_parameter="ops_autopilot.scan_regression_recent_days", default=7
+        string="Recent window (days)",
+        config_parameter="ops_autopilot.scan_regression_recent_days",
+        default=DEFAULTS["scan_regression_recent_days"],
     )
     ops_scan_regression_baseline_days = fields.Integer(
-        string="Baseline window (days)", config_parameter="ops_autopilot.scan_regression_baseline_days", default=28
+        string="Baseline window (days)",
+        config_parameter="ops_autopilot.scan_regression_baseline_days",
+        default=DEFAULTS["scan_regression_baseline_days"],
     )
