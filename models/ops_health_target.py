@@ -200,7 +200,7 @@ class OpsHealthTarget(models.Model):
         """Make these targets due now and run the probe cron as soon as possible (Ops users may)."""
         self.check_access("read")
         self.sudo().write({"next_check_at": fields.Datetime.now() - timedelta(seconds=1)})
-        self._ops_trigger_soon(self.env.ref("ops_autopilot.ir_cron_probe_health_targets").sudo())
+        self._ops_trigger_soon("ops_autopilot.ir_cron_probe_health_targets")
         return True
 
     def action_view_incidents(self):
@@ -372,7 +372,7 @@ class OpsHealthTarget(models.Model):
                 except Exception as exc:
                     _logger.warning("health target %s: opening its incident failed: %s", target.id, exc, exc_info=True)
                     target.sudo().write({"last_error": f"internal error: {type(exc).__name__}"})
-        self._ops_trigger_soon(self.env.ref("ops_autopilot.ir_cron_escalate_incidents").sudo())
+        self._ops_trigger_soon("ops_autopilot.ir_cron_escalate_incidents")
 
     def _verify_pending_actions(self, results):
         """This check is the verification of the remediation actions that wait for one (``verified = pending``)."""

@@ -2,8 +2,9 @@ import logging
 import secrets
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
 
 from ..autopilot import events, github_api
 from .ops_fields import BigInteger
@@ -13,6 +14,10 @@ _logger = logging.getLogger(__name__)
 
 SYNC_STATES = [("never", "Never synced"), ("ok", "Synced"), ("failed", "Failed")]
 WEBHOOK_PATH = "/ops/github/webhook"
+#: the fields _webhook_candidates answers from: writing one clears its cache
+WEBHOOK_CANDIDATE_FIELDS = frozenset(
+    {"full_name", "name_key", "owner_key", "active", "webhook_secret", "new_webhook_secret"}
+)
 
 
 class OpsRepository(models.Model):
@@ -150,12 +155,22 @@ class OpsRepository(models.Model):
         for vals in vals_list:
             if vals.get("full_name"):
                 vals["full_name"] = vals["full_name"].strip()
-        return super().create(vals_list)
+        repos = super().create(vals_list)
+        self.env.registry.clear_cache()  # _webhook_candidates
+        return repos
 
     def write(self, vals):
         if vals.get("full_name"):
             vals["full_name"] = vals["full_name"].strip()
-        return super().write(vals)
+        result = super().write(vals)
+        if WEBHOOK_CANDIDATE_FIELDS.intersection(vals):
+            self.env.registry.clear_cache()  # _webhook_candidates, in every worker
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()  # _webhook_candidates
+        return result
 
     # ------------------------------------------------------------------
     # actions
@@ -208,16 +223,29 @@ class OpsRepository(models.Model):
     # webhook support
     # ------------------------------------------------------------------
     @api.model
+    @tools.ormcache("full_name", "organization")
     def _webhook_candidates(self, full_name, organization):
         """``(id, secret)`` of the active repositories a delivery may belong to.
 
         A repository hook names its repository; an organization hook (its
         ``ping`` has no repository) is matched against the repositories of
         that owner, and only those whose secret verifies are kept.
+
+        Every delivery asks, and the answer only changes when a repository is
+        created, deleted, renamed, archived or given a new secret: it is
+        cached per worker, and those changes clear the cache in every worker
+        (Odoo's registry signaling, checked at the start of each request).
         """
-        domain = [("name_key", "=", full_name.lower())] if full_name else [("owner_key", "=", organization.lower())]
-        repos = self.sudo().search(domain)
-        return [(repo.id, repo.webhook_secret or "") for repo in repos]
+        self.flush_model(list(WEBHOOK_CANDIDATE_FIELDS - {"new_webhook_secret"}))
+        key = SQL("name_key = %s", full_name.lower()) if full_name else SQL("owner_key = %s", organization.lower())
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id, COALESCE(webhook_secret, '') FROM ops_repository"
+                " WHERE active AND %s ORDER BY full_name, id",
+                key,
+            )
+        )
+        return tuple((repo_id, secret) for repo_id, secret in rows)
 
     def _mark_hook_verified(self, ping):
         self.sudo().write(

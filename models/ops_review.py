@@ -183,7 +183,7 @@ class OpsReview(models.Model):
         """Queue these reviews again now (the next cron run picks them up)."""
         self._check_manager()
         self.sudo().write({"state": "queued", "next_attempt_at": False, "state_reason": False, "error": False})
-        self._ops_trigger_soon(self.env.ref("ops_autopilot.ir_cron_process_reviews").sudo())
+        self._ops_trigger_soon("ops_autopilot.ir_cron_process_reviews")
         return True
 
     def action_open_pull_request(self):
@@ -239,7 +239,7 @@ class OpsReview(models.Model):
                     **values,
                 }
             )
-        self._ops_trigger_soon(self.env.ref("ops_autopilot.ir_cron_process_reviews").sudo())
+        self._ops_trigger_soon("ops_autopilot.ir_cron_process_reviews")
         return review
 
     @api.model
@@ -251,7 +251,7 @@ class OpsReview(models.Model):
         latest = skipped.filtered(lambda r: r.pull_request_id.head_sha == r.head_sha)
         if latest:
             latest.write({"state": "queued", "next_attempt_at": False, "attempts": 0})
-            self._ops_trigger_soon(self.env.ref("ops_autopilot.ir_cron_process_reviews").sudo())
+            self._ops_trigger_soon("ops_autopilot.ir_cron_process_reviews")
         return latest
 
     # ------------------------------------------------------------------
@@ -672,7 +672,7 @@ class OpsReview(models.Model):
                 "diagnosis_confidence": diagnosis.confidence,
             }
         )
-        self._ops_trigger_soon(self.env.ref("ops_autopilot.ir_cron_process_reviews").sudo())
+        self._ops_trigger_soon("ops_autopilot.ir_cron_process_reviews")
         return review
 
     def _diagnosis_for_fix(self):
@@ -816,7 +816,7 @@ class OpsReview(models.Model):
         )
         if reviews:
             reviews.write({"fix_check_due": True})
-            self._ops_trigger_soon(self.env.ref("ops_autopilot.ir_cron_process_reviews").sudo())
+            self._ops_trigger_soon("ops_autopilot.ir_cron_process_reviews")
         return reviews
 
     @api.model

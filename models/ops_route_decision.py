@@ -92,7 +92,7 @@ class OpsRouteDecision(models.Model):
     @api.model
     def _enqueue(self, vals, source):
         decision = self.sudo().create({"repository_id": source.repository_id.id, **vals})
-        self._ops_trigger_soon(self.env.ref("ops_autopilot.ir_cron_route_changes").sudo())
+        self._ops_trigger_soon("ops_autopilot.ir_cron_route_changes")
         return decision
 
     # ------------------------------------------------------------------

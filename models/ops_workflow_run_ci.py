@@ -96,7 +96,7 @@ class OpsWorkflowRun(models.Model):
                 continue
             if run.outcome == "failure" or run._ci_waits_for_outcome() or run._ci_sha_has_failures():
                 run.write({"ci_state": "pending", "ci_next_attempt_at": False, "ci_attempts": 0, "ci_error": False})
-                self._ops_trigger_soon(self.env.ref("ops_autopilot.ir_cron_ci_diagnose").sudo())
+                self._ops_trigger_soon("ops_autopilot.ir_cron_ci_diagnose")
 
     def _ci_waits_for_outcome(self):
         return bool(
@@ -450,7 +450,7 @@ class OpsWorkflowRun(models.Model):
                 },
             }
         )
-        self._ops_trigger_soon(self.env.ref("ops_autopilot.ir_cron_ci_remediate").sudo())
+        self._ops_trigger_soon("ops_autopilot.ir_cron_ci_remediate")
 
     def _ci_escalate(self, diagnoses, reason, severity=None):
         """Open (or count on) one incident per failure signature; queue its GitHub issue report.
@@ -505,7 +505,7 @@ class OpsWorkflowRun(models.Model):
             signature.incident_id = incident
             escalated |= diagnosis
         if escalated.filtered(lambda d: d.issue_state == "pending"):
-            self._ops_trigger_soon(self.env.ref("ops_autopilot.ir_cron_ci_report_issues").sudo())
+            self._ops_trigger_soon("ops_autopilot.ir_cron_ci_report_issues")
         return escalated
 
     # ------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """Turning stored deliveries into runs, jobs, pushes and pull requests."""
 
+import time
 from datetime import datetime, timedelta
 
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
 from ..autopilot.testing import github_payloads as gp
+from ..models import ops_cron_mixin as cron_mixin
 from .common import OpsTransactionCase
 
 T0 = datetime(2026, 11, 2, 9, 0, 0)
@@ -160,4 +162,37 @@ class TestCronTrigger(OpsTransactionCase):
         self.receive("workflow_run", self.run_payload(run_id=3))
         self.assertEqual(len(notifications()), 1, "a pending trigger means the workers are already awake")
         self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), 3, "but every delivery leaves a trigger")
+        self.env.cr.postcommit.clear()
+
+    def test_a_trigger_planned_for_later_does_not_count_as_pending(self):
+        cron = self.env.ref("ops_autopilot.ir_cron_process_webhook_deliveries")
+        Trigger = self.env["ir.cron.trigger"]
+        Trigger.search([("cron_id", "=", cron.id)]).unlink()
+        Trigger.create({"cron_id": cron.id, "call_at": datetime.now() + timedelta(hours=1)})
+        self.env.cr.postcommit.clear()
+        self.receive("workflow_run", self.run_payload(run_id=1))
+        woken = [f for f in self.env.cr.postcommit._funcs if getattr(f, "__name__", "") == "_notifydb"]
+        self.assertEqual(len(woken), 1, "a retry planned in an hour does not wake anyone now")
+        self.assertEqual(woken[0].__self__, cron)
+        self.env.cr.postcommit.clear()
+
+    def test_workers_are_woken_again_when_the_last_wake_up_is_old(self):
+        """A recycled cron worker sleeps a minute before its first poll: pending triggers must not leave it asleep."""
+        cron = self.env.ref("ops_autopilot.ir_cron_process_webhook_deliveries")
+        self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]).unlink()
+        self.env["ir.cron.trigger"].create({"cron_id": cron.id, "call_at": datetime.now() - timedelta(minutes=5)})
+        key = (self.env.cr.dbname, cron.id)
+
+        def woken():
+            return [f for f in self.env.cr.postcommit._funcs if getattr(f, "__name__", "") == "_notifydb"]
+
+        self.env.cr.postcommit.clear()
+        cron_mixin._last_wake[key] = time.monotonic()
+        self.receive("workflow_run", self.run_payload(run_id=1))
+        self.assertEqual(woken(), [], "a trigger is pending and this process woke the workers just now")
+        cron_mixin._last_wake[key] = time.monotonic() - cron_mixin.WAKE_AGAIN_AFTER - 1
+        self.receive("workflow_run", self.run_payload(run_id=2))
+        self.assertEqual(len(woken()), 1, "the last wake-up is old: wake them again")
+        self.receive("workflow_run", self.run_payload(run_id=3))
+        self.assertEqual(len(woken()), 1, "and not at every delivery after that")
         self.env.cr.postcommit.clear()
