@@ -65,6 +65,24 @@ DEFAULTS = {
 }
 
 
+#: numeric settings where 0 is a choice (no AI spend, no update PRs, no wait, escalate at once, report
+#: everything); for the others 0 would stop the work, and the settings form refuses it
+ZERO_ALLOWED = frozenset(
+    {
+        "ai_monthly_token_budget",
+        "ai_input_price_per_mtok",
+        "ai_output_price_per_mtok",
+        "scan_max_open_update_prs",
+        "scan_min_release_age_days",
+        "scan_vulture_confidence",
+        "scan_regression_min_change_pct",
+        "escalation_github_delay_minutes",
+        "escalation_on_call_delay_minutes",
+        "escalation_page_delay_minutes",
+    }
+)
+
+
 def get_param(env, name):
     """Read a setting, cast to the type of its default; bad values fall back to the default."""
     default = DEFAULTS[name]

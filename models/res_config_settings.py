@@ -1,6 +1,7 @@
-from odoo import fields, models
+from odoo import _, fields, models
+from odoo.exceptions import ValidationError
 
-from .ops_params import DEFAULTS
+from .ops_params import DEFAULTS, PREFIX, ZERO_ALLOWED
 
 
 class ResConfigSettings(models.TransientModel):
@@ -31,3 +32,30 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="ops_autopilot.sync_lookback_days",
         default=DEFAULTS["sync_lookback_days"],
     )
+
+    def _ops_numeric_settings(self):
+        """``(field, parameter name, value)`` of this addon's numeric settings."""
+        for name, field in self._fields.items():
+            parameter = getattr(field, "config_parameter", None) or ""
+            if parameter.startswith(PREFIX) and field.type in ("integer", "float"):
+                yield field, parameter[len(PREFIX) :], self[name]
+
+    def set_values(self):
+        """Refuse negative numbers and a 0 that would stop the work; store a 0 that is a choice.
+
+        Odoo's settings delete a numeric parameter set to 0, and reading it
+        then gives the default: a token budget of 0 ("no AI spend") came back
+        as 2,000,000. Here a 0 is stored as "0" where it means something
+        (``ZERO_ALLOWED``) and refused elsewhere.
+        """
+        for field, name, value in self._ops_numeric_settings():
+            if value < 0 or (value == 0 and name not in ZERO_ALLOWED):
+                raise ValidationError(
+                    _("%(setting)s must be more than 0 (it is %(value)s).", setting=field.string, value=value)
+                )
+        result = super().set_values()
+        parameters = self.env["ir.config_parameter"].sudo()
+        for _field, name, value in self._ops_numeric_settings():
+            if value == 0:
+                parameters.set_param(PREFIX + name, "0")
+        return result

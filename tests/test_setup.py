@@ -3,7 +3,10 @@
 import ast
 from pathlib import Path
 
+from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, tagged
+
+from ..models.ops_params import DEFAULTS, get_param
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,3 +37,28 @@ class TestSetup(TransactionCase):
         ):
             cron = self.env.ref(xmlid)
             self.assertTrue(cron.active, xmlid)
+
+
+@tagged("post_install", "-at_install")
+class TestSettingsForm(TransactionCase):
+    """What the settings form saves is what the code reads, zeros included."""
+
+    def save(self, **values):
+        self.env["res.config.settings"].create(values).execute()
+
+    def test_a_zero_that_is_a_choice_is_kept(self):
+        self.save(ops_ai_monthly_token_budget=0, ops_scan_max_open_update_prs=0, ops_escalation_page_delay_minutes=0)
+        self.assertEqual(get_param(self.env, "ai_monthly_token_budget"), 0, "no AI spend, not the 2M default")
+        self.assertEqual(get_param(self.env, "scan_max_open_update_prs"), 0)
+        self.assertEqual(get_param(self.env, "escalation_page_delay_minutes"), 0)
+        self.assertEqual(self.env["res.config.settings"].create({}).ops_ai_monthly_token_budget, 0, "the form shows it")
+        self.save(ops_ai_monthly_token_budget=500_000)
+        self.assertEqual(get_param(self.env, "ai_monthly_token_budget"), 500_000)
+
+    def test_a_zero_or_a_negative_that_would_stop_the_work_is_refused(self):
+        refused = [{"ops_delivery_batch_size": 0}, {"ops_probe_workers": 0}]
+        refused.append({"ops_escalation_github_delay_minutes": -5})
+        for values in refused:
+            with self.subTest(values=values), self.assertRaises(ValidationError):
+                self.save(**values)
+        self.assertEqual(get_param(self.env, "delivery_batch_size"), DEFAULTS["delivery_batch_size"])
