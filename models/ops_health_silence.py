@@ -1,6 +1,7 @@
 from datetime import time
 
 from odoo import _, api, fields, models
+from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import ValidationError
 
 from ..autopilot import alerts
@@ -40,8 +41,14 @@ class OpsHealthSilence(models.Model):
     date_start = fields.Datetime(string="From", required=True, default=fields.Datetime.now)
     date_end = fields.Datetime(string="Until", help="Required for a one-off window; empty for a weekly one: forever")
     weekly = fields.Boolean(string="Every week", help="Repeats weekly between From and Until")
-    weekday = fields.Selection(WEEKDAYS, string="Day (UTC)")
-    time_from = fields.Float(string="At (UTC)", help="Start time of the weekly window, hours (UTC)")
+    weekday = fields.Selection(WEEKDAYS, string="Day", help="Day of the weekly window, in its time zone")
+    time_from = fields.Float(string="At", help="Start time of the weekly window, in its time zone")
+    tz = fields.Selection(
+        _tz_get,
+        string="Time zone",
+        default=lambda self: self.env.user.tz or "UTC",
+        help="The weekly window follows this zone's clock, summer time included (02:00 stays 02:00 local)",
+    )
     duration_minutes = fields.Integer(string="Lasts (min)", default=60)
     is_active_now = fields.Boolean(string="In effect", compute="_compute_is_active_now")
 
@@ -50,7 +57,7 @@ class OpsHealthSilence(models.Model):
         for silence in self:
             silence.is_active_now = bool(silence._active_suppression(now))
 
-    @api.constrains("date_start", "date_end", "weekly", "weekday", "time_from", "duration_minutes")
+    @api.constrains("date_start", "date_end", "weekly", "weekday", "time_from", "duration_minutes", "tz")
     def _check_window(self):
         for silence in self:
             if not silence.weekly and not silence.date_end:
@@ -75,7 +82,9 @@ class OpsHealthSilence(models.Model):
         if self.weekly and self.weekday:
             hours = int(self.time_from)
             minutes = min(round((self.time_from - hours) * 60), 59)
-            weekly = alerts.WeeklyWindow(int(self.weekday), time(hours, minutes), self.duration_minutes * 60)
+            weekly = alerts.WeeklyWindow(
+                int(self.weekday), time(hours, minutes), self.duration_minutes * 60, tz=self.tz or "UTC"
+            )
         return alerts.Suppression(
             start=self.date_start,
             end=self.date_end or None,

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from odoo import fields
 from odoo.tests import tagged
@@ -106,6 +106,7 @@ class TestMonitoringAlerts(MonitoringCase):
                 "weekday": str(start.weekday()),
                 "time_from": start.hour + start.minute / 60,
                 "duration_minutes": 60,
+                "tz": "UTC",
             }
         )
         self.assertTrue(target._active_suppression(self.now))
@@ -114,6 +115,28 @@ class TestMonitoringAlerts(MonitoringCase):
         other_company = self.env["res.company"].create({"name": "Other Co"})
         other = self.make_target("/status/500", company_id=other_company.id)
         self.assertFalse(other._active_suppression(self.now), "a window covers its own company only")
+
+    def test_a_weekly_window_keeps_its_local_time_across_summer_time(self):
+        window = self.env["ops.health.silence"].create(
+            {
+                "kind": "maintenance",
+                "reason": "Sunday 02:00 Brussels time",
+                "date_start": datetime(2025, 12, 1),
+                "weekly": True,
+                "weekday": "6",
+                "time_from": 2.0,
+                "duration_minutes": 60,
+                "tz": "Europe/Brussels",
+            }
+        )
+        # winter: 02:00-03:00 CET is 01:00-02:00 UTC; summer: 02:00-03:00 CEST is 00:00-01:00 UTC
+        self.assertTrue(window._active_suppression(datetime(2026, 1, 4, 1, 30)))
+        self.assertFalse(window._active_suppression(datetime(2026, 1, 4, 2, 30)))
+        self.assertTrue(window._active_suppression(datetime(2026, 7, 5, 0, 30)))
+        self.assertFalse(window._active_suppression(datetime(2026, 7, 5, 1, 30)))
+        window.tz = "UTC"
+        self.assertTrue(window._active_suppression(datetime(2026, 7, 5, 2, 30)))
+        self.assertFalse(window._active_suppression(datetime(2026, 7, 5, 0, 30)))
 
     def test_one_broken_target_never_blocks_the_others(self):
         refused = self.make_target("/ok", url="http://127.0.0.1:9/nothing-listens")
