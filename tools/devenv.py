@@ -228,6 +228,14 @@ def odoo_command(odoo, database, *args, subcommand=()):
     ]
 
 
+def install_addon(odoo, database, demo=False):
+    """Install this addon (with or without demo data) in ``database``, created if missing; raise if it fails."""
+    options = ["--init", MODULE, "--stop-after-init", "--log-level=warn"]
+    if not demo:
+        options.insert(2, "--without-demo=all")
+    subprocess.run(odoo_command(odoo, database, *options), env=odoo_env(odoo), check=True)
+
+
 def odoo_shell(odoo, database, code, *args, marker=None):
     """Run ``code`` in an Odoo shell on ``database`` (no HTTP, warnings only); return its stdout.
 

@@ -14,7 +14,6 @@ Odoo tests (default ``/ops_autopilot``); ``PYTEST_ARGS`` is passed to pytest;
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -29,12 +28,6 @@ LOGS = ROOT / ".test-logs"
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (?P<level>[A-Z]+) ")
 SUMMARY = re.compile(r"(?P<failed>\d+) failed, (?P<errors>\d+) error\(s\) of (?P<run>\d+) tests")
 SKIPPED = re.compile(r" INFO \S+ \S+: skipped ")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run_engine_tests():
@@ -81,7 +74,7 @@ def run_odoo_tests(odoo):
         "--stop-after-init",
         "--workers=0",
         "--max-cron-threads=0",
-        f"--http-port={free_port()}",
+        f"--http-port={devenv.free_port()}",
         "--http-interface=127.0.0.1",
         "--log-level=info",
     ]

@@ -158,11 +158,7 @@ def prepare(odoo, fresh):
     if devenv.database_exists(DATABASE):
         return
     devenv.say(f"creating {DATABASE} with the addon and its demo data")
-    subprocess.run(
-        devenv.odoo_command(odoo, DATABASE, "--init", devenv.MODULE, "--stop-after-init", "--log-level=warn"),
-        env=devenv.odoo_env(odoo),
-        check=True,
-    )
+    devenv.install_addon(odoo, DATABASE, demo=True)
     out = devenv.odoo_shell(odoo, DATABASE, HISTORY, marker="HISTORY")
     devenv.say(out.strip().splitlines()[-1])
 

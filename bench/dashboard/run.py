@@ -178,13 +178,7 @@ def prepare(odoo):
         return shell_figures(odoo, COUNTS)
     devenv.drop_database(DATABASE)
     print(f"== installing the addon in {DATABASE}", flush=True)
-    subprocess.run(
-        devenv.odoo_command(
-            odoo, DATABASE, "--init", devenv.MODULE, "--without-demo=all", "--stop-after-init", "--log-level=warn"
-        ),
-        env=devenv.odoo_env(odoo),
-        check=True,
-    )
+    devenv.install_addon(odoo, DATABASE)
     print(f"== filling: {SAMPLES} samples, {RUNS} runs, {INCIDENTS} incidents", flush=True)
     code = FILL % {"samples": SAMPLES, "targets": TARGETS, "runs": RUNS, "incidents": INCIDENTS}
     return shell_figures(odoo, code)

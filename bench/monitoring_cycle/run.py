@@ -20,7 +20,6 @@ Figures, not pass/fail. ``KEEP_DB=1`` keeps the database.
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -167,13 +166,7 @@ def main():
     if not (os.environ.get("KEEP_DB") and devenv.database_exists(DATABASE)):
         devenv.drop_database(DATABASE)
         print(f"== installing the addon in {DATABASE}", flush=True)
-        subprocess.run(
-            devenv.odoo_command(
-                odoo, DATABASE, "--init", devenv.MODULE, "--without-demo=all", "--stop-after-init", "--log-level=warn"
-            ),
-            env=devenv.odoo_env(odoo),
-            check=True,
-        )
+        devenv.install_addon(odoo, DATABASE)
     print(f"== {TARGETS} targets, {HANG_SHARE:.0%} hanging past {TIMEOUT} s, {WORKERS} workers", flush=True)
     code = CODE % {"targets": TARGETS, "timeout": TIMEOUT, "hang": HANG_SHARE, "workers": WORKERS, "samples": SAMPLES}
     try:

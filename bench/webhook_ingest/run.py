@@ -56,13 +56,7 @@ PROCESSES = 4
 def prepare_database(odoo, database=DATABASE):
     """A fresh ``database`` with the addon (no demo) and the bench repository and its webhook secret."""
     devenv.drop_database(database)
-    subprocess.run(
-        devenv.odoo_command(
-            odoo, database, "--init", devenv.MODULE, "--without-demo=all", "--stop-after-init", "--log-level=warn"
-        ),
-        env=devenv.odoo_env(odoo),
-        check=True,
-    )
+    devenv.install_addon(odoo, database)
     devenv.odoo_shell(
         odoo,
         database,
