@@ -24,7 +24,7 @@ class GitHubWebhookController(http.Controller):
     def github_webhook(self, **_params):
         # The signature is the authentication. auth="none" then the public user from the cached xmlid
         # table: auth="public" would query to check that user exists on every delivery.
-        public_uid = request.env["ir.model.data"]._xmlid_to_res_id("base.public_user")
+        public_uid = request.env["ir.model.data"]._xmlid_to_res_id("base.public_user", raise_if_not_found=True)
         env = request.env(user=public_uid, su=True)
         httprequest = request.httprequest
         verdict = webhook.evaluate(
@@ -41,5 +41,5 @@ class GitHubWebhookController(http.Controller):
                 verdict.reason,
             )
             return request.make_json_response({"status": "rejected", "reason": verdict.reason}, status=verdict.status)
-        status, body = env["ops.webhook.delivery"]._receive(verdict)
+        status, body = env["ops.webhook.delivery"]._receive_from_webhook(verdict)
         return request.make_json_response(body, status=status)

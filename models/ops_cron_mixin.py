@@ -52,7 +52,7 @@ class OpsCronMixin(models.AbstractModel):
         ``RETURNING`` subquery sees the triggers as they were before this
         row (a statement never sees its own inserts).
         """
-        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(cron_xmlid)
+        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(cron_xmlid, raise_if_not_found=True)
         now = fields.Datetime.now()
         uid = self.env.uid
         self.env.cr.execute(

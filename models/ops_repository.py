@@ -156,7 +156,7 @@ class OpsRepository(models.Model):
             if vals.get("full_name"):
                 vals["full_name"] = vals["full_name"].strip()
         repos = super().create(vals_list)
-        self.env.registry.clear_cache()  # _webhook_candidates
+        self._forget_webhook_directory()
         return repos
 
     def write(self, vals):
@@ -164,12 +164,12 @@ class OpsRepository(models.Model):
             vals["full_name"] = vals["full_name"].strip()
         result = super().write(vals)
         if WEBHOOK_CANDIDATE_FIELDS.intersection(vals):
-            self.env.registry.clear_cache()  # _webhook_candidates, in every worker
+            self._forget_webhook_directory()
         return result
 
     def unlink(self):
         result = super().unlink()
-        self.env.registry.clear_cache()  # _webhook_candidates
+        self._forget_webhook_directory()
         return result
 
     # ------------------------------------------------------------------
@@ -223,29 +223,56 @@ class OpsRepository(models.Model):
     # webhook support
     # ------------------------------------------------------------------
     @api.model
-    @tools.ormcache("full_name", "organization")
     def _webhook_candidates(self, full_name, organization):
         """``(id, secret)`` of the active repositories a delivery may belong to.
 
         A repository hook names its repository; an organization hook (its
         ``ping`` has no repository) is matched against the repositories of
         that owner, and only those whose secret verifies are kept.
+        """
+        directory = self._webhook_directory()
+        if full_name:
+            return directory["names"].get(full_name.lower(), ())
+        return directory["owners"].get((organization or "").lower(), ())
+
+    @api.model
+    @tools.ormcache()
+    def _webhook_directory(self):
+        """Every active repository's ``(id, secret)`` by lower-case full name and by owner.
 
         Every delivery asks, and the answer only changes when a repository is
-        created, deleted, renamed, archived or given a new secret: it is
-        cached per worker, and those changes clear the cache in every worker
-        (Odoo's registry signaling, checked at the start of each request).
+        created, deleted, renamed, archived or given a new secret, so it is
+        cached per process, as one entry: names a sender makes up are looked
+        up in it, never cached, and cannot crowd out Odoo's own cached
+        entries. See :meth:`_forget_webhook_directory` for its invalidation.
         """
         self.flush_model(list(WEBHOOK_CANDIDATE_FIELDS - {"new_webhook_secret"}))
-        key = SQL("name_key = %s", full_name.lower()) if full_name else SQL("owner_key = %s", organization.lower())
         rows = self.env.execute_query(
             SQL(
-                "SELECT id, COALESCE(webhook_secret, '') FROM ops_repository"
-                " WHERE active AND %s ORDER BY full_name, id",
-                key,
+                "SELECT id, name_key, owner_key, COALESCE(webhook_secret, '') FROM ops_repository"
+                " WHERE active ORDER BY full_name, id"
             )
         )
-        return tuple((repo_id, secret) for repo_id, secret in rows)
+        names, owners = {}, {}
+        for repo_id, name_key, owner_key, secret in rows:
+            names.setdefault(name_key, []).append((repo_id, secret))
+            owners.setdefault(owner_key, []).append((repo_id, secret))
+        return {
+            "names": {key: tuple(value) for key, value in names.items()},
+            "owners": {key: tuple(value) for key, value in owners.items()},
+        }
+
+    def _forget_webhook_directory(self):
+        """Clear :meth:`_webhook_directory` now and again once this transaction commits.
+
+        Now: this transaction's next delivery sees the change. After the
+        commit: another thread of this process (threaded server) may have
+        cached the rows as they were before it, between the first clear and
+        the commit. The second clear is also the one Odoo signals to the
+        other processes, which clear theirs at their next request.
+        """
+        self.env.registry.clear_cache()
+        self.env.cr.postcommit.add(self.env.registry.clear_cache)
 
     def _mark_hook_verified(self, ping):
         self.sudo().write(

@@ -179,7 +179,7 @@ class TestReplayRacingTheOriginal(BaseCase):
         second.search_count([])  # the second request has started: its snapshot is taken
         self.assertEqual(first._receive(verdict)[0], 202)
         first_cr.commit()  # pylint: disable=invalid-commit
-        status, answer = second._receive(verdict)
+        status, answer = second._receive_from_webhook(verdict)
         second_cr.commit()  # pylint: disable=invalid-commit
         self.assertEqual((status, answer["status"]), (200, "duplicate"))
         with sql_db.db_connect(self.dbname).cursor() as cr:
