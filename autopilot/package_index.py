@@ -16,6 +16,8 @@ tested without a network.
 """
 
 import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -225,30 +227,66 @@ class UpdateCheck:
     skipped: tuple = ()
 
 
-def check_updates(dependencies, indexes, min_release_age_days=3, ignore=(), allow_prerelease=False, now=None):
-    """Updates for many dependencies, one index request per package name.
+#: index requests in flight at once while checking many packages (one request per package name)
+FETCH_WORKERS = 8
+_NOT_FETCHED = object()
+
+
+def _fetch_releases(keys, indexes, workers):
+    """``{(ecosystem, name): releases or the ScanError its request raised}``, ``workers`` requests at a time.
+
+    After an error that stops the check (unreachable, rate limited) no new
+    request starts; the packages not asked for map to ``_NOT_FETCHED``.
+    """
+    stop = threading.Event()
+
+    def fetch(key):
+        if stop.is_set():
+            return _NOT_FETCHED
+        try:
+            return indexes[key[0]].releases(key[1])
+        except (NotFound, BadAnswer) as error:
+            return error
+        except ScanError as error:
+            stop.set()
+            return error
+
+    if workers <= 1 or len(keys) <= 1:
+        return {key: fetch(key) for key in keys}
+    with ThreadPoolExecutor(max_workers=min(workers, len(keys)), thread_name_prefix="package-index") as pool:
+        return dict(zip(keys, pool.map(fetch, keys), strict=True))
+
+
+def check_updates(
+    dependencies,
+    indexes,
+    min_release_age_days=3,
+    ignore=(),
+    allow_prerelease=False,
+    now=None,
+    workers=FETCH_WORKERS,
+):
+    """Updates for many dependencies, one index request per package name, ``workers`` at a time.
 
     A package the index does not know (or answers garbage for) is listed in
     ``failures`` and the check goes on; an unreachable or rate-limiting index
     stops the check with its :class:`ScanError`, carrying the
-    :class:`UpdateCheck` gathered so far as ``partial``.
+    :class:`UpdateCheck` gathered so far (the dependencies before the first
+    one it could not check, in their order) as ``partial``.
     """
     now = now or datetime.now(timezone.utc)
-    updates, failures, skipped, cache = [], [], [], {}
+    keys = list(dict.fromkeys((dep.ecosystem, dep.name) for dep in dependencies if dep.ecosystem in indexes))
+    fetched = _fetch_releases(keys, indexes, workers)
+    stopping = next((r for r in fetched.values() if isinstance(r, ScanError) and not _goes_on(r)), None)
+    updates, failures, skipped = [], [], []
     for dep in dependencies:
-        index = indexes.get(dep.ecosystem)
-        if index is None:
+        if dep.ecosystem not in indexes:
             skipped.append(dep)
             continue
-        cache_key = (dep.ecosystem, dep.name)
-        try:
-            if cache_key not in cache:
-                cache[cache_key] = index.releases(dep.name)
-        except (NotFound, BadAnswer) as error:
-            cache[cache_key] = error
-        except ScanError as error:
+        releases = fetched[(dep.ecosystem, dep.name)]
+        if releases is _NOT_FETCHED or (isinstance(releases, ScanError) and not _goes_on(releases)):
+            error = releases if releases is not _NOT_FETCHED else stopping
             raise error.with_partial(UpdateCheck(tuple(updates), tuple(failures), tuple(skipped))) from None
-        releases = cache[cache_key]
         if isinstance(releases, ScanError):
             failures.append((dep, releases))
             continue
@@ -256,6 +294,11 @@ def check_updates(dependencies, indexes, min_release_age_days=3, ignore=(), allo
         if update:
             updates.append(update)
     return UpdateCheck(tuple(updates), tuple(failures), tuple(skipped))
+
+
+def _goes_on(error):
+    """A package the index does not know or answers garbage for is that package's failure, not the check's."""
+    return isinstance(error, NotFound | BadAnswer)
 
 
 # --------------------------------------------------------------------------

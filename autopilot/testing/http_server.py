@@ -57,6 +57,11 @@ class RoutedServer:
         self.requests = []
         self._httpd = None
         self._thread = None
+        #: seconds every routed answer waits (a slow service); fault answers do not wait for it
+        self.answer_delay = 0.0
+        self._in_flight = 0
+        #: the most requests this server was answering at the same time
+        self.max_in_flight = 0
 
     # -- set-up -----------------------------------------------------------
     def route(self, method, pattern, handler):
@@ -148,11 +153,22 @@ class RoutedServer:
     def dispatch(self, request):
         with self._lock:
             self.requests.append(request)
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            return self._answer(request)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _answer(self, request):
         fault = self._take_fault(request)
         if fault:
             if fault["delay"]:
                 threading.Event().wait(fault["delay"])
             return Response(fault["status"], fault["body"], dict(fault["headers"]))
+        if self.answer_delay:
+            threading.Event().wait(self.answer_delay)
         for method, pattern, handler in self._routes:
             match = pattern.match(request.path)
             if match and method == request.method:

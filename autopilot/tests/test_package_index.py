@@ -223,6 +223,34 @@ def test_check_updates_stops_with_partial_results_when_the_index_is_down(index):
     assert [u.name for u in info.value.partial.updates] == ["django"]
 
 
+def test_check_updates_asks_several_packages_at_once_and_keeps_their_order(index):
+    names = [f"pkg-{n:02d}" for n in range(20)]
+    for name in names:
+        index.add_pypi(name, {"1.0.0": days_ago(100), "1.1.0": days_ago(50)})
+    index.answer_delay = 0.05  # a slow index: requests overlap when they are sent together
+    deps = [dep(name, "==1.0.0", "1.0.0") for name in reversed(names)]
+    check = pi.check_updates(deps, {"PyPI": pypi(index)}, now=NOW)
+    assert [u.name for u in check.updates] == list(reversed(names)), "the dependencies' order, not the answers'"
+    assert len(index.calls("GET", r"^/pypi/pkg-")) == 20, "one request per package"
+    assert 1 < index.max_in_flight <= pi.FETCH_WORKERS
+    index.max_in_flight = 0
+    assert pi.check_updates(deps, {"PyPI": pypi(index)}, now=NOW, workers=1) == check
+    assert index.max_in_flight == 1
+
+
+def test_check_updates_stops_asking_once_the_index_refuses(index):
+    names = [f"pkg-{n:02d}" for n in range(40)]
+    for name in names:
+        index.add_pypi(name, {"1.0.0": days_ago(100), "1.1.0": days_ago(50)})
+    index.answer_delay = 0.05
+    index.fail_next(1, status=429, headers={"Retry-After": "600"}, path_re=r"^/pypi/pkg-00/")
+    deps = [dep(name, "==1.0.0", "1.0.0") for name in names]
+    with pytest.raises(RateLimited) as info:
+        pi.check_updates(deps, {"PyPI": pypi(index)}, now=NOW)
+    assert info.value.partial.updates == (), "nothing before the package it could not check"
+    assert len(index.calls("GET", r"^/pypi/pkg-")) < len(names), "no new request after the refusal"
+
+
 # --------------------------------------------------------------------------
 # policy invariants
 # --------------------------------------------------------------------------
