@@ -245,10 +245,9 @@ def _fetch_releases(keys, indexes, workers):
             return _NOT_FETCHED
         try:
             return indexes[key[0]].releases(key[1])
-        except (NotFound, BadAnswer) as error:
-            return error
         except ScanError as error:
-            stop.set()
+            if not _goes_on(error):
+                stop.set()
             return error
 
     if workers <= 1 or len(keys) <= 1:

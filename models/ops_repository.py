@@ -14,7 +14,7 @@ _logger = logging.getLogger(__name__)
 
 SYNC_STATES = [("never", "Never synced"), ("ok", "Synced"), ("failed", "Failed")]
 WEBHOOK_PATH = "/ops/github/webhook"
-#: the fields _webhook_candidates answers from: writing one clears its cache
+#: the fields _webhook_directory is read from: writing one clears its cache
 WEBHOOK_CANDIDATE_FIELDS = frozenset(
     {"full_name", "name_key", "owner_key", "active", "webhook_secret", "new_webhook_secret"}
 )

@@ -150,55 +150,44 @@ class TestCronTrigger(OpsTransactionCase):
     def setUp(self):
         super().setUp()
         cron_mixin._last_wake.clear()  # this process's wake-ups of earlier tests must not count
+        self.cron = self.env.ref("ops_autopilot.ir_cron_process_webhook_deliveries")
+        self.Trigger = self.env["ir.cron.trigger"]
+        self.Trigger.search([("cron_id", "=", self.cron.id)]).unlink()
+        self.env.cr.postcommit.clear()
+        self.addCleanup(self.env.cr.postcommit.clear)  # a test transaction never commits: nothing may run
+
+    def wake_ups(self):
+        """The NOTIFYs to cron workers this transaction would send at its commit."""
+        return [f for f in self.env.cr.postcommit._funcs if getattr(f, "__name__", "") == "_notifydb"]
 
     def test_workers_are_notified_once_while_a_trigger_is_pending(self):
         # however slow the machine, the deliveries below come within one wake-again interval
         self.patch(cron_mixin, "WAKE_AGAIN_AFTER", 3600.0)
-        cron = self.env.ref("ops_autopilot.ir_cron_process_webhook_deliveries")
-        Trigger = self.env["ir.cron.trigger"]
-        Trigger.search([("cron_id", "=", cron.id)]).unlink()
-
-        def notifications():
-            return [f for f in self.env.cr.postcommit._funcs if getattr(f, "__name__", "") == "_notifydb"]
-
-        self.env.cr.postcommit.clear()
         self.receive("workflow_run", self.run_payload(run_id=1))
-        self.assertEqual(len(notifications()), 1)
+        self.assertEqual(len(self.wake_ups()), 1)
         self.receive("workflow_run", self.run_payload(run_id=2))
         self.receive("workflow_run", self.run_payload(run_id=3))
-        self.assertEqual(len(notifications()), 1, "a pending trigger means the workers are already awake")
-        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), 3, "but every delivery leaves a trigger")
-        self.env.cr.postcommit.clear()
+        self.assertEqual(len(self.wake_ups()), 1, "a pending trigger means the workers are already awake")
+        self.assertEqual(
+            self.Trigger.search_count([("cron_id", "=", self.cron.id)]), 3, "but every delivery leaves a trigger"
+        )
 
     def test_a_trigger_planned_for_later_does_not_count_as_pending(self):
-        cron = self.env.ref("ops_autopilot.ir_cron_process_webhook_deliveries")
-        Trigger = self.env["ir.cron.trigger"]
-        Trigger.search([("cron_id", "=", cron.id)]).unlink()
-        Trigger.create({"cron_id": cron.id, "call_at": datetime.now() + timedelta(hours=1)})
-        self.env.cr.postcommit.clear()
+        self.Trigger.create({"cron_id": self.cron.id, "call_at": datetime.now() + timedelta(hours=1)})
         self.receive("workflow_run", self.run_payload(run_id=1))
-        woken = [f for f in self.env.cr.postcommit._funcs if getattr(f, "__name__", "") == "_notifydb"]
+        woken = self.wake_ups()
         self.assertEqual(len(woken), 1, "a retry planned in an hour does not wake anyone now")
-        self.assertEqual(woken[0].__self__, cron)
-        self.env.cr.postcommit.clear()
+        self.assertEqual(woken[0].__self__, self.cron)
 
     def test_workers_are_woken_again_when_the_last_wake_up_is_old(self):
         """A recycled cron worker sleeps a minute before its first poll: pending triggers must not leave it asleep."""
-        cron = self.env.ref("ops_autopilot.ir_cron_process_webhook_deliveries")
-        self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]).unlink()
-        self.env["ir.cron.trigger"].create({"cron_id": cron.id, "call_at": datetime.now() - timedelta(minutes=5)})
-        key = (self.env.cr.dbname, cron.id)
-
-        def woken():
-            return [f for f in self.env.cr.postcommit._funcs if getattr(f, "__name__", "") == "_notifydb"]
-
-        self.env.cr.postcommit.clear()
+        self.Trigger.create({"cron_id": self.cron.id, "call_at": datetime.now() - timedelta(minutes=5)})
+        key = (self.env.cr.dbname, self.cron.id)
         cron_mixin._last_wake[key] = time.monotonic()
         self.receive("workflow_run", self.run_payload(run_id=1))
-        self.assertEqual(woken(), [], "a trigger is pending and this process woke the workers just now")
+        self.assertEqual(self.wake_ups(), [], "a trigger is pending and this process woke the workers just now")
         cron_mixin._last_wake[key] = time.monotonic() - cron_mixin.WAKE_AGAIN_AFTER - 1
         self.receive("workflow_run", self.run_payload(run_id=2))
-        self.assertEqual(len(woken()), 1, "the last wake-up is old: wake them again")
+        self.assertEqual(len(self.wake_ups()), 1, "the last wake-up is old: wake them again")
         self.receive("workflow_run", self.run_payload(run_id=3))
-        self.assertEqual(len(woken()), 1, "and not at every delivery after that")
-        self.env.cr.postcommit.clear()
+        self.assertEqual(len(self.wake_ups()), 1, "and not at every delivery after that")

@@ -145,12 +145,7 @@ def _sender(args):
 
 
 def listen_overflows():
-    """Connections the kernel refused because a listen queue was full (Linux; None elsewhere).
-
-    Odoo's prefork server listens with a queue of 8 per worker (16 with
-    ``--workers=2``): a connection beyond it has its SYN dropped and its
-    sender waits for the retransmission, one second later, then three.
-    """
+    """Connections the kernel refused because a listen queue was full (Linux; None elsewhere; see QUEUE_SENDERS)."""
     try:
         with open("/proc/net/netstat") as netstat:
             rows = [line.split() for line in netstat if line.startswith("TcpExt:")]
