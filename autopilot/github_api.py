@@ -8,7 +8,7 @@ can hang a cron and no caller has to remember those settings.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from github import Auth, Github, GithubException
 from requests.exceptions import RequestException
@@ -145,26 +145,6 @@ def fetch_runs(client, full_name, since, limit=MAX_RUNS_PER_SYNC, run_ids=()):
         )
         result.append(RunWithJobs(run=run, jobs=jobs))
     return result
-
-
-def failed_deliveries(attempts, since, known_guids):
-    """Pick the deliveries to ask GitHub to send again.
-
-    A GUID is chosen when none of its attempts since ``since`` succeeded and
-    Odoo does not already hold it; the newest attempt is the one redelivered.
-    """
-    by_guid = {}
-    for attempt in attempts:
-        if attempt.delivered_at and since and attempt.delivered_at < since:
-            continue
-        by_guid.setdefault(attempt.guid, []).append(attempt)
-    chosen = []
-    for guid, tries in by_guid.items():
-        if guid in known_guids or any(t.succeeded for t in tries):
-            continue
-        newest = max(tries, key=lambda t: (t.delivered_at or datetime.min, t.delivery_id))
-        chosen.append(newest)
-    return sorted(chosen, key=lambda t: (t.delivered_at or datetime.min, t.delivery_id))
 
 
 def list_hook_deliveries(client, full_name, hook_id, since, limit=MAX_DELIVERIES_SCANNED):

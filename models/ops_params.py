@@ -13,6 +13,9 @@ DEFAULTS = {
     "delivery_retry_initial_seconds": 60,
     "delivery_retry_max_seconds": 3600,
     "delivery_retention_days": 30,
+    # True: every delivery waits for PostgreSQL's disk flush before GitHub is answered, even where
+    # GitHub's delivery log could give it back after a crash (see autopilot/delivery_log.py)
+    "delivery_ack_after_flush": False,
     # GitHub API
     "github_timeout_seconds": 15,
     "sync_lookback_days": 3,
@@ -89,6 +92,9 @@ def get_param(env, name):
     raw = env["ir.config_parameter"].sudo().get_param(PREFIX + name)
     if raw in (None, False, ""):
         return default
+    if isinstance(default, bool):
+        # Odoo's settings store a ticked box as "True" and delete an unticked one; bool("False") is True
+        return str(raw).strip().lower() in ("1", "true", "yes", "on")
     try:
         return type(default)(raw)
     except (TypeError, ValueError):

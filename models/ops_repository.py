@@ -6,7 +6,7 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
-from ..autopilot import events, github_api
+from ..autopilot import delivery_log, events, github_api
 from .ops_fields import BigInteger
 from .ops_params import get_param
 
@@ -16,7 +16,7 @@ SYNC_STATES = [("never", "Never synced"), ("ok", "Synced"), ("failed", "Failed")
 WEBHOOK_PATH = "/ops/github/webhook"
 #: the fields _webhook_directory is read from: writing one clears its cache
 WEBHOOK_CANDIDATE_FIELDS = frozenset(
-    {"full_name", "name_key", "owner_key", "active", "webhook_secret", "new_webhook_secret"}
+    {"full_name", "name_key", "owner_key", "active", "webhook_secret", "new_webhook_secret", "delivery_log_mark"}
 )
 
 
@@ -62,7 +62,18 @@ class OpsRepository(models.Model):
     last_sync_at = fields.Datetime(copy=False, readonly=True, help="End of the last successful sync")
     last_sync_attempt_at = fields.Datetime(copy=False, readonly=True)
     last_redelivery_check_at = fields.Datetime(
-        copy=False, readonly=True, help="End of the last successful check of the hook's failed deliveries"
+        copy=False,
+        readonly=True,
+        help="End of the last successful check of the hook's deliveries on GitHub against those Odoo holds",
+    )
+    delivery_log_mark = fields.Datetime(
+        string="Delivery log trusted since",
+        copy=False,
+        readonly=True,
+        help="A successful check of the hook's deliveries, as the webhook workers know it (rewritten every "
+        "12 hours while the checks succeed; cleared when the token is removed or the hook replaced). While it is "
+        "under 24 hours old, GitHub's delivery log can give back anything a database crash loses, and deliveries "
+        "are acknowledged once committed, without waiting for the disk flush (see the settings).",
     )
     last_sync_state = fields.Selection(SYNC_STATES, default="never", copy=False, readonly=True)
     last_sync_message = fields.Text(copy=False, readonly=True)
@@ -162,6 +173,9 @@ class OpsRepository(models.Model):
     def write(self, vals):
         if vals.get("full_name"):
             vals["full_name"] = vals["full_name"].strip()
+        if "token" in vals and not vals["token"]:
+            # no token, no more checks of the delivery log: stop relying on it now, not 24 hours later
+            vals = dict(vals, delivery_log_mark=False)
         result = super().write(vals)
         if WEBHOOK_CANDIDATE_FIELDS.intersection(vals):
             self._forget_webhook_directory()
@@ -249,18 +263,35 @@ class OpsRepository(models.Model):
         self.flush_model(list(WEBHOOK_CANDIDATE_FIELDS - {"new_webhook_secret"}))
         rows = self.env.execute_query(
             SQL(
-                "SELECT id, name_key, owner_key, COALESCE(webhook_secret, '') FROM ops_repository"
+                "SELECT id, name_key, owner_key, COALESCE(webhook_secret, ''), delivery_log_mark FROM ops_repository"
                 " WHERE active ORDER BY full_name, id"
             )
         )
-        names, owners = {}, {}
-        for repo_id, name_key, owner_key, secret in rows:
+        names, owners, log_marks = {}, {}, {}
+        for repo_id, name_key, owner_key, secret, log_mark in rows:
             names.setdefault(name_key, []).append((repo_id, secret))
             owners.setdefault(owner_key, []).append((repo_id, secret))
+            if log_mark:
+                log_marks[repo_id] = log_mark
         return {
             "names": {key: tuple(value) for key, value in names.items()},
             "owners": {key: tuple(value) for key, value in owners.items()},
+            "log_marks": log_marks,
         }
+
+    @api.model
+    def _delivery_log_covers(self, repo_ids):
+        """Whether GitHub's delivery log of every one of these repositories can give back a lost delivery.
+
+        Then a delivery of theirs is acknowledged once committed, before
+        PostgreSQL flushes it to disk; see :mod:`autopilot.delivery_log`.
+        Unless the settings ask to always wait for the flush.
+        """
+        if not repo_ids or get_param(self.env, "delivery_ack_after_flush"):
+            return False
+        marks = self._webhook_directory()["log_marks"]
+        now = fields.Datetime.now()
+        return all(delivery_log.covers(marks.get(repo_id), now) for repo_id in repo_ids)
 
     def _forget_webhook_directory(self):
         """Clear :meth:`_webhook_directory` now and again once this transaction commits.
@@ -275,9 +306,12 @@ class OpsRepository(models.Model):
         self.env.cr.postcommit.add(self.env.registry.clear_cache)
 
     def _mark_hook_verified(self, ping):
+        hook_id = ping.hook_id or False
+        # another hook has a delivery log of its own, not yet checked
+        self.filtered(lambda repo: repo.hook_id != hook_id).sudo().delivery_log_mark = False
         self.sudo().write(
             {
-                "hook_id": ping.hook_id or False,
+                "hook_id": hook_id,
                 "hook_verified_at": fields.Datetime.now(),
                 "hook_events": ", ".join(ping.events),
             }
@@ -338,7 +372,7 @@ class OpsRepository(models.Model):
         self.sudo().write({"last_sync_at": now})
         counts = {"runs": len(fetched), "jobs": job_count, "redelivered": 0}
         if self.hook_id:
-            counts["redelivered"] = self._redeliver_failed(client, now, lookback)
+            counts["redelivered"] = self._resend_missing_deliveries(client, now, lookback)
         self.sudo().write(
             {
                 "last_sync_state": "ok",
@@ -349,8 +383,15 @@ class OpsRepository(models.Model):
         )
         return counts
 
-    def _redeliver_failed(self, client, now, lookback):
-        """Ask GitHub to send again the deliveries of the hook that never succeeded and Odoo lacks."""
+    def _resend_missing_deliveries(self, client, now, lookback):
+        """Ask GitHub to send again the deliveries of the hook that Odoo does not hold.
+
+        Those it refused or never answered, and those it acknowledged and
+        lost since (see :func:`autopilot.delivery_log.deliveries_to_resend`).
+        The window overlaps the previous check by 10 minutes: a delivery
+        acknowledged before its flush and lost in a crash just after that
+        check is still in it.
+        """
         since = (self.last_redelivery_check_at or now - lookback) - timedelta(minutes=10)
         try:
             attempts = github_api.list_hook_deliveries(client, self.full_name, self.hook_id, since)
@@ -366,10 +407,14 @@ class OpsRepository(models.Model):
             .search([("repository_id", "=", self.id), ("guid", "in", list({a.guid for a in attempts}))])
             .mapped("guid")
         )
-        chosen = github_api.failed_deliveries(attempts, since, known)
+        kept_since = now - timedelta(days=get_param(self.env, "delivery_retention_days"))
+        chosen = delivery_log.deliveries_to_resend(attempts, since, known, kept_since)
         for attempt in chosen:
             github_api.redeliver(client, self.full_name, self.hook_id, attempt.delivery_id)
-        self.sudo().write({"last_redelivery_check_at": now})
+        checked = {"last_redelivery_check_at": now}
+        if delivery_log.mark_due(self.delivery_log_mark or None, now):
+            checked["delivery_log_mark"] = now
+        self.sudo().write(checked)
         return len(chosen)
 
     @api.model

@@ -140,7 +140,8 @@ class OpsWebhookDelivery(models.Model):
             state = "received"
         else:
             state = "ignored"
-        stored = self._insert_deliveries(accepted, state)
+        before_flush = not ping and self.env["ops.repository"]._delivery_log_covers(accepted.matches)
+        stored = self._insert_deliveries(accepted, state, before_flush=before_flush)
         if not stored:
             return 200, {"status": "duplicate", "delivery": accepted.guid}
         new_repos = self.env["ops.repository"].sudo().browse(stored)
@@ -152,8 +153,14 @@ class OpsWebhookDelivery(models.Model):
         return 202, {"status": state, "delivery": accepted.guid}
 
     @api.model
-    def _insert_deliveries(self, accepted, state):
+    def _insert_deliveries(self, accepted, state, before_flush=False):
         """Store one row per matching repository; return the repositories it was new for.
+
+        ``before_flush``: this transaction's commit returns without waiting
+        for PostgreSQL to flush it to disk (``synchronous_commit = off``, for
+        this transaction only; set in the same round trip as the insert).
+        Only for repositories whose delivery log on GitHub can give back what
+        a crash would lose (``ops.repository._delivery_log_covers``).
 
         The hot path of every webhook, so one ``INSERT`` rather than the ORM's
         create (defaults, the related company, a flush and a write: half the
@@ -192,6 +199,8 @@ class OpsWebhookDelivery(models.Model):
             " write_date) VALUES %s ON CONFLICT DO NOTHING RETURNING repository_id",
             rows,
         )
+        if before_flush:
+            insert = SQL("SET LOCAL synchronous_commit TO OFF; %s", insert)
         # a copy committed after this transaction's snapshot raises SerializationFailure (not logged:
         # it is no error); the webhook request answers it as a duplicate, see _receive_from_webhook
         self.env.cr.execute(insert, log_exceptions=False)

@@ -22,6 +22,15 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="ops_autopilot.delivery_retention_days",
         default=DEFAULTS["delivery_retention_days"],
     )
+    ops_delivery_ack_after_flush = fields.Boolean(
+        string="Always wait for the disk flush",
+        config_parameter="ops_autopilot.delivery_ack_after_flush",
+        default=DEFAULTS["delivery_ack_after_flush"],
+        help="Answer GitHub only once PostgreSQL has flushed a delivery to disk. Unticked, a repository whose "
+        "delivery log on GitHub was checked within 24 hours is answered once its delivery is committed: a "
+        "database crash can then lose the last fraction of a second of deliveries, and the next sync asks "
+        "GitHub to send them again.",
+    )
     ops_github_timeout_seconds = fields.Integer(
         string="GitHub API timeout (s)",
         config_parameter="ops_autopilot.github_timeout_seconds",

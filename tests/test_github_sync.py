@@ -3,8 +3,10 @@
 import json
 from datetime import datetime, timedelta
 
+from odoo import fields
 from odoo.tests import tagged
 
+from ..autopilot import events
 from ..autopilot.testing import github_payloads as gp
 from ..autopilot.testing.github_server import FakeGitHub
 from .common import WEBHOOK, OpsHttpCase, signed_headers
@@ -77,6 +79,73 @@ class TestGitHubSync(OpsHttpCase):
         self.repo.last_sync_attempt_at = False
         self.repo.action_sync_from_github()
         self.assertEqual(len(self.github.calls("POST", r"/attempts$")), 1, "asked once only")
+
+    def test_a_delivery_acknowledged_and_then_lost_is_asked_again(self):
+        """A database restored from a backup, or a crash after an early acknowledgement, lost what GitHub sent."""
+        self.github.add_repo("acme/erp")
+        self.github.redeliver_to = self.base_url() + WEBHOOK
+        body = json.dumps(gp.workflow_run_event("acme/erp", run_id=8181)).encode()
+        headers = signed_headers(body, "workflow_run")
+        self.assertEqual(self.post(body, headers).status_code, 202)
+        self.github.add_delivery("acme/erp", 4242, headers["X-GitHub-Delivery"], "workflow_run", body, headers, 202)
+        self.deliveries(guid=headers["X-GitHub-Delivery"]).unlink()  # what the crash or the restore did
+        self.repo.action_sync_from_github()
+        self.assertEqual(len(self.github.calls("POST", r"/attempts$")), 1)
+        self.assertEqual(self.deliveries(guid=headers["X-GitHub-Delivery"]).state, "received", "it came back")
+
+    def test_early_acknowledgement_needs_a_recent_check_of_the_delivery_log(self):
+        Repository = self.env["ops.repository"]
+        self.github.add_repo("acme/erp")
+        self.github.deliveries[("acme/erp", 4242)] = []
+
+        def acknowledged_before_flush():
+            """What the webhook request set for its own transaction, read in the same (test) transaction."""
+            self.assertEqual(self.post_event("workflow_run", gp.workflow_run_event("acme/erp")).status_code, 202)
+            self.env.cr.execute("SHOW synchronous_commit")
+            acknowledged = self.env.cr.fetchone()[0] == "off"
+            self.env.cr.execute("SET LOCAL synchronous_commit TO DEFAULT")
+            return acknowledged
+
+        self.assertFalse(Repository._delivery_log_covers(self.repo.ids))
+        self.assertFalse(acknowledged_before_flush(), "never checked: every delivery waits for the flush")
+        self.repo.action_sync_from_github()
+        self.assertEqual(self.repo.delivery_log_mark, self.repo.last_redelivery_check_at)
+        self.assertTrue(Repository._delivery_log_covers(self.repo.ids), "the workers' cache saw the new mark")
+        self.assertTrue(acknowledged_before_flush())
+
+        # a check 11 hours after the cached mark leaves it alone (no cache clearing); 13 hours after rewrites it
+        for hours, rewritten in ((11, False), (13, True)):
+            mark = fields.Datetime.now() - timedelta(hours=hours)
+            self.repo.delivery_log_mark = mark
+            self.repo.last_sync_attempt_at = False
+            self.repo.action_sync_from_github()
+            self.assertEqual(self.repo.delivery_log_mark != mark, rewritten, hours)
+        self.repo.delivery_log_mark = fields.Datetime.now() - timedelta(hours=24, seconds=1)
+        self.assertFalse(Repository._delivery_log_covers(self.repo.ids), "a day without a check: no longer")
+        self.assertFalse(acknowledged_before_flush())
+        self.repo.delivery_log_mark = fields.Datetime.now()
+
+        self.env["ir.config_parameter"].sudo().set_param("ops_autopilot.delivery_ack_after_flush", "True")
+        self.assertFalse(acknowledged_before_flush(), "the settings ask to always wait for the flush")
+        self.env["ir.config_parameter"].sudo().set_param("ops_autopilot.delivery_ack_after_flush", False)
+        self.assertTrue(acknowledged_before_flush())
+
+        other = Repository.create({"full_name": "acme/other", "webhook_secret": "x"})
+        self.assertFalse(Repository._delivery_log_covers((self.repo + other).ids), "every repository must be covered")
+        self.repo.token = False
+        self.assertFalse(self.repo.delivery_log_mark, "no token, no more checks: stop relying on the log at once")
+        self.assertFalse(acknowledged_before_flush())
+
+    def test_a_new_hook_starts_without_a_trusted_delivery_log(self):
+        self.github.add_repo("acme/erp")
+        self.github.deliveries[("acme/erp", 4242)] = []
+        self.repo.action_sync_from_github()
+        self.assertTrue(self.repo.delivery_log_mark)
+        self.repo._mark_hook_verified(events.parse_ping(gp.ping_event("acme/erp", hook_id=4242)))
+        self.assertTrue(self.repo.delivery_log_mark, "the same hook pinged again keeps its log")
+        self.repo._mark_hook_verified(events.parse_ping(gp.ping_event("acme/erp", hook_id=5353)))
+        self.assertFalse(self.repo.delivery_log_mark)
+        self.assertFalse(self.env["ops.repository"]._delivery_log_covers(self.repo.ids))
 
     def test_failures_are_recorded_on_the_repository_without_the_token(self):
         self.github.add_repo("acme/erp")

@@ -62,3 +62,13 @@ class TestSettingsForm(TransactionCase):
             with self.subTest(values=values), self.assertRaises(ValidationError):
                 self.save(**values)
         self.assertEqual(get_param(self.env, "delivery_batch_size"), DEFAULTS["delivery_batch_size"])
+
+    def test_a_ticked_box_reads_true_and_an_unticked_one_false(self):
+        self.assertFalse(get_param(self.env, "delivery_ack_after_flush"))
+        self.save(ops_delivery_ack_after_flush=True)
+        self.assertIs(get_param(self.env, "delivery_ack_after_flush"), True)
+        self.save(ops_delivery_ack_after_flush=False)
+        self.assertIs(get_param(self.env, "delivery_ack_after_flush"), False)
+        # written by hand (ir.config_parameter, a script): "False" is not a ticked box
+        self.env["ir.config_parameter"].sudo().set_param("ops_autopilot.delivery_ack_after_flush", "False")
+        self.assertIs(get_param(self.env, "delivery_ack_after_flush"), False)

@@ -2,7 +2,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from autopilot import events, github_api
+from autopilot import delivery_log, events, github_api
 
 SINCE = datetime(2020, 1, 1)
 
@@ -76,11 +76,13 @@ def delivery_attempts(github, hook_id=11):
     return github_api.list_hook_deliveries(client(github), "acme/erp", hook_id, now - timedelta(hours=1))
 
 
-def test_only_lost_deliveries_are_redelivered(github):
+def test_the_deliveries_odoo_lacks_are_resent_oldest_first(github):
     attempts = delivery_attempts(github)
     assert "ancient-guid" in {a.guid for a in attempts}  # listed once past the window, then listing stops
-    chosen = github_api.failed_deliveries(attempts, datetime.utcnow() - timedelta(hours=1), {"known-guid"})
-    assert [a.guid for a in chosen] == ["lost-guid"]
+    chosen = delivery_log.deliveries_to_resend(attempts, datetime.utcnow() - timedelta(hours=1), {"known-guid"})
+    # refused (502), acknowledged and lost since (202), healed on a retry and lost since (0 then 200)
+    assert [a.guid for a in chosen] == ["ok-guid", "lost-guid", "healed-guid"]
+    assert chosen[-1].status_code == 200, "the newest attempt of a GUID is the one resent"
 
 
 def test_redeliver_posts_to_the_attempts_endpoint(github):
