@@ -35,13 +35,18 @@ class OpsCronMixin(models.AbstractModel):
 
         ``ir.cron._trigger()`` wakes sleeping cron workers with a NOTIFY sent
         over a brand-new connection to the ``postgres`` database (Odoo does not
-        pool those): a third of a delivery's cost. A trigger row is still
-        written every time, so no work is ever forgotten, but the NOTIFY is
-        only sent when no earlier trigger is pending: a pending one means the
-        workers were already woken and will find this row too (the end of a
-        cron run only deletes triggers older than the run's start). Woken is
-        not awake, though: a cron worker Odoo has just recycled (memory or
-        request limits) sleeps up to a minute before its first poll, and with
+        pool those): a third of a delivery's cost. Here a trigger row for the
+        current second is written unless one is there already, so no work is
+        ever forgotten: the end of a cron run deletes the triggers older than
+        its start, and a trigger of this same second is as good as this
+        delivery's own would be (``call_at`` has whole seconds). Under load
+        that skips most inserts and their three foreign-key checks, and a
+        stalled cron leaves one trigger per second, not one per delivery.
+        The NOTIFY is only sent when no
+        earlier trigger is pending: a pending one means the workers were
+        already woken and will find this delivery too. Woken is not awake,
+        though: a cron worker Odoo has just recycled (memory or request
+        limits) sleeps up to a minute before its first poll, and with
         triggers pending nobody would wake it. So each process also wakes the
         workers again when its last wake-up is more than WAKE_AGAIN_AFTER
         seconds old: one extra NOTIFY per process every few seconds under
@@ -49,28 +54,47 @@ class OpsCronMixin(models.AbstractModel):
 
         One statement, no ORM: the cron's id comes from the cached xmlid
         table (``env.ref`` would query to check it exists), and the
-        ``RETURNING`` subquery sees the triggers as they were before this
-        row (a statement never sees its own inserts).
+        ``pending`` subquery sees the triggers as they were before this
+        statement's insert (a statement never sees its own inserts). The
+        webhook folds the statement into its delivery's insert
+        (:meth:`_ops_trigger_sql`), one round trip for both.
         """
         cron_id = self.env["ir.model.data"]._xmlid_to_res_id(cron_xmlid, raise_if_not_found=True)
+        insert, pending = self._ops_trigger_sql(cron_id)
+        self.env.cr.execute(SQL("WITH trigger AS (%s) SELECT %s", insert, pending))
+        self._ops_wake_cron_workers(cron_id, self.env.cr.fetchone()[0])
+
+    @api.model
+    def _ops_trigger_sql(self, cron_id, condition=None):
+        """The two halves of :meth:`_ops_trigger_soon`'s statement, for callers that fold it into theirs.
+
+        :param condition: SQL that must also hold for the trigger to be written
+        :return: ``(insert, pending)``: the insert of this second's trigger
+            unless one is there, and the expression that tells whether a
+            trigger was pending before it (for :meth:`_ops_wake_cron_workers`)
+        """
         now = fields.Datetime.now()
         uid = self.env.uid
-        self.env.cr.execute(
-            SQL(
-                "INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)"
-                " VALUES (%s, %s, %s, %s, %s, %s)"
-                " RETURNING (SELECT EXISTS(SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= %s))",
-                cron_id,
-                now,
-                uid,
-                now,
-                uid,
-                now,
-                cron_id,
-                now,
-            )
+        insert = SQL(
+            "INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)"
+            " SELECT %(cron)s, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s"
+            " WHERE NOT EXISTS (SELECT 1 FROM ir_cron_trigger WHERE call_at = %(now)s AND cron_id = %(cron)s)"
+            " AND %(condition)s",
+            cron=cron_id,
+            now=now,
+            uid=uid,
+            condition=condition or SQL("TRUE"),
         )
-        pending = self.env.cr.fetchone()[0]
+        pending = SQL(
+            "EXISTS(SELECT 1 FROM ir_cron_trigger WHERE cron_id = %(cron)s AND call_at <= %(now)s)",
+            cron=cron_id,
+            now=now,
+        )
+        return insert, pending
+
+    @api.model
+    def _ops_wake_cron_workers(self, cron_id, pending):
+        """After this transaction commits, NOTIFY the cron workers unless they were woken already (see above)."""
         key, clock = (self.env.cr.dbname, cron_id), time.monotonic()
         if not pending or clock - _last_wake.get(key, float("-inf")) >= WAKE_AGAIN_AFTER:
             _last_wake[key] = clock

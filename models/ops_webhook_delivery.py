@@ -16,6 +16,8 @@ from .ops_params import get_param
 
 _logger = logging.getLogger(__name__)
 
+PROCESSING_CRON = "ops_autopilot.ir_cron_process_webhook_deliveries"
+
 DELIVERY_STATES = [
     ("received", "Received"),
     ("processed", "Processed"),
@@ -141,26 +143,33 @@ class OpsWebhookDelivery(models.Model):
         else:
             state = "ignored"
         before_flush = not ping and self.env["ops.repository"]._delivery_log_covers(accepted.matches)
-        stored = self._insert_deliveries(accepted, state, before_flush=before_flush)
+        cron_id = None
+        if state == "received":
+            cron_id = self.env["ir.model.data"]._xmlid_to_res_id(PROCESSING_CRON, raise_if_not_found=True)
+        stored, pending = self._insert_deliveries(accepted, state, before_flush=before_flush, trigger_cron_id=cron_id)
         if not stored:
             return 200, {"status": "duplicate", "delivery": accepted.guid}
         new_repos = self.env["ops.repository"].sudo().browse(stored)
         if ping:
             new_repos._mark_hook_verified(events.parse_ping(json.loads(accepted.payload_text)))
             return 200, {"status": "pong", "delivery": accepted.guid}
-        if state == "received":
-            self._ops_trigger_soon("ops_autopilot.ir_cron_process_webhook_deliveries")
+        if cron_id:
+            self._ops_wake_cron_workers(cron_id, pending)
         return 202, {"status": state, "delivery": accepted.guid}
 
     @api.model
-    def _insert_deliveries(self, accepted, state, before_flush=False):
-        """Store one row per matching repository; return the repositories it was new for.
+    def _insert_deliveries(self, accepted, state, before_flush=False, trigger_cron_id=None):
+        """Store one row per matching repository; return the repositories it was new for, and ``pending``.
 
         ``before_flush``: this transaction's commit returns without waiting
         for PostgreSQL to flush it to disk (``synchronous_commit = off``, for
         this transaction only; set in the same round trip as the insert).
         Only for repositories whose delivery log on GitHub can give back what
         a crash would lose (``ops.repository._delivery_log_covers``).
+
+        ``trigger_cron_id``: the same statement also triggers that cron when
+        a row was stored (:meth:`_ops_trigger_sql`, one round trip for both);
+        ``pending`` then tells whether a trigger was pending before it.
 
         The hot path of every webhook, so one ``INSERT`` rather than the ORM's
         create (defaults, the related company, a flush and a write: half the
@@ -199,12 +208,18 @@ class OpsWebhookDelivery(models.Model):
             " write_date) VALUES %s ON CONFLICT DO NOTHING RETURNING repository_id",
             rows,
         )
+        if trigger_cron_id:
+            trigger, pending = self._ops_trigger_sql(trigger_cron_id, condition=SQL("EXISTS(SELECT 1 FROM stored)"))
+            insert = SQL(
+                "WITH stored AS (%s), trigger AS (%s) SELECT repository_id, %s FROM stored", insert, trigger, pending
+            )
         if before_flush:
             insert = SQL("SET LOCAL synchronous_commit TO OFF; %s", insert)
         # a copy committed after this transaction's snapshot raises SerializationFailure (not logged:
         # it is no error); the webhook request answers it as a duplicate, see _receive_from_webhook
         self.env.cr.execute(insert, log_exceptions=False)
-        return [repo_id for (repo_id,) in self.env.cr.fetchall()]
+        rows = self.env.cr.fetchall()
+        return [row[0] for row in rows], any(row[1] for row in rows) if trigger_cron_id else None
 
     # ------------------------------------------------------------------
     # processing (cron)
@@ -250,7 +265,7 @@ class OpsWebhookDelivery(models.Model):
         if batch:
             batch._process()
             self._notify_clients(batch)
-            self.env.cr.postcommit.add(self.env.ref("ops_autopilot.ir_cron_process_webhook_deliveries")._notifydb)
+            self.env.cr.postcommit.add(self.env.ref(PROCESSING_CRON)._notifydb)
         remaining = self.search_count(self._due_domain())
         self._ops_notify_progress(done=len(batch), remaining=remaining)
         return len(batch)
@@ -295,7 +310,7 @@ class OpsWebhookDelivery(models.Model):
             reason,
         )
         if retry_at:
-            self.env.ref("ops_autopilot.ir_cron_process_webhook_deliveries").sudo()._trigger(at=retry_at)
+            self.env.ref(PROCESSING_CRON).sudo()._trigger(at=retry_at)
 
     def _dispatch(self):
         """Hand the typed event to the model that records it; return that record (or None)."""
