@@ -46,12 +46,12 @@ RESULTS = ROOT / ".bench-results"
 _run_and_job_payloads = ingest.payloads
 
 
-def mixed_payloads():
+def mixed_payloads(repo=ingest.REPO):
     """The ingest pool (runs and jobs, queued / in progress / completed) plus one in ten ignored events."""
-    bodies = _run_and_job_payloads()
+    bodies = _run_and_job_payloads(repo)
     others = [
-        ("watch", {"action": "started", "repository": gp.repository(ingest.REPO), "sender": gp.user()}),
-        ("star", {"action": "created", "repository": gp.repository(ingest.REPO), "sender": gp.user()}),
+        ("watch", {"action": "started", "repository": gp.repository(repo), "sender": gp.user()}),
+        ("star", {"action": "created", "repository": gp.repository(repo), "sender": gp.user()}),
     ]
     mixed = []
     for index, item in enumerate(bodies):
