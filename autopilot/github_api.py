@@ -22,7 +22,8 @@ _logger = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_TIMEOUT = 15
 MAX_RUNS_PER_SYNC = 500
-MAX_DELIVERIES_SCANNED = 1000
+#: delivery attempts one check reads at most (100 pages): a busy repository's hour, with room to spare
+MAX_DELIVERIES_SCANNED = 10_000
 
 #: failures of a GitHub call that a caller should record and retry later
 TRANSIENT_ERRORS = (GithubException, RequestException, OSError)
@@ -148,16 +149,23 @@ def fetch_runs(client, full_name, since, limit=MAX_RUNS_PER_SYNC, run_ids=()):
 
 
 def list_hook_deliveries(client, full_name, hook_id, since, limit=MAX_DELIVERIES_SCANNED):
-    """The hook's recent delivery attempts, newest first, back to ``since``."""
+    """The hook's recent delivery attempts, newest first, back to ``since``; and whether they reach it.
+
+    :return: ``(attempts, complete)``: ``complete`` is false when ``limit``
+        attempts were read before reaching ``since``: the older ones in the
+        window were not looked at.
+    """
     attempts = []
     margin = since - timedelta(minutes=5) if since else None
     path = f"/repos/{full_name}/hooks/{int(hook_id)}/deliveries"
-    for raw in paginate(client, path, limit=limit):
+    for raw in paginate(client, path):
+        if len(attempts) >= limit:
+            return attempts, False
         attempt = events.parse_hook_delivery(raw)
         attempts.append(attempt)
         if margin and attempt.delivered_at and attempt.delivered_at < margin:
             break
-    return attempts
+    return attempts, True
 
 
 def redeliver(client, full_name, hook_id, delivery_id):

@@ -371,14 +371,22 @@ class OpsRepository(models.Model):
         # runs are stored even if the hook part fails below: each part keeps its own window
         self.sudo().write({"last_sync_at": now})
         counts = {"runs": len(fetched), "jobs": job_count, "redelivered": 0}
+        message = ""
         if self.hook_id:
-            counts["redelivered"] = self._resend_missing_deliveries(client, now, lookback)
+            counts["redelivered"], complete = self._resend_missing_deliveries(client, now, lookback)
+            if not complete:
+                message = _(
+                    " More than %s deliveries since the last check: the older ones were not checked. Until a check"
+                    " reads back to the last one, GitHub's delivery log is not relied on (see the Sync tab).",
+                    github_api.MAX_DELIVERIES_SCANNED,
+                )
         self.sudo().write(
             {
                 "last_sync_state": "ok",
                 "last_sync_message": _(
                     "%(runs)s runs, %(jobs)s jobs, %(redelivered)s deliveries asked again.", **counts
-                ),
+                )
+                + message,
             }
         )
         return counts
@@ -391,10 +399,16 @@ class OpsRepository(models.Model):
         The window overlaps the previous check by 10 minutes: a delivery
         acknowledged before its flush and lost in a crash just after that
         check is still in it.
+
+        :return: ``(asked again, complete)``; ``complete`` is false when the
+            window holds more attempts than one check reads: then neither the
+            check time nor the delivery log mark moves.
         """
         since = (self.last_redelivery_check_at or now - lookback) - timedelta(minutes=10)
         try:
-            attempts = github_api.list_hook_deliveries(client, self.full_name, self.hook_id, since)
+            attempts, complete = github_api.list_hook_deliveries(
+                client, self.full_name, self.hook_id, since, limit=github_api.MAX_DELIVERIES_SCANNED
+            )
         except github_api.GithubException as exc:
             if exc.status == 404:
                 raise UserError(
@@ -411,11 +425,15 @@ class OpsRepository(models.Model):
         chosen = delivery_log.deliveries_to_resend(attempts, since, known, kept_since)
         for attempt in chosen:
             github_api.redeliver(client, self.full_name, self.hook_id, attempt.delivery_id)
+        if not complete:
+            # the window was not read to its start: the next check starts from the same point again, and the
+            # log is not trusted to give back what a crash loses (the mark ages out)
+            return len(chosen), False
         checked = {"last_redelivery_check_at": now}
         if delivery_log.mark_due(self.delivery_log_mark or None, now):
             checked["delivery_log_mark"] = now
         self.sudo().write(checked)
-        return len(chosen)
+        return len(chosen), True
 
     @api.model
     def _cron_sync_from_github(self, batch_size=20, min_interval_minutes=30):

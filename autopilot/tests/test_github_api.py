@@ -73,7 +73,9 @@ def delivery_attempts(github, hook_id=11):
     github.add_delivery("acme/erp", hook_id, "healed-guid", "push", b"{}", {}, 200, now - timedelta(minutes=6))
     github.add_delivery("acme/erp", hook_id, "known-guid", "push", b"{}", {}, 504, now - timedelta(minutes=5))
     github.add_delivery("acme/erp", hook_id, "ancient-guid", "push", b"{}", {}, 500, now - timedelta(days=30))
-    return github_api.list_hook_deliveries(client(github), "acme/erp", hook_id, now - timedelta(hours=1))
+    attempts, complete = github_api.list_hook_deliveries(client(github), "acme/erp", hook_id, now - timedelta(hours=1))
+    assert complete
+    return attempts
 
 
 def test_the_deliveries_odoo_lacks_are_resent_oldest_first(github):
@@ -83,6 +85,21 @@ def test_the_deliveries_odoo_lacks_are_resent_oldest_first(github):
     # refused (502), acknowledged and lost since (202), healed on a retry and lost since (0 then 200)
     assert [a.guid for a in chosen] == ["ok-guid", "lost-guid", "healed-guid"]
     assert chosen[-1].status_code == 200, "the newest attempt of a GUID is the one resent"
+
+
+def test_a_listing_longer_than_the_limit_says_it_is_incomplete(github):
+    now = datetime.utcnow()
+    github.add_repo("acme/erp")
+    for index in range(250):
+        github.add_delivery("acme/erp", 11, f"g{index}", "push", b"{}", {}, 202, now - timedelta(seconds=index))
+    since = now - timedelta(hours=1)
+    attempts, complete = github_api.list_hook_deliveries(client(github), "acme/erp", 11, since, limit=120)
+    assert (len(attempts), complete) == (120, False), "the older 130 in the window were not read"
+    assert [a.guid for a in attempts[:2]] == ["g0", "g1"], "newest first"
+    attempts, complete = github_api.list_hook_deliveries(client(github), "acme/erp", 11, since, limit=250)
+    assert (len(attempts), complete) == (250, True), "the listing ended within the limit"
+    attempts, complete = github_api.list_hook_deliveries(client(github), "acme/erp", 11, now - timedelta(seconds=300))
+    assert complete and len(attempts) == 250
 
 
 def test_redeliver_posts_to_the_attempts_endpoint(github):
