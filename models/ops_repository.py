@@ -401,8 +401,8 @@ class OpsRepository(models.Model):
         check is still in it.
 
         :return: ``(asked again, complete)``; ``complete`` is false when the
-            window holds more attempts than one check reads: then neither the
-            check time nor the delivery log mark moves.
+            window holds more attempts than one check reads: then the check
+            time stays and the delivery log mark is cleared.
         """
         since = (self.last_redelivery_check_at or now - lookback) - timedelta(minutes=10)
         try:
@@ -426,8 +426,10 @@ class OpsRepository(models.Model):
         for attempt in chosen:
             github_api.redeliver(client, self.full_name, self.hook_id, attempt.delivery_id)
         if not complete:
-            # the window was not read to its start: the next check starts from the same point again, and the
-            # log is not trusted to give back what a crash loses (the mark ages out)
+            # the window was not read to its start: the next check starts from the same point again, and
+            # the log is no longer trusted to give back what a crash loses (more traffic than one check reads)
+            if self.delivery_log_mark:
+                self.sudo().delivery_log_mark = False
             return len(chosen), False
         checked = {"last_redelivery_check_at": now}
         if delivery_log.mark_due(self.delivery_log_mark or None, now):

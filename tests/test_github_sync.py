@@ -151,11 +151,12 @@ class TestGitHubSync(OpsHttpCase):
                 for index in range(200)
             ]
         )
+        self.repo.delivery_log_mark = fields.Datetime.now()  # trusted until now
         self.repo.action_sync_from_github()
         self.assertEqual(self.repo.last_sync_state, "ok", "the runs and the deliveries it read are fine")
         self.assertIn("150", self.repo.last_sync_message)
         self.assertFalse(self.repo.last_redelivery_check_at, "the next check starts from the same point")
-        self.assertFalse(self.repo.delivery_log_mark)
+        self.assertFalse(self.repo.delivery_log_mark, "more traffic than a check reads: no longer trusted")
         self.assertFalse(self.env["ops.repository"]._delivery_log_covers(self.repo.ids))
         self.assertEqual(self.github.calls("POST", r"/attempts$"), [], "the refused one was beyond the 150 read")
         # a quieter hour: the whole window fits, the refused delivery is asked again and the log trusted
