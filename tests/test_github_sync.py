@@ -93,6 +93,18 @@ class TestGitHubSync(OpsHttpCase):
         self.assertEqual(len(self.github.calls("POST", r"/attempts$")), 1)
         self.assertEqual(self.deliveries(guid=headers["X-GitHub-Delivery"]).state, "received", "it came back")
 
+    def test_a_delivery_purged_after_its_retention_is_not_asked_again(self):
+        self.env["ir.config_parameter"].sudo().set_param("ops_autopilot.delivery_retention_days", 1)
+        self.github.add_repo("acme/erp")
+        now = datetime.utcnow()
+        # both within the first check's 3-day window; Odoo holds neither
+        self.github.add_delivery("acme/erp", 4242, "purged", "push", b"{}", {}, 202, now - timedelta(days=2))
+        self.github.add_delivery("acme/erp", 4242, "lost", "push", b"{}", {}, 202, now - timedelta(hours=20))
+        self.repo.action_sync_from_github()
+        (call,) = self.github.calls("POST", r"/attempts$")
+        lost = next(a for a in self.github.deliveries[("acme/erp", 4242)] if a["guid"] == "lost")
+        self.assertEqual(call.path, f"/repos/acme/erp/hooks/4242/deliveries/{lost['id']}/attempts")
+
     def test_early_acknowledgement_needs_a_recent_check_of_the_delivery_log(self):
         Repository = self.env["ops.repository"]
         self.github.add_repo("acme/erp")
