@@ -67,7 +67,7 @@ class OpsRepository(models.Model):
         help="End of the last successful check of the hook's deliveries on GitHub against those Odoo holds",
     )
     delivery_log_mark = fields.Datetime(
-        string="Delivery log trusted since",
+        string="Delivery log checked (as cached)",
         copy=False,
         readonly=True,
         help="A successful check of the hook's deliveries, as the webhook workers know it (rewritten every "
