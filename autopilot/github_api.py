@@ -148,13 +148,15 @@ def fetch_runs(client, full_name, since, limit=MAX_RUNS_PER_SYNC, run_ids=()):
     return result
 
 
-def list_hook_deliveries(client, full_name, hook_id, since, limit=MAX_DELIVERIES_SCANNED):
+def list_hook_deliveries(client, full_name, hook_id, since, limit=None):
     """The hook's recent delivery attempts, newest first, back to ``since``; and whether they reach it.
 
+    :param limit: attempts read at most; :data:`MAX_DELIVERIES_SCANNED` (read at call time) by default
     :return: ``(attempts, complete)``: ``complete`` is false when ``limit``
         attempts were read before reaching ``since``: the older ones in the
         window were not looked at.
     """
+    limit = limit or MAX_DELIVERIES_SCANNED
     attempts = []
     margin = since - timedelta(minutes=5) if since else None
     path = f"/repos/{full_name}/hooks/{int(hook_id)}/deliveries"

@@ -406,9 +406,7 @@ class OpsRepository(models.Model):
         """
         since = (self.last_redelivery_check_at or now - lookback) - timedelta(minutes=10)
         try:
-            attempts, complete = github_api.list_hook_deliveries(
-                client, self.full_name, self.hook_id, since, limit=github_api.MAX_DELIVERIES_SCANNED
-            )
+            attempts, complete = github_api.list_hook_deliveries(client, self.full_name, self.hook_id, since)
         except github_api.GithubException as exc:
             if exc.status == 404:
                 raise UserError(
