@@ -3,7 +3,7 @@ import logging
 from odoo import http
 from odoo.http import request
 
-from ..autopilot import webhook
+from ..autopilot.ingest import gate
 
 _logger = logging.getLogger(__name__)
 
@@ -27,13 +27,13 @@ class GitHubWebhookController(http.Controller):
         public_uid = request.env["ir.model.data"]._xmlid_to_res_id("base.public_user", raise_if_not_found=True)
         env = request.env(user=public_uid, su=True)
         httprequest = request.httprequest
-        verdict = webhook.evaluate(
+        verdict = gate.evaluate(
             httprequest.headers,
             httprequest.get_data(cache=True),
             httprequest.content_type,
             env["ops.repository"]._webhook_candidates,
         )
-        if isinstance(verdict, webhook.Rejected):
+        if isinstance(verdict, gate.Rejected):
             _logger.info(
                 "GitHub delivery %r refused (%s): %s",  # %r: the header is the sender's, keep it on one line
                 httprequest.headers.get("X-GitHub-Delivery", "-")[:64],

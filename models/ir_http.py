@@ -4,7 +4,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from odoo import models
 from odoo.http import request
 
-from ..autopilot.webhook import MAX_BODY
+from ..autopilot.ingest.gate import MAX_BODY
 
 
 class IrHttp(models.AbstractModel):

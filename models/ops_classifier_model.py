@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..autopilot import classifier
+from ..autopilot.selfheal import classifier
 
 _logger = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ class OpsClassifierModel(models.Model):
     Trained from the corpus shipped with the addon plus every diagnosis ops
     staff confirmed or corrected; the newest active model diagnoses new
     failures as soon as it is saved. The bytes are the engine's own format
-    (:meth:`autopilot.classifier.TrainedModel.to_bytes`): only models this
+    (:meth:`autopilot.selfheal.classifier.TrainedModel.to_bytes`): only models this
     addon wrote are ever loaded.
     """
 

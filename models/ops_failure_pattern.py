@@ -2,7 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from ..autopilot import rules
+from ..autopilot.selfheal import rules
 
 CATEGORY_SELECTION = [(c, c.replace("_", " ").capitalize()) for c in rules.CATEGORIES]
 SEVERITY_SELECTION = [(s, s.capitalize()) for s in rules.SEVERITIES]
@@ -11,8 +11,8 @@ SEVERITY_SELECTION = [(s, s.capitalize()) for s in rules.SEVERITIES]
 class OpsFailurePattern(models.Model):
     """A known CI failure: a regular expression over the log excerpt, its category and fix.
 
-    The knowledge base the diagnosis engine matches (``autopilot.rules``);
-    seeded once from :data:`~..autopilot.rules.SEED_RULES`, then the Ops
+    The knowledge base the diagnosis engine matches (``autopilot.selfheal.rules``);
+    seeded once from :data:`~..autopilot.selfheal.rules.SEED_RULES`, then the Ops
     managers' to edit. A pattern that does not compile, matches empty text or
     backtracks catastrophically is refused when saved.
     """
@@ -77,7 +77,7 @@ class OpsFailurePattern(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _engine_rules(self):
-        """The active patterns as engine rules (:class:`autopilot.rules.Rule`), best first."""
+        """The active patterns as engine rules (:class:`autopilot.selfheal.rules.Rule`), best first."""
         found = []
         for pattern in self.sudo().search([]):
             found.append(

@@ -4,11 +4,12 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..autopilot import ci_github, ci_report, self_healing
-from ..autopilot.scan_http import ScanError
+from ..autopilot.common.errors import ServiceError
+from ..autopilot.github import ci
+from ..autopilot.selfheal import decisions, reports
 from .ops_failure_pattern import CATEGORY_SELECTION
 
-ISSUE_LABEL = ci_report.ISSUE_LABEL
+ISSUE_LABEL = reports.ISSUE_LABEL
 
 
 class OpsFailureSignature(models.Model):
@@ -72,7 +73,7 @@ class OpsFailureSignature(models.Model):
     def _compute_quarantine_active(self):
         today = fields.Date.context_today(self)
         for signature in self:
-            signature.quarantine_active = signature.quarantined and self_healing.quarantine_active(
+            signature.quarantine_active = signature.quarantined and decisions.quarantine_active(
                 signature.quarantine_until or None, today
             )
 
@@ -144,7 +145,7 @@ class OpsFailureSignature(models.Model):
                     "flaky": True,
                     "flaky_count": signature.flaky_count + len(new),
                     "flaky_last_seen": seen_at,
-                    "flaky_score": self_healing.signature_flaky_score(history.mapped("flaky")),
+                    "flaky_score": decisions.signature_flaky_score(history.mapped("flaky")),
                 }
             )
 
@@ -185,13 +186,13 @@ class OpsFailureSignature(models.Model):
             try:
                 with self.env.cr.savepoint():
                     self._report_one(client, diagnosis)
-            except ScanError as exc:
-                if not self_healing.is_transient(exc):
+            except ServiceError as exc:
+                if not decisions.is_transient(exc):
                     diagnosis.write({"issue_state": "failed", "issue_error": str(exc)[:250]})
                     continue
                 later = diagnoses[index:]
                 attempts = diagnosis.issue_attempts + 1
-                at = fields.Datetime.now() + timedelta(seconds=self_healing.call_retry_delay(exc, attempts))
+                at = fields.Datetime.now() + timedelta(seconds=decisions.call_retry_delay(exc, attempts))
                 later.write({"issue_next_attempt_at": at, "issue_error": str(exc)[:250], "issue_attempts": attempts})
                 self.env.ref("ops_autopilot.ir_cron_ci_report_issues").sudo()._trigger(at=at)
                 return
@@ -207,8 +208,8 @@ class OpsFailureSignature(models.Model):
         }
         comment = True
         if not self.github_issue_number:
-            found = ci_github.find_issue(
-                client, repo.full_name, lambda body: ci_report.find_signature(body) == self.fingerprint, ISSUE_LABEL
+            found = ci.find_issue(
+                client, repo.full_name, lambda body: reports.find_signature(body) == self.fingerprint, ISSUE_LABEL
             )
             if found:
                 number, url, _state = found
@@ -217,18 +218,16 @@ class OpsFailureSignature(models.Model):
                     {"id": r.github_id, "label": r.display_name, "url": r.html_url}
                     for r in self.run_ids.sorted(lambda r: (r.started_at or fields.Datetime.now(), r.id))
                 ]
-                title = ci_report.issue_title(
-                    self.category or "unknown", self.fingerprint, diagnosis.job_name, run.name
-                )
-                body = ci_report.issue_body(
+                title = reports.issue_title(self.category or "unknown", self.fingerprint, diagnosis.job_name, run.name)
+                body = reports.issue_body(
                     entry, runs, self.template or "", fields.Datetime.to_string(self.first_seen), self.count
                 )
-                number, url = ci_github.create_issue(client, repo.full_name, title, body, [ISSUE_LABEL])
+                number, url = ci.create_issue(client, repo.full_name, title, body, [ISSUE_LABEL])
                 comment = False
             self.write({"github_issue_number": number, "github_issue_url": url})
         if comment:
-            body = ci_report.recurrence_comment(entry, link, self.count)
-            ci_github.comment_issue(client, repo.full_name, self.github_issue_number, body)
+            body = reports.recurrence_comment(entry, link, self.count)
+            ci.comment_issue(client, repo.full_name, self.github_issue_number, body)
         incidents = (self.incident_id | diagnosis.incident_id).filtered(lambda i: not i.github_issue_url)
         incidents.write({"github_issue_number": self.github_issue_number, "github_issue_url": self.github_issue_url})
         incidents.filtered(lambda i: i.escalation_step == "none").write({"escalation_step": "github_issue"})

@@ -4,7 +4,7 @@ from odoo import _, api, fields, models
 from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import ValidationError
 
-from ..autopilot import alerts
+from ..autopilot.monitoring import alerts
 
 WEEKDAYS = [
     ("0", "Monday"),

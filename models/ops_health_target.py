@@ -7,7 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from ..autopilot import alerts, host_metrics, native_monitors, probes, remediation
+from ..autopilot.monitoring import alerts, host_metrics, native_monitors, probes, remediation
 from .ops_params import get_param
 
 _logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class OpsHealthTarget(models.Model):
         help='CPU / memory of the service: JSON {"cpu_percent", "memory_percent"} or a Prometheus '
         "node_exporter /metrics page",
     )
-    # thresholds (defaults: the seed's, see autopilot.alerts.Thresholds)
+    # thresholds (defaults: the seed's, see autopilot.monitoring.alerts.Thresholds)
     threshold_response_ms = fields.Integer(string="Max response time (ms)", default=SEED.response_ms, required=True)
     threshold_error_rate = fields.Float(string="Max error rate (%)", default=SEED.error_rate, required=True)
     threshold_cpu = fields.Float(string="Max CPU (%)", default=SEED.cpu, required=True)
@@ -637,7 +637,7 @@ class OpsHealthTarget(models.Model):
         """Start one remediation round for ``incident`` if the policy and the safety rules allow it.
 
         The round's actions are the policy lines for ``kind`` in order; the
-        engine (:func:`autopilot.remediation.decide`) applies cooldown, rate
+        engine (:func:`autopilot.monitoring.remediation.decide`) applies cooldown, rate
         limit, backoff and circuit breaker over the target's past rounds.
         :return: the actions created (maybe none).
         """

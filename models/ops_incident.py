@@ -9,8 +9,9 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, mute_logger, plaintext2html
 
-from ..autopilot import escalation, github_api, paging
-from ..autopilot.secrets_mask import mask_secrets
+from ..autopilot.common.masking import mask_secrets
+from ..autopilot.github import rest_api
+from ..autopilot.monitoring import escalation, paging
 from .ops_params import PREFIX, get_param
 
 _logger = logging.getLogger(__name__)
@@ -558,7 +559,7 @@ class OpsIncident(models.Model):
 
         When GitHub fails for a passing reason (5xx, timeout, rate limits) the
         issue stays pending: ``github_issue_retry_at`` says when it is tried
-        again (the engine's backoff, :func:`autopilot.escalation.issue_retry_delay`,
+        again (the engine's backoff, :func:`autopilot.monitoring.escalation.issue_retry_delay`,
         ``Retry-After`` honoured, bounded tries), while the ladder climbs on to
         on-call and page on its own schedule. A permanent failure (404, bad
         credentials, 422) is recorded and not retried. The reason is kept in
@@ -576,7 +577,7 @@ class OpsIncident(models.Model):
             issue = client.get_repo(repo.full_name).create_issue(
                 title=title, body=body, labels=["ops-autopilot", "incident"]
             )
-        except github_api.TRANSIENT_ERRORS as exc:
+        except rest_api.TRANSIENT_ERRORS as exc:
             self._github_issue_failed(exc, repo, now)
             return False
         self.write(
@@ -633,7 +634,7 @@ class OpsIncident(models.Model):
         """Recurrence: rewrite the escalation's GitHub issue with the new count, last seen and severity.
 
         Only issues the escalation opened (their synced count is set); when
-        (throttled) is the engine's rule, :func:`autopilot.escalation.issue_update_due`.
+        (throttled) is the engine's rule, :func:`autopilot.monitoring.escalation.issue_update_due`.
         A raised severity is also said in a comment, so the issue's watchers hear of it.
         """
         self.ensure_one()
@@ -659,10 +660,10 @@ class OpsIncident(models.Model):
                         count=self.count,
                     )
                 )
-        except github_api.TRANSIENT_ERRORS as exc:
+        except rest_api.TRANSIENT_ERRORS as exc:
             # try again after the usual interval, not at every check (the next edit carries the severity)
             self.write({"github_issue_synced_at": now, "github_issue_severity": self.severity})
-            self._note(_("The GitHub issue could not be updated: %s", github_api.describe_error(exc)))
+            self._note(_("The GitHub issue could not be updated: %s", rest_api.describe_error(exc)))
             return False
         self.write(
             {
@@ -714,7 +715,7 @@ class OpsIncident(models.Model):
         """Trigger the page: True when paged, False when not (no key, refused), ``"retry"`` to try again later.
 
         Throttling, server errors and timeouts are tried again with the
-        engine's backoff (:func:`autopilot.paging.retry_delay`), a bounded
+        engine's backoff (:func:`autopilot.monitoring.paging.retry_delay`), a bounded
         number of times.
         """
         result = self._pager_call("trigger")
@@ -792,8 +793,8 @@ class OpsIncident(models.Model):
             issue = repo._github_client().get_repo(repo.full_name).get_issue(self.github_issue_number)
             issue.create_comment(comment)
             issue.edit(state="closed")
-        except github_api.TRANSIENT_ERRORS as exc:
-            self._note(_("The GitHub issue could not be closed: %s", github_api.describe_error(exc)))
+        except rest_api.TRANSIENT_ERRORS as exc:
+            self._note(_("The GitHub issue could not be closed: %s", rest_api.describe_error(exc)))
 
     def _issue_facts(self):
         """The plain dict the engine turns into the GitHub issue text."""

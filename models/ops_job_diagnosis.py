@@ -4,7 +4,7 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..autopilot import ci_report
+from ..autopilot.selfheal import reports
 from .ops_failure_pattern import CATEGORY_SELECTION
 
 DIAGNOSIS_SOURCES = [
@@ -140,9 +140,9 @@ class OpsJobDiagnosis(models.Model):
     # reports
     # ------------------------------------------------------------------
     def _entry(self):
-        """This diagnosis as a report entry (:func:`autopilot.ci_report.diagnosis_entry`)."""
+        """This diagnosis as a report entry (:func:`autopilot.selfheal.reports.diagnosis_entry`)."""
         self.ensure_one()
-        return ci_report.diagnosis_entry(
+        return reports.diagnosis_entry(
             self.job_name or "",
             {
                 "category": self.category,
@@ -161,7 +161,7 @@ class OpsJobDiagnosis(models.Model):
 
     def _report(self):
         self.ensure_one()
-        return ci_report.build_report(
+        return reports.build_report(
             self.run_id._ci_report_run_info(),
             [self._entry()],
             {"decision": self.decision or ""},

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..autopilot import licenses
+from ..autopilot.scans import licenses
 
 VERDICTS = [("allowed", "Allowed"), ("review", "Review"), ("denied", "Denied")]
 
@@ -8,7 +8,7 @@ VERDICTS = [("allowed", "Allowed"), ("review", "Review"), ("denied", "Denied")]
 class OpsLicensePolicy(models.Model):
     """One line of the license policy: an SPDX id and what a dependency under it means for us.
 
-    Ids not listed are ``unknown``; the engine (:mod:`autopilot.licenses`)
+    Ids not listed are ``unknown``; the engine (:mod:`autopilot.scans.licenses`)
     combines them through ``AND`` / ``OR`` / ``WITH`` expressions.
     """
 
@@ -43,7 +43,7 @@ class OpsLicensePolicy(models.Model):
 
     @api.model
     def _engine_policy(self):
-        """The active lines as the engine's :class:`~autopilot.licenses.LicensePolicy`."""
+        """The active lines as the engine's :class:`~autopilot.scans.licenses.LicensePolicy`."""
         lines = self.sudo().search([])
         by_verdict = {key: [] for key, _label in VERDICTS}
         for line in lines:

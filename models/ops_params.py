@@ -14,7 +14,7 @@ DEFAULTS = {
     "delivery_retry_max_seconds": 3600,
     "delivery_retention_days": 30,
     # True: every delivery waits for PostgreSQL's disk flush before GitHub is answered, even where
-    # GitHub's delivery log could give it back after a crash (see autopilot/delivery_log.py)
+    # GitHub's delivery log could give it back after a crash (see autopilot/ingest/delivery_log.py)
     "delivery_ack_after_flush": False,
     # GitHub API
     "github_timeout_seconds": 15,

@@ -49,7 +49,7 @@ class OpsPullRequest(models.Model):
 
     @api.model
     def _upsert_pull_request(self, repository, pr):
-        """Create or update from :class:`autopilot.events.PullRequest`; an older update never wins."""
+        """Create or update from :class:`autopilot.github.events.PullRequest`; an older update never wins."""
         record = self.search([("repository_id", "=", repository.id), ("number", "=", pr.number)], limit=1)
         values = {
             "title": pr.title,

@@ -38,7 +38,7 @@ class OpsPush(models.Model):
 
     @api.model
     def _record_push(self, repository, push):
-        """Record an :class:`autopilot.events.Push` once (a second hook's copy is not duplicated)."""
+        """Record an :class:`autopilot.github.events.Push` once (a second hook's copy is not duplicated)."""
         existing = self.search(
             [("repository_id", "=", repository.id), ("ref", "=", push.ref), ("after_sha", "=", push.after)],
             limit=1,

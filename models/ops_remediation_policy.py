@@ -3,7 +3,7 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..autopilot import remediation
+from ..autopilot.monitoring import remediation
 
 
 class OpsRemediationPolicy(models.Model):
@@ -13,7 +13,7 @@ class OpsRemediationPolicy(models.Model):
     policy's lines map a condition (down, slow, cpu, memory, error rate,
     Odoo-native) to an ordered list of actions, run as one remediation
     round; the limits below apply per target to those rounds. The engine
-    (``autopilot.remediation.decide``) takes the decision.
+    (``autopilot.monitoring.remediation.decide``) takes the decision.
     """
 
     _name = "ops.remediation.policy"

@@ -6,7 +6,8 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
-from ..autopilot import delivery_log, events, github_api
+from ..autopilot.github import events, rest_api
+from ..autopilot.ingest import delivery_log
 from .ops_fields import BigInteger
 from .ops_params import get_param
 
@@ -35,7 +36,7 @@ class OpsRepository(models.Model):
     api_url = fields.Char(
         string="API URL",
         required=True,
-        default=github_api.DEFAULT_API_URL,
+        default=rest_api.DEFAULT_API_URL,
         help="https://api.github.com, the API of a GitHub Enterprise server (https://host/api/v3), "
         "or a local test server",
     )
@@ -101,7 +102,7 @@ class OpsRepository(models.Model):
     @api.depends("api_url", "full_name")
     def _compute_html_url(self):
         for repo in self:
-            repo.html_url = f"{github_api.html_base(repo.api_url)}/{repo.full_name}" if repo.full_name else False
+            repo.html_url = f"{rest_api.html_base(repo.api_url)}/{repo.full_name}" if repo.full_name else False
 
     def _compute_has_secrets(self):
         for repo, private in zip(self, self.sudo(), strict=True):
@@ -284,7 +285,7 @@ class OpsRepository(models.Model):
         """Whether GitHub's delivery log of every one of these repositories can give back a lost delivery.
 
         Then a delivery of theirs is acknowledged once committed, before
-        PostgreSQL flushes it to disk; see :mod:`autopilot.delivery_log`.
+        PostgreSQL flushes it to disk; see :mod:`autopilot.ingest.delivery_log`.
         Unless the settings ask to always wait for the flush.
         """
         if not repo_ids or get_param(self.env, "delivery_ack_after_flush"):
@@ -322,7 +323,7 @@ class OpsRepository(models.Model):
     # ------------------------------------------------------------------
     def _github_client(self):
         self.ensure_one()
-        return github_api.connect(
+        return rest_api.connect(
             self.api_url,
             self.sudo().token,
             timeout=get_param(self.env, "github_timeout_seconds"),
@@ -339,8 +340,8 @@ class OpsRepository(models.Model):
             repo.sudo().last_sync_attempt_at = fields.Datetime.now()
             try:
                 counts = repo._sync_one()
-            except (*github_api.TRANSIENT_ERRORS, events.PayloadError, UserError) as exc:
-                message = exc.args[0] if isinstance(exc, UserError) else github_api.describe_error(exc)
+            except (*rest_api.TRANSIENT_ERRORS, events.PayloadError, UserError) as exc:
+                message = exc.args[0] if isinstance(exc, UserError) else rest_api.describe_error(exc)
                 _logger.warning("GitHub sync of %s failed: %s", repo.full_name, message)
                 repo.sudo().write({"last_sync_state": "failed", "last_sync_message": message})
                 continue
@@ -361,7 +362,7 @@ class OpsRepository(models.Model):
             limit=100,
         )
         client = self._github_client()
-        fetched = github_api.fetch_runs(client, self.full_name, since, run_ids=unfinished.mapped("github_id"))
+        fetched = rest_api.fetch_runs(client, self.full_name, since, run_ids=unfinished.mapped("github_id"))
         job_count = 0
         for item in fetched:
             Run._upsert_run(self, item.run)
@@ -378,7 +379,7 @@ class OpsRepository(models.Model):
                 message = _(
                     " More than %s deliveries since the last check: the older ones were not checked. Until a check"
                     " reads back to the last one, GitHub's delivery log is not relied on (see the Sync tab).",
-                    github_api.MAX_DELIVERIES_SCANNED,
+                    rest_api.MAX_DELIVERIES_SCANNED,
                 )
         self.sudo().write(
             {
@@ -395,7 +396,7 @@ class OpsRepository(models.Model):
         """Ask GitHub to send again the deliveries of the hook that Odoo does not hold.
 
         Those it refused or never answered, and those it acknowledged and
-        lost since (see :func:`autopilot.delivery_log.deliveries_to_resend`).
+        lost since (see :func:`autopilot.ingest.delivery_log.deliveries_to_resend`).
         The window overlaps the previous check by 10 minutes: a delivery
         acknowledged before its flush and lost in a crash just after that
         check is still in it.
@@ -406,8 +407,8 @@ class OpsRepository(models.Model):
         """
         since = (self.last_redelivery_check_at or now - lookback) - timedelta(minutes=10)
         try:
-            attempts, complete = github_api.list_hook_deliveries(client, self.full_name, self.hook_id, since)
-        except github_api.GithubException as exc:
+            attempts, complete = rest_api.list_hook_deliveries(client, self.full_name, self.hook_id, since)
+        except rest_api.GithubException as exc:
             if exc.status == 404:
                 raise UserError(
                     _("Runs synced, but hook %s was not found on GitHub (deleted?): re-create it.", self.hook_id)
@@ -422,7 +423,7 @@ class OpsRepository(models.Model):
         kept_since = now - timedelta(days=get_param(self.env, "delivery_retention_days"))
         chosen = delivery_log.deliveries_to_resend(attempts, since, known, kept_since)
         for attempt in chosen:
-            github_api.redeliver(client, self.full_name, self.hook_id, attempt.delivery_id)
+            rest_api.redeliver(client, self.full_name, self.hook_id, attempt.delivery_id)
         if not complete:
             # the window was not read to its start: the next check starts from the same point again, and
             # the log is no longer trusted to give back what a crash loses (more traffic than one check reads)

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..autopilot import self_healing
+from ..autopilot.selfheal import decisions
 
 
 class OpsRepository(models.Model):
@@ -17,7 +17,7 @@ class OpsRepository(models.Model):
     )
     ci_max_retries = fields.Integer(
         string="Maximum re-runs",
-        default=self_healing.DEFAULT_MAX_RETRIES,
+        default=decisions.DEFAULT_MAX_RETRIES,
         help="Re-runs of one run before its failure is escalated",
     )
     ci_auto_rollback = fields.Boolean(

@@ -1,7 +1,7 @@
 from odoo import _, fields, models
 from odoo.exceptions import AccessError
 
-from ..autopilot.dependencies import DEFAULT_MANIFESTS
+from ..autopilot.scans.dependencies import DEFAULT_MANIFESTS
 
 
 class OpsRepository(models.Model):

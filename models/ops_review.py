@@ -5,9 +5,10 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from ..autopilot import ai_review, arch_checks, autofix, github_api, pr_feedback
-from ..autopilot.backoff import BackoffPolicy
-from ..autopilot.secrets_mask import mask_secrets
+from ..autopilot.common.backoff import BackoffPolicy
+from ..autopilot.common.masking import mask_secrets
+from ..autopilot.github import rest_api
+from ..autopilot.review import ai_review, architecture, autofix, pr_feedback
 from .ops_fields import BigInteger
 from .ops_params import get_param
 
@@ -64,7 +65,7 @@ class OpsReview(models.Model):
 
     Created queued by the pull_request webhook (or a confident diagnosis of
     an unrecoverable CI failure); the review cron runs the engine
-    (:mod:`autopilot.pr_feedback`, :mod:`autopilot.autofix`) and records the
+    (:mod:`autopilot.review.pr_feedback`, :mod:`autopilot.review.autofix`) and records the
     outcome here: checks, AI findings, tokens and cost, comment and fix PR links.
     """
 
@@ -189,7 +190,7 @@ class OpsReview(models.Model):
     def action_open_pull_request(self):
         self.ensure_one()
         url = self.pull_request_id.html_url or (
-            f"{github_api.html_base(self.repository_id.api_url)}/{self.repository_id.full_name}/pull/{self.pr_number}"
+            f"{rest_api.html_base(self.repository_id.api_url)}/{self.repository_id.full_name}/pull/{self.pr_number}"
         )
         return {"type": "ir.actions.act_url", "url": url, "target": "new"}
 
@@ -498,7 +499,7 @@ class OpsReview(models.Model):
             state = "skipped" if result and result.state == "skipped" else "failed"
             self._record_retry(reason, run.error, run.retry_after, state=state)
             return
-        counts = arch_checks.summarize(run.checks)
+        counts = architecture.summarize(run.checks)
         values.update(
             reviewed_sha=run.reviewed_sha or False,
             from_sha=run.from_sha or False,
@@ -533,7 +534,7 @@ class OpsReview(models.Model):
     def _comment_url(self, comment_id):
         if not comment_id:
             return False
-        base = github_api.html_base(self.repository_id.api_url)
+        base = rest_api.html_base(self.repository_id.api_url)
         return f"{base}/{self.repository_id.full_name}/pull/{self.pr_number}#issuecomment-{comment_id}"
 
     def _store_findings(self, run, threshold):
@@ -725,8 +726,8 @@ class OpsReview(models.Model):
         client = repo._github_client()
         try:
             paths = self._ci_fix_paths(client)
-        except github_api.TRANSIENT_ERRORS as exc:
-            self._record_retry("github_error", github_api.describe_error(exc))
+        except rest_api.TRANSIENT_ERRORS as exc:
+            self._record_retry("github_error", rest_api.describe_error(exc))
             return
         self._set_stage("reviewing")
         protected = {repo.default_branch, self.base_ref} - {False, ""}
@@ -844,8 +845,8 @@ class OpsReview(models.Model):
                     opened_at=review.fix_opened_at,
                     max_wait=max_wait,
                 )
-            except github_api.TRANSIENT_ERRORS as exc:
-                review.write({"fix_check_reason": self._mask(github_api.describe_error(exc), 500)})
+            except rest_api.TRANSIENT_ERRORS as exc:
+                review.write({"fix_check_reason": self._mask(rest_api.describe_error(exc), 500)})
                 continue
             review.fix_check_due = False
             if state.state == autofix.VERIFIED:

@@ -3,7 +3,7 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..autopilot import arch_checks
+from ..autopilot.review import architecture
 
 PACK_SOURCES = [
     ("builtin", "Shipped with the engine"),
@@ -14,7 +14,7 @@ PACK_SOURCES = [
 class OpsReviewRulePack(models.Model):
     """A pack of architecture check rules that reviews run.
 
-    The rules themselves are data of the engine (:mod:`autopilot.arch_checks`):
+    The rules themselves are data of the engine (:mod:`autopilot.review.architecture`):
     a *builtin* pack selects one of the engine's registered packs by code
     (``odoo``, ``oca``, ``tax_ph``), a *custom* pack carries its own rules as
     JSON in the engine's format (:meth:`arch_checks.RulePack.from_dict`), built
@@ -55,7 +55,7 @@ class OpsReviewRulePack(models.Model):
         for pack in self:
             try:
                 engine_pack = pack._engine_pack()
-            except (arch_checks.RulePackError, ValueError):
+            except (architecture.RulePackError, ValueError):
                 pack.rule_count = 0
                 pack.rules_overview = _("The pack is not valid.")
                 continue
@@ -73,7 +73,7 @@ class OpsReviewRulePack(models.Model):
         for pack in self:
             try:
                 pack._engine_pack()
-            except (arch_checks.RulePackError, ValueError) as exc:
+            except (architecture.RulePackError, ValueError) as exc:
                 raise ValidationError(
                     _("Rule pack %(name)s is not valid: %(error)s", name=pack.name, error=exc)
                 ) from None
@@ -86,14 +86,14 @@ class OpsReviewRulePack(models.Model):
         """The engine's :class:`arch_checks.RulePack` this record stands for (raises when invalid)."""
         self.ensure_one()
         if self.source == "builtin":
-            return arch_checks.get_pack(self.code)
+            return architecture.get_pack(self.code)
         try:
             data = json.loads(self.definition or "")
         except ValueError as exc:
-            raise arch_checks.RulePackError(f"the definition is not JSON: {exc}") from None
-        pack = arch_checks.RulePack.from_dict(data)
+            raise architecture.RulePackError(f"the definition is not JSON: {exc}") from None
+        pack = architecture.RulePack.from_dict(data)
         if pack.name != self.code:
-            raise arch_checks.RulePackError(f"the JSON names the pack {pack.name!r}, the record {self.code!r}")
+            raise architecture.RulePackError(f"the JSON names the pack {pack.name!r}, the record {self.code!r}")
         return pack
 
     @api.model
@@ -111,10 +111,10 @@ class OpsReviewRulePack(models.Model):
         for pack in packs:
             try:
                 engine_pack = pack._engine_pack()
-            except (arch_checks.RulePackError, ValueError):
+            except (architecture.RulePackError, ValueError):
                 continue  # an invalid pack cannot be saved; one broken by an engine upgrade is skipped
             disabled = pack._disabled_rule_ids()
             rules = tuple(rule for rule in engine_pack.rules if rule.id not in disabled)
             if rules:
-                engine_packs.append(arch_checks.RulePack(engine_pack.name, rules, engine_pack.description))
+                engine_packs.append(architecture.RulePack(engine_pack.name, rules, engine_pack.description))
         return engine_packs

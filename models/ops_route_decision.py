@@ -4,8 +4,9 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..autopilot import ci_github, dispatch, router, self_healing
-from ..autopilot.scan_http import ScanError
+from ..autopilot.common.errors import ServiceError
+from ..autopilot.github import ci, dispatch
+from ..autopilot.selfheal import decisions, router
 
 _logger = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ class OpsRouteDecision(models.Model):
     Recorded for every push and routed pull request update when the webhook
     is processed (pending); the routing cron fetches line counts from GitHub
     (pull request files, push comparison), decides with the engine
-    (:mod:`autopilot.router`) and, when the repository asks for it,
+    (:mod:`autopilot.selfheal.router`) and, when the repository asks for it,
     dispatches the target workflows.
     """
 
@@ -113,7 +114,7 @@ class OpsRouteDecision(models.Model):
             try:
                 with self.env.cr.savepoint():
                     decision._decide(routes)
-            except ScanError as exc:
+            except ServiceError as exc:
                 decision._reschedule(exc)
             except Exception as exc:
                 _logger.warning("routing decision %s failed: %s", decision.id, exc)
@@ -125,10 +126,10 @@ class OpsRouteDecision(models.Model):
         if isinstance(error.partial, dict):
             self.write(error.partial)
         attempts = self.attempts + 1
-        if not self_healing.is_transient(error) or attempts >= self_healing.CALL_RETRY_POLICY.max_attempts:
+        if not decisions.is_transient(error) or attempts >= decisions.CALL_RETRY_POLICY.max_attempts:
             self.write({"state": "failed", "attempts": attempts, "error": str(error)})
             return
-        at = fields.Datetime.now() + timedelta(seconds=self_healing.call_retry_delay(error, attempts))
+        at = fields.Datetime.now() + timedelta(seconds=decisions.call_retry_delay(error, attempts))
         self.write({"attempts": attempts, "next_attempt_at": at, "error": str(error)})
         self.env.ref("ops_autopilot.ir_cron_route_changes").sudo()._trigger(at=at)
 
@@ -140,21 +141,19 @@ class OpsRouteDecision(models.Model):
             pull = self.pull_request_id
             if client:
                 try:
-                    return router.files_from_list(
-                        ci_github.pull_request_files(client, repo.full_name, pull.number)
-                    ), None
-                except ScanError as exc:
-                    if self_healing.is_transient(exc):
+                    return router.files_from_list(ci.pull_request_files(client, repo.full_name, pull.number)), None
+                except ServiceError as exc:
+                    if decisions.is_transient(exc):
                         raise
             return [], (pull.changed_file_count, pull.additions + pull.deletions)
         push = self.push_id
         known = [router.ChangedFile(f.filename, None, None, f.status or "") for f in push.file_ids]
         if client and push.before_sha and push.before_sha != NULL_SHA and not push.created:
             try:
-                compared = ci_github.compare_files(client, repo.full_name, push.before_sha, push.after_sha)
+                compared = ci.compare_files(client, repo.full_name, push.before_sha, push.after_sha)
                 return router.files_from_list(compared), None
-            except ScanError as exc:
-                if self_healing.is_transient(exc):
+            except ServiceError as exc:
+                if decisions.is_transient(exc):
                     raise
         return known, None
 
@@ -198,8 +197,8 @@ class OpsRouteDecision(models.Model):
                 continue
             try:
                 dispatch.dispatch_workflow(client, repo.full_name, workflow, self.ref)
-            except ScanError as exc:
-                if self_healing.is_transient(exc):
+            except ServiceError as exc:
+                if decisions.is_transient(exc):
                     # the retry continues after what was already dispatched
                     raise exc.with_partial({"dispatched_workflows": ", ".join(done)}) from None
                 notes.append(f"{workflow}: {exc}")

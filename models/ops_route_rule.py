@@ -1,13 +1,13 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..autopilot import router
+from ..autopilot.selfheal import router
 
 
 class OpsRouteRule(models.Model):
     """One line of the change router's table: glob patterns → category → target workflow.
 
-    Seeded from the engine's routing table (:data:`autopilot.router.SEED_ROUTES`),
+    Seeded from the engine's routing table (:data:`autopilot.selfheal.router.SEED_ROUTES`),
     then the Ops managers' to edit. A changed file belongs to every category
     whose patterns match it; the target workflows of those categories are
     what a push or pull request should run.

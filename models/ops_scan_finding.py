@@ -2,8 +2,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.fields import Command
 
-from ..autopilot import github_api
-from ..autopilot.findings import Finding, apply_suppressions
+from ..autopilot.github import rest_api
+from ..autopilot.scans.findings import Finding, apply_suppressions
 from .ops_scan_run import SCAN_TYPES
 
 SEVERITIES = [
@@ -113,7 +113,7 @@ class OpsScanFinding(models.Model):
             repo, ref = finding.repository_id, finding.last_run_id.ref or finding.repository_id.default_branch
             if finding.path and repo.full_name and finding.scan_type in ("security", "dependency_updates", "dead_code"):
                 anchor = f"#L{finding.line}" if finding.line else ""
-                base = github_api.html_base(repo.api_url)
+                base = rest_api.html_base(repo.api_url)
                 finding.github_url = f"{base}/{repo.full_name}/blob/{ref}/{finding.path}{anchor}"
             else:
                 finding.github_url = False
@@ -158,7 +158,7 @@ class OpsScanFinding(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _record(self, run, values_list, complete=True):
-        """Upsert ``values_list`` (see :mod:`autopilot.scan_records`) as the findings ``run`` saw.
+        """Upsert ``values_list`` (see :mod:`autopilot.scans.records`) as the findings ``run`` saw.
 
         A finding seen again keeps its status (a fixed one opens again); with
         ``complete`` (the scan saw everything), open findings this run did not

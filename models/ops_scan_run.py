@@ -10,8 +10,10 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from ..autopilot import scan_http, scan_records
-from ..autopilot.secrets_mask import mask_secrets
+from ..autopilot.common import errors
+from ..autopilot.common.masking import mask_secrets
+from ..autopilot.github import rest_api
+from ..autopilot.scans import records
 from .ops_params import get_param
 
 _logger = logging.getLogger(__name__)
@@ -315,12 +317,12 @@ class OpsScanRun(models.Model):
         try:
             with self.env.cr.savepoint():
                 outcome = handler()
-        except scan_http.ScanError as error:
+        except errors.ServiceError as error:
             outcome = ScanOutcome("failed", reason=str(error), kind=error.kind, retry_after=error.retry_after)
         except UserError as error:
             outcome = ScanOutcome("failed", reason=str(error.args[0]), kind="rejected")
         except (GithubException, RequestException, OSError) as exc:
-            error = scan_http.from_github(exc)
+            error = rest_api.from_github(exc)
             outcome = ScanOutcome("failed", reason=str(error), kind=error.kind, retry_after=error.retry_after)
         except Exception as exc:  # a bug in one scan must not stop the other repositories' scans
             _logger.exception("%s crashed", self.display_name)
@@ -355,7 +357,7 @@ class OpsScanRun(models.Model):
     def _schedule_retry(self, outcome):
         if self.scan_type == "migration_dry_run":
             return
-        delay = scan_records.retry_delay(outcome.kind, self.attempt, outcome.retry_after)
+        delay = records.retry_delay(outcome.kind, self.attempt, outcome.retry_after)
         if delay is None:
             return
         at = fields.Datetime.now() + timedelta(seconds=delay)

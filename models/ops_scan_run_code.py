@@ -4,8 +4,8 @@ import dataclasses
 
 from odoo import _, fields, models
 
-from ..autopilot import deadcode, licenses, scan_records, scans
-from ..autopilot.scan_http import ScanError
+from ..autopilot.common.errors import ServiceError
+from ..autopilot.scans import deadcode, licenses, records, scheduled
 from .ops_params import get_param
 from .ops_scan_run import ScanOutcome
 
@@ -55,21 +55,19 @@ class OpsScanRun(models.Model):
             )
             return ScanOutcome("queued", summary, done=done, total=total)
         self.write({"ref": scan.sha, "scan_state": False})
-        findings = self._record([scan_records.deadcode_values(item) for item in scan.findings], scan.complete)
+        findings = self._record([records.deadcode_values(item) for item in scan.findings], scan.complete)
         status, reason, kind, retry_after = "done", "", "", None
         if not scan.complete:
             status, reason = "partial", _("The repository exceeded the scan limits: part of it was scanned.")
 
         # one cleanup issue per scan, listing what people did not suppress or ignore
         still_open = {f.dedup_key for f in findings if f.status == "open"}
-        reported = tuple(
-            item for item in scan.findings if scan_records.deadcode_values(item)["dedup_key"] in still_open
-        )
+        reported = tuple(item for item in scan.findings if records.deadcode_values(item)["dedup_key"] in still_open)
         issue = deadcode.build_issue(dataclasses.replace(scan, findings=reported))
         if issue:
             try:
                 published = deadcode.publish_issue(client, repo.full_name, *issue)
-            except ScanError as error:
+            except ServiceError as error:
                 status, kind, retry_after = "partial", error.kind, error.retry_after
                 reason = "; ".join(r for r in (reason, str(error)) if r)
             else:
@@ -105,8 +103,8 @@ class OpsScanRun(models.Model):
             policy = self.env["ops.license.policy"]._engine_policy()
         except ValueError as exc:
             return ScanOutcome("failed", reason=_("The license policy is inconsistent: %s", exc), kind="rejected")
-        scan = scans.license_scan(self._github(), repo.full_name, policy)
-        values = [v for v in (scan_records.license_values(verdict) for verdict in scan.verdicts) if v]
+        scan = scheduled.license_scan(self._github(), repo.full_name, policy)
+        values = [v for v in (records.license_values(verdict) for verdict in scan.verdicts) if v]
         self._record(values, complete=True)
         summary = scan.summary
         counts = summary.counts

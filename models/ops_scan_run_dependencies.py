@@ -4,8 +4,8 @@ import logging
 
 from odoo import _, models
 
-from ..autopilot import osv, package_index, scan_records, scans, security_issues, update_prs
-from ..autopilot.scan_http import ScanError
+from ..autopilot.common.errors import ServiceError
+from ..autopilot.scans import osv, package_index, records, scheduled, security_issues, update_prs
 from .ops_params import get_param
 from .ops_scan_run import ScanOutcome
 
@@ -64,7 +64,7 @@ class OpsScanRun(models.Model):
         rules = [s._engine_rule() for s in suppressions if s.scan_type in (False, "security")]
         report_run = self._security_report_run()
         artifact = (repo.scan_report_artifact or "").strip() if report_run else ""
-        scan = scans.security_scan(
+        scan = scheduled.security_scan(
             client,
             repo.full_name,
             osv_client,
@@ -74,7 +74,7 @@ class OpsScanRun(models.Model):
             artifact_name=artifact or None,
         )
         engine_findings = list(scan.findings) + [finding for finding, _rule in scan.suppressed]
-        values = [scan_records.security_values(finding) for finding in engine_findings]
+        values = [records.security_values(finding) for finding in engine_findings]
         complete = scan.status == "done" and not scan.errors
         self.write({"ref": scan.ref})
         findings = self._record(values, complete)
@@ -130,7 +130,7 @@ class OpsScanRun(models.Model):
         serious = findings.filtered(
             lambda f: (
                 f.status == "open"
-                and scan_records.raises_incident("security", f.severity)
+                and records.raises_incident("security", f.severity)
                 and (not f.incident_id or f.incident_id.state != "resolved")
             )
         )
@@ -141,7 +141,7 @@ class OpsScanRun(models.Model):
             packages = ", ".join(sorted({f"{f.package} {f.version}".strip() for f in group}))
             incident = Incident._raise_incident(
                 {
-                    "dedup_key": scan_records.incident_key(repo.full_name, advisory),
+                    "dedup_key": records.incident_key(repo.full_name, advisory),
                     "source": "scan",
                     "title": f"{advisory} ({worst}) in {repo.full_name}: {packages}"[:250],
                     "severity": worst,
@@ -171,9 +171,7 @@ class OpsScanRun(models.Model):
     def _open_security_issues(self, client, findings, by_key):
         """One GitHub issue per high/critical advisory, once: returns the error that stopped it, if any."""
         repo = self.repository_id
-        serious = findings.filtered(
-            lambda f: f.status == "open" and scan_records.raises_incident("security", f.severity)
-        )
+        serious = findings.filtered(lambda f: f.status == "open" and records.raises_incident("security", f.severity))
         Finding = self.env["ops.scan.finding"].sudo()
         for advisory in sorted(set(serious.mapped("advisory_id"))):
             same = Finding.search(
@@ -188,7 +186,7 @@ class OpsScanRun(models.Model):
             group = [by_key[f.dedup_key] for f in serious if f.advisory_id == advisory and f.dedup_key in by_key]
             try:
                 issue = security_issues.publish_issue(client, repo.full_name, advisory, group)
-            except ScanError as error:
+            except ServiceError as error:
                 return error
             same.write({"github_issue_url": issue.url, "github_issue_number": issue.number})
         return None
@@ -205,16 +203,16 @@ class OpsScanRun(models.Model):
             "npm": package_index.NpmRegistry(get_param(self.env, "scan_npm_url"), **options),
         }
         max_open = max(0, get_param(self.env, "scan_max_open_update_prs"))
-        scan = scans.update_scan(
+        scan = scheduled.update_scan(
             client,
             repo.full_name,
             indexes,
             min_release_age_days=max(0, get_param(self.env, "scan_min_release_age_days")),
-            ignore=scan_records.parse_ignore_list(get_param(self.env, "scan_ignore_list")),
+            ignore=records.parse_ignore_list(get_param(self.env, "scan_ignore_list")),
             max_open=max_open,
             paths=repo._manifest_paths(),
         )
-        values = [scan_records.update_values(update) for update in scan.check.updates]
+        values = [records.update_values(update) for update in scan.check.updates]
         self.write({"ref": scan.ref})
         findings = self._record(values, complete=scan.status == "done" and not scan.errors)
         by_key = {f.dedup_key: f for f in findings}
@@ -223,11 +221,11 @@ class OpsScanRun(models.Model):
         for group in scan.plan.to_open + scan.plan.already_open:
             try:
                 result = update_prs.open_update_pr(client, repo.full_name, group, labels=UPDATE_LABELS)
-            except ScanError as error:
+            except ServiceError as error:
                 failures.append((group, error))
                 continue
             (opened if result.created else refreshed).append(result)
-            keys = [scan_records.update_values(update)["dedup_key"] for update in group.updates]
+            keys = [records.update_values(update)["dedup_key"] for update in group.updates]
             group_findings = self.env["ops.scan.finding"].union(*(by_key[k] for k in keys if k in by_key))
             if result.number:
                 group_findings.write({"github_pr_number": result.number, "github_pr_url": result.url})

@@ -4,8 +4,10 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 
-from ..autopilot import dispatch, events, scan_records
-from ..autopilot.scan_http import BadAnswer, ScanError, github_call
+from ..autopilot.common.errors import BadAnswer, ServiceError
+from ..autopilot.github import dispatch, events
+from ..autopilot.github.rest_api import github_call
+from ..autopilot.scans import records
 from .ops_fields import BigInteger
 from .ops_scan_run import ScanOutcome
 
@@ -82,7 +84,7 @@ class OpsScanRun(models.Model):
                 (
                     run
                     for run in pending
-                    if scan_records.claims_dispatch(
+                    if records.claims_dispatch(
                         workflow_run.event,
                         workflow_run.workflow_path,
                         workflow_run.head_branch,
@@ -133,7 +135,7 @@ class OpsScanRun(models.Model):
             try:
                 with self.env.cr.savepoint():
                     run._poll_migration()
-            except ScanError as error:
+            except ServiceError as error:
                 run.write({"reason": str(error)})
             self._ops_commit()
         self._ops_notify_progress(done=len(batch), remaining=len(waiting) - len(batch))

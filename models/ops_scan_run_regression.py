@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from odoo import _, fields, models
 
-from ..autopilot import scan_records
-from ..autopilot.regression import RegressionPolicy, detect_regressions
+from ..autopilot.scans import records
+from ..autopilot.scans.regression import RegressionPolicy, detect_regressions
 from .ops_params import get_param
 from .ops_scan_run import ScanOutcome
 
@@ -79,7 +79,7 @@ class OpsScanRun(models.Model):
         since = now - timedelta(days=policy.recent_days + policy.baseline_days)
         samples, labels = self._regression_samples(since)
         results = detect_regressions(samples, now, policy)
-        values = [v for v in (scan_records.regression_values(r, labels.get(r.key, r.key)) for r in results) if v]
+        values = [v for v in (records.regression_values(r, labels.get(r.key, r.key)) for r in results) if v]
         self._record(values, complete=True)
         regressed = [r for r in results if r.regressed]
         summary = _(
@@ -99,6 +99,6 @@ class OpsScanRun(models.Model):
                 "min_change_pct": policy.min_change_pct,
                 "alpha": policy.alpha,
             },
-            "results": [{**scan_records.regression_stats(r), "label": labels.get(r.key, r.key)} for r in results],
+            "results": [{**records.regression_stats(r), "label": labels.get(r.key, r.key)} for r in results],
         }
         return ScanOutcome("done", summary, stats=stats, done=len(results), total=len(results))

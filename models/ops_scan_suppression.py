@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..autopilot.findings import Suppression
+from ..autopilot.scans.findings import Suppression
 from .ops_scan_run import SCAN_TYPES
 
 ECOSYSTEMS = [("PyPI", "PyPI"), ("npm", "npm")]

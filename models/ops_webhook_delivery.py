@@ -9,8 +9,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..autopilot import events
-from ..autopilot.backoff import BackoffPolicy
+from ..autopilot.common.backoff import BackoffPolicy
+from ..autopilot.github import events
 from .ops_fields import BigInteger
 from .ops_params import get_param
 
@@ -132,7 +132,7 @@ class OpsWebhookDelivery(models.Model):
     def _receive(self, accepted):
         """Store a verified delivery and say how to answer GitHub.
 
-        :param accepted: :class:`autopilot.webhook.Accepted`
+        :param accepted: :class:`autopilot.ingest.gate.Accepted`
         :return: ``(status, body)`` for the HTTP answer
         """
         ping = accepted.event == "ping"

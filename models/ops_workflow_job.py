@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..autopilot import lifecycle
+from ..autopilot.ingest import lifecycle
 from .ops_fields import BigInteger
 from .ops_workflow_run import CONCLUSIONS, OUTCOMES, RUN_STATUSES
 
@@ -65,7 +65,7 @@ class OpsWorkflowJob(models.Model):
 
     @api.model
     def _upsert_job(self, repository, job):
-        """Create or update a job from :class:`autopilot.events.WorkflowJob` (job or check run)."""
+        """Create or update a job from :class:`autopilot.github.events.WorkflowJob` (job or check run)."""
         record = self.search([("repository_id", "=", repository.id), ("github_id", "=", job.github_id)], limit=1)
         status = lifecycle.known_status(job.status)
         conclusion = lifecycle.known_conclusion(job.conclusion)

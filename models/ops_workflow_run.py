@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..autopilot import lifecycle
+from ..autopilot.ingest import lifecycle
 from .ops_fields import BigInteger
 
 RUN_STATUSES = [(s, s.replace("_", " ").capitalize()) for s in lifecycle.RUN_STATUSES] + [
@@ -98,10 +98,10 @@ class OpsWorkflowRun(models.Model):
 
     @api.model
     def _upsert_run(self, repository, run):
-        """Create or update a run from :class:`autopilot.events.WorkflowRun`.
+        """Create or update a run from :class:`autopilot.github.events.WorkflowRun`.
 
         Descriptive fields always follow GitHub; status fields only move
-        forward (see :mod:`autopilot.lifecycle`).
+        forward (see :mod:`autopilot.ingest.lifecycle`).
         """
         record = self.search(
             [("repository_id", "=", repository.id), ("source", "=", "workflow_run"), ("github_id", "=", run.github_id)],

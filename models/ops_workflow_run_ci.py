@@ -6,9 +6,11 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..autopilot import ci_github, ci_report, diagnose, dispatch, logs, self_healing
-from ..autopilot.scan_http import ScanError
-from ..autopilot.secrets_mask import mask_secrets
+from ..autopilot.common.errors import ServiceError
+from ..autopilot.common.masking import mask_secrets
+from ..autopilot.github import ci, dispatch
+from ..autopilot.selfheal import decisions, logs, reports
+from ..autopilot.selfheal import diagnosis as diagnose
 from .ops_params import get_param
 
 _logger = logging.getLogger(__name__)
@@ -141,7 +143,7 @@ class OpsWorkflowRun(models.Model):
             try:
                 with self.env.cr.savepoint():
                     run._ci_process(context)
-            except ScanError as exc:
+            except ServiceError as exc:
                 run._ci_reschedule(exc)
             except Exception as exc:
                 _logger.warning("self-healing of run %s failed: %s", run.id, exc, exc_info=True)
@@ -152,12 +154,12 @@ class OpsWorkflowRun(models.Model):
     def _ci_reschedule(self, error):
         """GitHub trouble: try again later (Retry-After or backoff); never given up for a transient error."""
         attempts = self.ci_attempts + 1
-        message = str(error) if isinstance(error, ScanError) else f"{type(error).__name__}: {error}"
-        transient = isinstance(error, ScanError) and self_healing.is_transient(error)
+        message = str(error) if isinstance(error, ServiceError) else f"{type(error).__name__}: {error}"
+        transient = isinstance(error, ServiceError) and decisions.is_transient(error)
         if not transient and attempts >= MAX_PROCESS_ATTEMPTS:
             self.write({"ci_state": "error", "ci_attempts": attempts, "ci_error": message[:2000]})
             return
-        at = fields.Datetime.now() + timedelta(seconds=self_healing.call_retry_delay(error, attempts))
+        at = fields.Datetime.now() + timedelta(seconds=decisions.call_retry_delay(error, attempts))
         self.write({"ci_attempts": attempts, "ci_next_attempt_at": at, "ci_error": message[:2000]})
         self.env.ref("ops_autopilot.ir_cron_ci_diagnose").sudo()._trigger(at=at)
 
@@ -168,7 +170,7 @@ class OpsWorkflowRun(models.Model):
         healed = self._ci_close_reruns()
         if client:
             # the jobs of this attempt, even when their own webhooks were lost or not subscribed
-            for job in ci_github.fetch_run_jobs(client, repo.full_name, self.github_id):
+            for job in ci.fetch_run_jobs(client, repo.full_name, self.github_id):
                 self.env["ops.workflow.job"].sudo()._upsert_job(repo, job)
         diagnoses = self.env["ops.job.diagnosis"]
         if self.outcome == "failure":
@@ -196,7 +198,7 @@ class OpsWorkflowRun(models.Model):
                 continue
             if action.state != "running":
                 continue
-            outcome = self_healing.retry_outcome(from_attempt, self.run_attempt, self.status, self.conclusion)
+            outcome = decisions.retry_outcome(from_attempt, self.run_attempt, self.status, self.conclusion)
             if outcome == "pending":
                 continue
             detail = f"attempt {self.run_attempt} {'passed' if outcome == 'healed' else f'ended {self.conclusion}'}"
@@ -227,15 +229,15 @@ class OpsWorkflowRun(models.Model):
             fallback = "\n".join(filter(None, [job.output_title, job.output_summary]))
             return logs.clean_log(fallback), 0, False, "no API token: the log cannot be fetched"
         try:
-            log = ci_github.fetch_job_log(
+            log = ci.fetch_job_log(
                 client,
                 self.repository_id.full_name,
                 job.github_id,
                 max_bytes=get_param(self.env, "ci_max_log_bytes"),
                 timeout=get_param(self.env, "github_timeout_seconds"),
             )
-        except ScanError as exc:
-            if self_healing.is_transient(exc):
+        except ServiceError as exc:
+            if decisions.is_transient(exc):
                 raise
             return [], 0, False, f"log unavailable: {exc}"[:250]
         return logs.clean_log(log.data), log.size, log.truncated, False
@@ -247,7 +249,7 @@ class OpsWorkflowRun(models.Model):
         excerpt = logs.failure_excerpt(lines)
         found = diagnose.diagnose_excerpt(excerpt, rules=context["rules"], model=context["model"])
         if job and not error:
-            cache = self_healing.cache_summary(lines)
+            cache = decisions.cache_summary(lines)
             job.sudo().write(
                 {
                     "log_fetched": True,
@@ -309,7 +311,7 @@ class OpsWorkflowRun(models.Model):
         diagnoses = self.env["ops.job.diagnosis"].sudo().search([("job_id", "in", jobs.ids)])
         signature_of = {d.job_id.id: d.signature_id.fingerprint or "" for d in diagnoses}
         outcomes = [
-            self_healing.JobOutcome(
+            decisions.JobOutcome(
                 job_name=job.name,
                 head_sha=job.head_sha,
                 conclusion=job.conclusion or "",
@@ -320,7 +322,7 @@ class OpsWorkflowRun(models.Model):
             )
             for job in jobs
         ]
-        for finding in self_healing.find_flaky(outcomes):
+        for finding in decisions.find_flaky(outcomes):
             failed = diagnoses.filtered(lambda d, f=finding: d.job_id.name == f.job_name and d.head_sha == f.head_sha)
             failed.signature_id._mark_flaky(failed, fields.Datetime.now())
 
@@ -330,12 +332,12 @@ class OpsWorkflowRun(models.Model):
     def _ci_decide(self, diagnoses):
         repo = self.repository_id
         finished = self.finished_at or self.github_updated_at
-        if self_healing.too_old_to_act(finished or None, fields.Datetime.now()):
+        if decisions.too_old_to_act(finished or None, fields.Datetime.now()):
             reason = "finished too long ago to re-run, roll back or escalate (backfilled by the sync?)"
             diagnoses.write({"decision": reason})
             return {"ci_state": "diagnosed", "ci_decision": reason}
         rollback = self._ci_rollback_decision()
-        is_deployment = repo.ci_auto_rollback and self_healing.workflow_matches(
+        is_deployment = repo.ci_auto_rollback and decisions.workflow_matches(
             repo.ci_deployment_workflows, self.name, self.workflow_path
         )
         if is_deployment:
@@ -346,7 +348,7 @@ class OpsWorkflowRun(models.Model):
                 return {"ci_state": "rolled_back", "ci_decision": rollback.reason}
             return {"ci_state": "escalated", "ci_decision": reason}
         failures = [
-            self_healing.JobFailure(
+            decisions.JobFailure(
                 job_name=d.job_name,
                 category=d.category,
                 retryable=d.retryable,
@@ -356,10 +358,8 @@ class OpsWorkflowRun(models.Model):
             )
             for d in diagnoses
         ]
-        policy = self_healing.retry_policy(repo.ci_max_retries, initial=get_param(self.env, "ci_retry_initial_seconds"))
-        decision = self_healing.decide_retry(
-            failures, self.ci_retry_count, auto_retry=repo.ci_auto_retry, policy=policy
-        )
+        policy = decisions.retry_policy(repo.ci_max_retries, initial=get_param(self.env, "ci_retry_initial_seconds"))
+        decision = decisions.decide_retry(failures, self.ci_retry_count, auto_retry=repo.ci_auto_retry, policy=policy)
         if decision.retry:
             self._ci_schedule_rerun(decision, diagnoses)
             diagnoses.write({"decision": decision.reason})
@@ -420,7 +420,7 @@ class OpsWorkflowRun(models.Model):
             ("workflow_path", "=", self.workflow_path) if self.workflow_path else ("name", "=", self.name),
         ]
         last_success = self.search(domain, order="started_at desc, id desc", limit=1)
-        return self_healing.decide_rollback(
+        return decisions.decide_rollback(
             workflow_name=self.name,
             workflow_path=self.workflow_path,
             head_sha=self.head_sha or "",
@@ -475,7 +475,7 @@ class OpsWorkflowRun(models.Model):
             incident = Incident._raise_incident(
                 {
                     "dedup_key": f"ci:{repo.full_name}:{signature.fingerprint}",
-                    "title": ci_report.issue_title(
+                    "title": reports.issue_title(
                         diagnosis.category, signature.fingerprint, diagnosis.job_name, self.name
                     ),
                     "source": "ci",
@@ -535,7 +535,7 @@ class OpsWorkflowRun(models.Model):
             try:
                 with self.env.cr.savepoint():
                     action.run_id._ci_execute(action)
-            except ScanError as exc:
+            except ServiceError as exc:
                 action.run_id._ci_action_failed(action, exc)
         self._ops_notify_progress(done=len(batch), remaining=Action.search_count(self._ci_action_due_domain()))
         return len(batch)
@@ -551,7 +551,7 @@ class OpsWorkflowRun(models.Model):
             if self.run_attempt != int(payload.get("from_attempt") or 0):
                 action._mark_skipped("the run was re-run by someone else meanwhile")
                 return
-            ci_github.rerun_failed_jobs(client, repo.full_name, self.github_id)
+            ci.rerun_failed_jobs(client, repo.full_name, self.github_id)
             action._mark_running(f"POST /repos/{repo.full_name}/actions/runs/{self.github_id}/rerun-failed-jobs")
         else:
             dispatch.dispatch_workflow(
@@ -566,8 +566,8 @@ class OpsWorkflowRun(models.Model):
     def _ci_action_failed(self, action, error):
         payload = dict(action.payload or {})
         calls = int(payload.get("call_attempts") or 0) + 1
-        if self_healing.is_transient(error):
-            at = fields.Datetime.now() + timedelta(seconds=self_healing.call_retry_delay(error, calls))
+        if decisions.is_transient(error):
+            at = fields.Datetime.now() + timedelta(seconds=decisions.call_retry_delay(error, calls))
             action.write(
                 {
                     "not_before": at,
@@ -621,7 +621,7 @@ class OpsWorkflowRun(models.Model):
             }
             for a in self.ci_action_ids.sorted("id")
         ]
-        self.ci_report = ci_report.build_report(
+        self.ci_report = reports.build_report(
             self._ci_report_run_info(),
             entries,
             {"state": self.ci_state, "reason": self.ci_decision or "", "actions": actions},

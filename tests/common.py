@@ -3,7 +3,8 @@ import uuid
 
 from odoo.tests import HttpCase, TransactionCase
 
-from ..autopilot import signature, webhook
+from ..autopilot.github import signature
+from ..autopilot.ingest import gate
 from ..autopilot.testing import github_payloads as gp
 
 SECRET = "it's-a-secret-to-everybody"
@@ -36,13 +37,13 @@ class OpsDataMixin:
     def receive(self, event, payload, guid=None, secret=SECRET):
         """Go through the same gate and storage as the controller; return ``(status, body)``."""
         body = json.dumps(payload).encode()
-        verdict = webhook.evaluate(
+        verdict = gate.evaluate(
             signed_headers(body, event, secret=secret, guid=guid),
             body,
             "application/json",
             self.env["ops.repository"].sudo()._webhook_candidates,
         )
-        if isinstance(verdict, webhook.Rejected):
+        if isinstance(verdict, gate.Rejected):
             return verdict.status, {"reason": verdict.reason}
         return self.Delivery._receive(verdict)
 

@@ -17,7 +17,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.tests import new_test_user, tagged
 
-from ..autopilot import webhook
+from ..autopilot.ingest import gate
 from ..autopilot.testing import github_payloads as gp
 from .common import OpsHttpCase, signed_headers
 
@@ -109,13 +109,13 @@ class TestAccessMatrix(OpsHttpCase):
         ]
         for event, payload in payloads:
             body = json.dumps(payload).encode()
-            verdict = webhook.evaluate(
+            verdict = gate.evaluate(
                 signed_headers(body, event, secret=secret),
                 body,
                 "application/json",
                 env["ops.repository"]._webhook_candidates,
             )
-            assert isinstance(verdict, webhook.Accepted), verdict
+            assert isinstance(verdict, gate.Accepted), verdict
             env["ops.webhook.delivery"]._receive(verdict)
         while env["ops.webhook.delivery"]._cron_process_deliveries():
             pass

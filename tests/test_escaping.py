@@ -12,7 +12,7 @@ from odoo import fields
 from odoo.tests import new_test_user, tagged
 from odoo.tools.misc import file_open
 
-from ..autopilot import webhook
+from ..autopilot.ingest import gate
 from ..autopilot.testing import github_payloads as gp
 from .common import OpsTransactionCase, signed_headers
 
@@ -38,7 +38,7 @@ class TestPayloadTextIsRenderedEscaped(OpsTransactionCase):
         pull = gp.pull_request_event("acme/erp", number=66, title=XSS, head_ref=XSS)
         for event, payload in (("workflow_run", run), ("workflow_job", job), ("push", push), ("pull_request", pull)):
             body = json.dumps(payload).encode()
-            verdict = webhook.evaluate(
+            verdict = gate.evaluate(
                 signed_headers(body, event), body, "application/json", cls.env["ops.repository"]._webhook_candidates
             )
             cls.Delivery._receive(verdict)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from ..autopilot import events, github_api
+from ..autopilot.github import events, rest_api
 from ..autopilot.testing import github_payloads as gp
 from ..autopilot.testing.github_server import FakeGitHub
 from .common import WEBHOOK, OpsHttpCase, signed_headers
@@ -149,7 +149,7 @@ class TestGitHubSync(OpsHttpCase):
         self.assertFalse(acknowledged_before_flush())
 
     def test_a_check_that_cannot_read_its_whole_window_neither_moves_on_nor_trusts_the_log(self):
-        self.patch(github_api, "MAX_DELIVERIES_SCANNED", 150)
+        self.patch(rest_api, "MAX_DELIVERIES_SCANNED", 150)
         self.github.add_repo("acme/erp")
         now = datetime.utcnow()
         self.github.add_delivery("acme/erp", 4242, "refused-early", "push", b"{}", {}, 502, now - timedelta(minutes=30))
@@ -172,7 +172,7 @@ class TestGitHubSync(OpsHttpCase):
         self.assertFalse(self.env["ops.repository"]._delivery_log_covers(self.repo.ids))
         self.assertEqual(self.github.calls("POST", r"/attempts$"), [], "the refused one was beyond the 150 read")
         # a quieter hour: the whole window fits, the refused delivery is asked again and the log trusted
-        self.patch(github_api, "MAX_DELIVERIES_SCANNED", 1000)
+        self.patch(rest_api, "MAX_DELIVERIES_SCANNED", 1000)
         self.repo.last_sync_attempt_at = False
         self.repo.action_sync_from_github()
         self.assertEqual(len(self.github.calls("POST", r"/attempts$")), 1)

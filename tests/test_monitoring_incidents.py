@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from ..autopilot import probes
+from ..autopilot.monitoring import probes
 from .monitoring_common import MonitoringCase
 
 

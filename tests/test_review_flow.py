@@ -7,7 +7,7 @@ import anthropic
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from ..autopilot import ai_review, pr_feedback
+from ..autopilot.review import ai_review, pr_feedback
 from ..autopilot.testing import review_fixtures as rf
 from ..models.ops_params import DEFAULTS
 from .review_common import (

@@ -22,7 +22,7 @@ from .review_common import (
 )
 
 FORK = "mallory/erp"
-ENGINE_LOGGERS = ("odoo.addons.ops_autopilot.autopilot.ai_review", "odoo.addons.ops_autopilot.models.ops_review")
+ENGINE_LOGGERS = ("odoo.addons.ops_autopilot.autopilot.review.ai_review", "odoo.addons.ops_autopilot.models.ops_review")
 
 
 @tagged("post_install", "-at_install")

@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..autopilot import webhook
+from ..autopilot.ingest import gate
 from ..autopilot.testing import github_payloads as gp
 from .common import SECRET, signed_headers
 from .scans_common import ScanCase
@@ -35,7 +35,7 @@ class TestMigrationDryRun(ScanCase):
 
     def deliver(self, run_payload):
         body = json.dumps(gp.workflow_run_event("acme/erp", **run_payload)).encode()
-        verdict = webhook.evaluate(
+        verdict = gate.evaluate(
             signed_headers(body, "workflow_run"),
             body,
             "application/json",

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from odoo import fields
 from odoo.tests import tagged
 
-from ..autopilot import ci_report
+from ..autopilot.selfheal import reports
 from ..autopilot.testing import fixtures
 from ..autopilot.testing import github_payloads as gp
 from ..autopilot.testing.github_ci_server import CIGitHub
@@ -173,7 +173,7 @@ class TestSelfHealingLoop(SelfHealingCase):
         self.assertTrue(diagnosis.signature_id.flaky, "failed then passed on the same commit")
         self.assertFalse(self.Incident.search([("run_id", "=", run.id)]), "a healed run raises no incident")
         report = json.loads(base64.b64decode(run.ci_report_file))
-        self.assertEqual(report["schema"], ci_report.SCHEMA)
+        self.assertEqual(report["schema"], reports.SCHEMA)
         self.assertEqual(report["decision"]["state"], "healed")
         self.assertEqual(report["decision"]["actions"][0]["state"], "succeeded")
 
@@ -218,7 +218,7 @@ class TestSelfHealingLoop(SelfHealingCase):
         self.assertEqual(len(issues), 1)
         issue = next(iter(issues.values()))
         self.assertEqual([label["name"] for label in issue["labels"]], ["workflow-automation"])
-        self.assertEqual(ci_report.find_signature(issue["body"]), diagnosis.signature_id.fingerprint)
+        self.assertEqual(reports.find_signature(issue["body"]), diagnosis.signature_id.fingerprint)
         self.assertIn("test_failure", issue["body"])
         self.assertIn("assert 117 == 118", issue["body"])
         self.assertNotIn(TOKEN, issue["body"])

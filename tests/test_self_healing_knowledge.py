@@ -6,8 +6,8 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
-from ..autopilot import classifier, rules
-from ..autopilot.router import SEED_ROUTES
+from ..autopilot.selfheal import classifier, rules
+from ..autopilot.selfheal.router import SEED_ROUTES
 from .common import OpsTransactionCase
 
 CUSTOM_LOG = (

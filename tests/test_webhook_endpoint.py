@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from odoo.tests import tagged
 
-from ..autopilot import webhook
+from ..autopilot.ingest import gate
 from ..autopilot.testing import github_payloads as gp
 from .common import SECRET, WEBHOOK, OpsHttpCase, signed_headers
 
@@ -98,7 +98,7 @@ class TestWebhookEndpoint(OpsHttpCase):
         self.assertEqual(self.post_event("workflow_run", fresh, secret="fresh").status_code, 404)
 
     def test_oversize_body_is_refused_before_reading_it(self):
-        body = b"{" + b" " * webhook.MAX_BODY + b"}"
+        body = b"{" + b" " * gate.MAX_BODY + b"}"
         headers = signed_headers(body, "workflow_run")
         response = self.post(body, headers, timeout=120)
         self.assertEqual(response.status_code, 413)

@@ -5,7 +5,8 @@ import unittest
 
 from odoo.tests import tagged
 
-from ..autopilot import events, lifecycle
+from ..autopilot.github import events
+from ..autopilot.ingest import lifecycle
 from ..autopilot.testing import fixtures
 from .common import SECRET, OpsHttpCase, signed_headers
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..autopilot import signature
+from ..autopilot.github import signature
 from ..autopilot.testing.webhook_fuzz import bodies, content_types, examples, header_text, mutated_deliveries
 from .common import SECRET, OpsHttpCase, signed_headers
 

@@ -8,7 +8,8 @@ from odoo.tests import BaseCase, new_test_user, tagged
 from odoo.tests.common import get_db_name
 from odoo.tools import SQL
 
-from ..autopilot import signature, webhook
+from ..autopilot.github import signature
+from ..autopilot.ingest import gate
 from ..autopilot.testing import github_payloads as gp
 from .common import SECRET, OpsHttpCase, signed_headers
 
@@ -174,8 +175,8 @@ class TestReplayRacingTheOriginal(BaseCase):
         first_cr, second_cr = self.cursor(), self.cursor()
         first = api.Environment(first_cr, SUPERUSER_ID, {})["ops.webhook.delivery"]
         second = api.Environment(second_cr, SUPERUSER_ID, {})["ops.webhook.delivery"]
-        verdict = webhook.evaluate(headers, body, "application/json", first.env["ops.repository"]._webhook_candidates)
-        self.assertIsInstance(verdict, webhook.Accepted)
+        verdict = gate.evaluate(headers, body, "application/json", first.env["ops.repository"]._webhook_candidates)
+        self.assertIsInstance(verdict, gate.Accepted)
         second.search_count([])  # the second request has started: its snapshot is taken
         self.assertEqual(first._receive(verdict)[0], 202)
         first_cr.commit()  # pylint: disable=invalid-commit

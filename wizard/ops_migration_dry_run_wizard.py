@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..autopilot import scan_records
+from ..autopilot.scans import records
 
 
 class OpsMigrationDryRunWizard(models.TransientModel):
@@ -39,7 +39,7 @@ class OpsMigrationDryRunWizard(models.TransientModel):
         if not self.env.user.has_group("ops_autopilot.group_ops_manager"):
             raise AccessError(_("Only Ops Managers can dispatch workflows."))
         try:
-            inputs = scan_records.parse_workflow_inputs(self.inputs)
+            inputs = records.parse_workflow_inputs(self.inputs)
         except ValueError as exc:
             raise UserError(_("Workflow inputs: %s", exc)) from exc
         run = (

@@ -31,7 +31,7 @@ import threading
 from datetime import datetime, timezone
 from urllib.parse import unquote
 
-from .. import patches
+from ..review import patches
 from . import github_payloads as gp
 from .http_server import Response
 

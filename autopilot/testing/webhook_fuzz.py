@@ -12,7 +12,7 @@ from datetime import datetime
 
 from hypothesis import strategies as st
 
-from .. import events
+from ..github import events
 from . import github_payloads as gp
 
 REPO = "acme/erp"

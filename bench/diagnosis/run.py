@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
-from autopilot import classifier, diagnose, logs, rules  # noqa: E402
+from autopilot.selfheal import classifier, diagnosis, logs, rules  # noqa: E402
 
 NAIVE_KEYWORDS = [
     ("resource_exhaustion", ("out of memory", "no space left", "killed", "heap")),
@@ -69,7 +69,7 @@ def corpus_accuracy(examples, folds=5, seed=1):
             results["model"].append(model.predict(excerpt).category == label)
             report = rules.match_rules(excerpt.text)
             results["rules"].append((report.best.rule.category if report else "unknown") == label)
-            found = diagnose.diagnose_excerpt(excerpt, model=model)
+            found = diagnosis.diagnose_excerpt(excerpt, model=model)
             results["diagnosis"].append(found.category == label)
             if found.confidence >= classifier.CONFIDENT and found.category != "unknown":
                 results["confident"].append(found.category == label)
@@ -151,7 +151,7 @@ def heldout_accuracy(directory):
         return None
     right, confident, misses = 0, [], {}
     for text, label in examples:
-        found = diagnose.diagnose(text)
+        found = diagnosis.diagnose(text)
         right += found.category == label
         if found.category != label:
             misses[label] = misses.get(label, 0) + 1
@@ -189,9 +189,9 @@ def main():
     scores = corpus_accuracy(examples)
 
     log = big_log(examples)
-    diagnose.default_model()
+    diagnosis.default_model()
     repeat = 5 if quick else 21
-    diagnose_ms, diagnose_cpu_ms = median_ms(lambda: diagnose.diagnose(log), repeat)
+    diagnose_ms, diagnose_cpu_ms = median_ms(lambda: diagnosis.diagnose(log), repeat)
     plain_ms = median_ms(lambda: sum(len(line) for line in log.split("\n")), repeat)[0]
 
     count = 2_000 if quick else 10_000

@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import devenv  # noqa: E402
 import psycopg2  # noqa: E402
 
-from autopilot import signature  # noqa: E402
+from autopilot.github import signature  # noqa: E402
 from autopilot.testing import github_payloads as gp  # noqa: E402
 from autopilot.testing.github_server import FakeGitHub  # noqa: E402
 from bench.webhook_ingest import run as ingest  # noqa: E402

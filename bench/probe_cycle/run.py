@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from autopilot import alerts, probes  # noqa: E402
-from autopilot.probes import ProbeSpec, Sample  # noqa: E402
+from autopilot.monitoring import alerts, probes  # noqa: E402
+from autopilot.monitoring.probes import ProbeSpec, Sample  # noqa: E402
 from autopilot.testing.probe_targets import ProbeTargets, closed_port_url  # noqa: E402
 
 TARGETS = int(os.environ.get("BENCH_TARGETS", "200"))

@@ -14,7 +14,7 @@
    Each webhook phase runs twice, one after the other: for a repository whose delivery
    log on GitHub was never checked ("flush": each delivery is answered once PostgreSQL
    has flushed it to disk) and for one whose log counts as checked ("commit": answered
-   once committed, see autopilot/delivery_log.py).
+   once committed, see autopilot/ingest/delivery_log.py).
 4. Lost: every delivery acknowledged with a 2xx must be in the database.
 5. Processing: the processing cron's method drains the stored deliveries, in batches,
    committing per batch; baseline: the engine alone parsing the same payloads.
@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import devenv  # noqa: E402
 
-from autopilot import signature  # noqa: E402
+from autopilot.github import signature  # noqa: E402
 from autopilot.testing import github_payloads as gp  # noqa: E402
 
 DATABASE = "ops_autopilot_bench"

@@ -1,0 +1,138 @@
+import json
+from urllib.parse import urlencode
+
+import pytest
+
+from autopilot.github import signature
+from autopilot.ingest import gate
+from autopilot.testing import github_payloads as gp
+
+SECRET = "s3cret"
+
+
+def lookup(repos):
+    def secrets_for(full_name, organization):
+        if full_name:
+            return [(key, secret) for key, (name, secret) in repos.items() if name.lower() == full_name.lower()]
+        return [(key, secret) for key, (name, secret) in repos.items() if name.split("/")[0] == organization]
+
+    return secrets_for
+
+
+REPOS = lookup({1: ("acme/erp", SECRET), 2: ("acme/other", "other-secret"), 3: ("acme/nosecret", "")})
+
+
+def headers(body, event="workflow_run", guid="72d3162e-cc78-11e3-81ab-4c9367dc0958", secret=SECRET):
+    result = {"X-GitHub-Event": event, "X-GitHub-Delivery": guid, "Content-Type": "application/json"}
+    if secret is not None:
+        result["X-Hub-Signature-256"] = signature.sign(secret, body)
+    return result
+
+
+def evaluate(body, hdrs, content_type="application/json", repos=REPOS):
+    return gate.evaluate(hdrs, body, content_type, repos)
+
+
+def test_a_signed_delivery_is_accepted():
+    body = json.dumps(gp.workflow_run_event("acme/erp")).encode()
+    verdict = evaluate(body, headers(body) | {"X-GitHub-Hook-ID": "4242"})
+    assert isinstance(verdict, gate.Accepted)
+    assert verdict.matches == (1,) and verdict.handled and verdict.hook_id == 4242
+    assert json.loads(verdict.payload_text)["workflow_run"]["id"]
+
+
+def test_repository_names_are_case_insensitive():
+    body = json.dumps(gp.workflow_run_event("Acme/ERP")).encode()
+    assert isinstance(evaluate(body, headers(body)), gate.Accepted)
+
+
+@pytest.mark.parametrize(
+    "case, status",
+    [
+        ("no_event", 400),
+        ("bad_event", 400),
+        ("no_guid", 400),
+        ("bad_guid", 400),
+        ("no_signature", 401),
+        ("wrong_signature", 401),
+        ("other_repos_secret", 401),
+        ("no_secret_configured", 401),
+        ("unknown_repo", 404),
+        ("bad_json", 400),
+        ("json_array", 400),
+        ("not_utf8", 400),
+        ("too_deep", 400),
+        ("no_repo_no_org", 400),
+        ("repo_name_not_a_string", 400),
+        ("too_big", 413),
+    ],
+)
+def test_refusals(case, status):
+    body = json.dumps(gp.workflow_run_event("acme/erp")).encode()
+    hdrs = headers(body)
+    if case == "no_event":
+        del hdrs["X-GitHub-Event"]
+    elif case == "bad_event":
+        hdrs["X-GitHub-Event"] = "Workflow Run<script>"
+    elif case == "no_guid":
+        del hdrs["X-GitHub-Delivery"]
+    elif case == "bad_guid":
+        hdrs["X-GitHub-Delivery"] = "../../etc/passwd"
+    elif case == "no_signature":
+        del hdrs["X-Hub-Signature-256"]
+    elif case == "wrong_signature":
+        hdrs = headers(body, secret="guess")
+    elif case == "other_repos_secret":
+        hdrs = headers(body, secret="other-secret")
+    elif case == "no_secret_configured":
+        body = json.dumps(gp.workflow_run_event("acme/nosecret")).encode()
+        hdrs = headers(body)
+    elif case == "unknown_repo":
+        body = json.dumps(gp.workflow_run_event("evil/repo")).encode()
+        hdrs = headers(body)
+    elif case == "bad_json":
+        body = b'{"repository": '
+        hdrs = headers(body)
+    elif case == "json_array":
+        body = b"[1, 2, 3]"
+        hdrs = headers(body)
+    elif case == "not_utf8":
+        body = b'{"a": "\xff\xfe"}'
+        hdrs = headers(body)
+    elif case == "too_deep":
+        body = b"[" * 100_000 + b"]" * 100_000
+        hdrs = headers(body)
+    elif case == "no_repo_no_org":
+        body = b'{"zen": "hi"}'
+        hdrs = headers(body)
+    elif case == "repo_name_not_a_string":
+        body = json.dumps({"repository": {"full_name": 12}}).encode()
+        hdrs = headers(body)
+    elif case == "too_big":
+        body = b" " * (gate.MAX_BODY + 1)
+    verdict = evaluate(body, hdrs)
+    assert isinstance(verdict, gate.Rejected)
+    assert verdict.status == status, verdict.reason
+
+
+def test_unknown_events_are_accepted_but_not_handled():
+    body = json.dumps({"action": "created", "repository": {"full_name": "acme/erp"}}).encode()
+    verdict = evaluate(body, headers(body, event="deployment_status"))
+    assert isinstance(verdict, gate.Accepted) and not verdict.handled
+
+
+def test_form_encoded_deliveries_are_verified_on_the_raw_body():
+    payload = json.dumps(gp.workflow_run_event("acme/erp"))
+    body = urlencode({"payload": payload}).encode()
+    verdict = evaluate(body, headers(body), content_type="application/x-www-form-urlencoded")
+    assert isinstance(verdict, gate.Accepted)
+    assert verdict.payload_text == payload
+    empty = urlencode({"other": "x"}).encode()
+    assert evaluate(empty, headers(empty), content_type="application/x-www-form-urlencoded").status == 400
+
+
+def test_organization_ping_matches_the_owners_repositories_by_secret():
+    body = json.dumps({"zen": "z", "hook_id": 1, "organization": {"login": "acme"}}).encode()
+    verdict = evaluate(body, headers(body, event="ping", secret="other-secret"))
+    assert isinstance(verdict, gate.Accepted) and verdict.matches == (2,)
+    assert evaluate(body, headers(body, event="ping", secret="nobody's")).status == 401
