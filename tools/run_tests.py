@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Run every test: the engine's pytest suite, then the addon's Odoo tests on a fresh database.
+"""Run every test: the engine's layer contracts and pytest suite, then the addon's Odoo tests on a fresh database.
 
-Fails when a test fails or when the Odoo log has an ERROR or CRITICAL line,
+The layer contracts (``.importlinter``: the engine never imports odoo, ``common``
+stands alone, capabilities import only ``common`` and ``github``, only ``cli``
+parses arguments) count as one test. Fails when a test fails or when the Odoo
+log has an ERROR or CRITICAL line,
 and ends with one line ``N passed, N failed``. The full Odoo log is kept in
 ``.test-logs/odoo.log``.
 
@@ -28,6 +31,17 @@ LOGS = ROOT / ".test-logs"
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (?P<level>[A-Z]+) ")
 SUMMARY = re.compile(r"(?P<failed>\d+) failed, (?P<errors>\d+) error\(s\) of (?P<run>\d+) tests")
 SKIPPED = re.compile(r" INFO \S+ \S+: skipped ")
+
+
+def check_layer_contracts():
+    """import-linter over the engine; returns (passed, failed) for the one check it is."""
+    code = "from importlinter.cli import lint_imports; raise SystemExit(lint_imports(no_cache=True, no_logo=True))"
+    print("== engine layer contracts (.importlinter)", flush=True)
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    report = done.stdout + done.stderr
+    summary = [line for line in report.splitlines() if line.endswith(("KEPT", "BROKEN")) or "Contracts:" in line]
+    print("\n".join(summary) if done.returncode == 0 else report, flush=True)
+    return (1, 0) if done.returncode == 0 else (0, 1)
 
 
 def run_engine_tests():
@@ -127,16 +141,18 @@ def main():
         return 1
     print(f"== Odoo 18 from {odoo['origin']}", flush=True)
     only = os.environ.get("ONLY", "")
+    contracts = check_layer_contracts() if only != "odoo" else (0, 0)
     engine = run_engine_tests() if only != "odoo" else (0, 0, 0)
     addon_passed, addon_failed, addon_skipped, bad_lines = run_odoo_tests(odoo) if only != "engine" else (0, 0, 0, [])
     if bad_lines:
         print(f"!! {len(bad_lines)} ERROR/CRITICAL line(s) in the Odoo log:", flush=True)
         for line in bad_lines[:30]:
             print("   " + line[:400])
-    passed = engine[0] + addon_passed
-    failed = engine[1] + addon_failed + (1 if bad_lines and not addon_failed else 0)
+    passed = contracts[0] + engine[0] + addon_passed
+    failed = contracts[1] + engine[1] + addon_failed + (1 if bad_lines and not addon_failed else 0)
     print(
-        f"== engine: {engine[0]} passed, {engine[1]} failed, {engine[2]} skipped; "
+        f"== layer contracts: {'kept' if contracts == (1, 0) else 'BROKEN' if contracts[1] else 'not checked'}; "
+        f"engine: {engine[0]} passed, {engine[1]} failed, {engine[2]} skipped; "
         f"odoo: {addon_passed} passed, {addon_failed} failed, {addon_skipped} skipped; "
         f"ERROR/CRITICAL log lines: {len(bad_lines)}"
     )
