@@ -1,7 +1,7 @@
 # The two commands of the README: `make demo` and `make test`.
 PYTHON ?= python3
 
-.PHONY: demo test bench lint
+.PHONY: demo test bench lint pot
 
 demo:  ## Odoo 18 + ops_autopilot + demo data on http://localhost:8069 (admin/admin)
 	$(PYTHON) tools/run_demo.py
@@ -14,3 +14,6 @@ bench:  ## benchmarks, printed next to their baselines
 
 lint:  ## pre-commit: ruff, ruff-format, pylint-odoo mandatory checks
 	$(PYTHON) -m pre_commit run --all-files
+
+pot:  ## export i18n/ops_autopilot.pot from the installed addon (after strings change)
+	$(PYTHON) tools/export_pot.py

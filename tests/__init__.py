@@ -6,6 +6,7 @@ from . import (
     test_escaping,
     test_faults,
     test_github_sync,
+    test_i18n,
     test_monitoring_alerts,
     test_monitoring_concurrency,
     test_monitoring_escalation,
