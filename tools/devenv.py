@@ -13,7 +13,7 @@ Steps, each idempotent:
 * Chromium for browser tests (installed with apt-get when running as root);
 * an addons directory in which this repository appears as ``ops_autopilot``.
 
-Used as a library by ``tools/run_tests.py`` and ``tools/run_demo.py``; the benchmarks
+Used as a library by ``tools/run_tests.py``, ``tools/run_demo.py`` and ``tools/run_lint.py``; the benchmarks
 (``bench/*/run.py``) and ``tools/screenshots.py`` start and drive Odoo with the helpers
 of its "Odoo processes" section.
 """
@@ -77,6 +77,11 @@ def _unsatisfied(requirement_files):
 
 def ensure_python_packages(with_tests=False):
     files = [ROOT / "requirements.txt"] + ([ROOT / "requirements-test.txt"] if with_tests else [])
+    ensure_requirements(files)
+
+
+def ensure_requirements(files):
+    """Install with pip the lines of the requirement ``files`` that are missing or too old."""
     missing = _unsatisfied(files)
     if not missing:
         return
