@@ -207,7 +207,7 @@ def count_stored(odoo, guids, database=DATABASE):
 
 PROCESS_CODE = """
 import json, time
-from odoo.addons.ops_autopilot.autopilot import events
+from odoo.addons.ops_autopilot.autopilot.github import events
 Delivery = env['ops.webhook.delivery']
 env.cr.execute("SELECT count(*) FROM ops_webhook_delivery WHERE state = 'received'")
 pending = env.cr.fetchone()[0]
