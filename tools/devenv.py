@@ -281,7 +281,7 @@ def wait_until_up(port, path="/web/health", timeout=120):
 # PostgreSQL
 # --------------------------------------------------------------------------
 def _pg_ready():
-    import psycopg2
+    import psycopg2  # noqa: PLC0415 - it comes with Odoo's requirements, which find_odoo() may install first
 
     try:
         psycopg2.connect(dbname="postgres", connect_timeout=3).close()
@@ -291,7 +291,7 @@ def _pg_ready():
 
 
 def database_exists(name):
-    import psycopg2
+    import psycopg2  # noqa: PLC0415 - it comes with Odoo's requirements, which find_odoo() may install first
 
     with psycopg2.connect(dbname="postgres", connect_timeout=5) as conn, conn.cursor() as cr:
         cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
@@ -299,8 +299,8 @@ def database_exists(name):
 
 
 def drop_database(name):
-    import psycopg2
-    from psycopg2 import sql
+    import psycopg2  # noqa: PLC0415 - it comes with Odoo's requirements, which find_odoo() may install first
+    from psycopg2 import sql  # noqa: PLC0415
 
     conn = psycopg2.connect(dbname="postgres", connect_timeout=5)
     conn.autocommit = True
