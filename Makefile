@@ -12,8 +12,8 @@ test:  ## every test: engine (pytest) then Odoo (fresh database); ends with "N p
 bench:  ## benchmarks, printed next to their baselines
 	$(PYTHON) bench/run.py
 
-lint:  ## pre-commit: ruff, ruff-format, pylint-odoo mandatory checks
-	$(PYTHON) -m pre_commit run --all-files
+lint:  ## every pre-commit hook on every file (installs pre-commit and the pinned hooks when missing)
+	$(PYTHON) tools/run_lint.py
 
 pot:  ## export i18n/ops_autopilot.pot from the installed addon (after strings change)
 	$(PYTHON) tools/export_pot.py

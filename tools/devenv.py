@@ -13,7 +13,7 @@ Steps, each idempotent:
 * Chromium for browser tests (installed with apt-get when running as root);
 * an addons directory in which this repository appears as ``ops_autopilot``.
 
-Used as a library by ``tools/run_tests.py`` and ``tools/run_demo.py``; the benchmarks
+Used as a library by ``tools/run_tests.py``, ``tools/run_demo.py`` and ``tools/run_lint.py``; the benchmarks
 (``bench/*/run.py``) and ``tools/screenshots.py`` start and drive Odoo with the helpers
 of its "Odoo processes" section.
 """
@@ -77,6 +77,11 @@ def _unsatisfied(requirement_files):
 
 def ensure_python_packages(with_tests=False):
     files = [ROOT / "requirements.txt"] + ([ROOT / "requirements-test.txt"] if with_tests else [])
+    ensure_requirements(files)
+
+
+def ensure_requirements(files):
+    """Install with pip the lines of the requirement ``files`` that are missing or too old."""
     missing = _unsatisfied(files)
     if not missing:
         return
@@ -276,7 +281,7 @@ def wait_until_up(port, path="/web/health", timeout=120):
 # PostgreSQL
 # --------------------------------------------------------------------------
 def _pg_ready():
-    import psycopg2
+    import psycopg2  # noqa: PLC0415 - it comes with Odoo's requirements, which find_odoo() may install first
 
     try:
         psycopg2.connect(dbname="postgres", connect_timeout=3).close()
@@ -286,7 +291,7 @@ def _pg_ready():
 
 
 def database_exists(name):
-    import psycopg2
+    import psycopg2  # noqa: PLC0415 - it comes with Odoo's requirements, which find_odoo() may install first
 
     with psycopg2.connect(dbname="postgres", connect_timeout=5) as conn, conn.cursor() as cr:
         cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
@@ -294,8 +299,8 @@ def database_exists(name):
 
 
 def drop_database(name):
-    import psycopg2
-    from psycopg2 import sql
+    import psycopg2  # noqa: PLC0415 - it comes with Odoo's requirements, which find_odoo() may install first
+    from psycopg2 import sql  # noqa: PLC0415
 
     conn = psycopg2.connect(dbname="postgres", connect_timeout=5)
     conn.autocommit = True

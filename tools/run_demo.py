@@ -7,6 +7,7 @@ admin / admin. ``DEMO_PORT`` changes the port.
 """
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import devenv
 
 
 def module_installed(database):
-    import psycopg2
+    import psycopg2  # noqa: PLC0415 - it comes with Odoo's requirements, which devenv.prepare() may install first
 
     with psycopg2.connect(dbname=database, connect_timeout=5) as conn, conn.cursor() as cr:
         cr.execute("SELECT to_regclass('ir_module_module') IS NOT NULL")
@@ -38,8 +39,6 @@ def main():
     env = devenv.odoo_env(odoo)
     if not (devenv.database_exists(database) and module_installed(database)):
         devenv.say(f"creating database {database} with ops_autopilot and its demo data")
-        import subprocess
-
         code = subprocess.run([*base, "--init", devenv.MODULE, "--stop-after-init"], env=env, check=False).returncode
         if code:
             print(f"error: installing ops_autopilot in {database} failed (exit {code})", file=sys.stderr)

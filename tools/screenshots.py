@@ -89,7 +89,7 @@ for number in range(DAYS * 17):
 # engine from real job logs of the diagnosis corpus (actions/cache, setup-* steps)
 from pathlib import Path
 import odoo.addons.ops_autopilot as addon
-from odoo.addons.ops_autopilot.autopilot import self_healing
+from odoo.addons.ops_autopilot.autopilot.selfheal import decisions as self_healing
 corpus = sorted(Path(addon.__file__).parent.glob("autopilot/data/diagnosis_corpus/*/*.log"))
 cached = [c for c in (self_healing.cache_summary(p.read_text(errors="replace")) for p in corpus)
           if c["hits"] + c["misses"]]

@@ -559,7 +559,7 @@ def budget_check(settings, tokens_used, estimated_tokens):
 
 def make_client(settings):
     """The official SDK client with the settings' base URL, timeout and retry count."""
-    import anthropic
+    import anthropic  # noqa: PLC0415 - the SDK takes about a second to import: only when a review calls the API
 
     return anthropic.Anthropic(
         api_key=settings.api_key,
@@ -595,7 +595,7 @@ def _clean(text, settings):
 
 def classify_error(exc, settings, attempt=1):
     """The :class:`AIOutcome` of an exception raised by the SDK."""
-    import anthropic
+    import anthropic  # noqa: PLC0415 - the SDK takes about a second to import: only when a review calls the API
 
     backoff = settings.retry_policy.delay(max(attempt, 1))
     status = getattr(exc, "status_code", None)
@@ -657,7 +657,7 @@ def call_claude(settings, system, user, tool, tokens_used=0, attempt=1, now=None
         retry_after = seconds_to_next_month(now) if reason != "budget_disabled" else None
         detail = f"{tokens_used} of {settings.monthly_token_budget} tokens used this month; the call needs ~{estimate}"
         return AIOutcome(SKIPPED, reason, reason != "budget_disabled", retry_after, detail=detail)
-    import anthropic
+    import anthropic  # noqa: PLC0415 - the SDK takes about a second to import: only when a review calls the API
 
     try:
         client = client or make_client(settings)

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from itertools import accumulate, repeat
 from operator import add
 
+# Longer logs keep their last MAX_CHARS characters: failures are reported at the end.
 MAX_CHARS = 32 * 1024 * 1024
-"""Longer logs keep their last MAX_CHARS characters: failures are reported at the end."""
 
 _TIMESTAMP = re.compile(r"\ufeff?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?")
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")

@@ -15,6 +15,7 @@ answers 200 ``ok`` like a Slack incoming webhook.
 """
 
 import uuid
+from typing import ClassVar
 
 from .http_server import Response, RoutedServer
 
@@ -23,7 +24,10 @@ SEVERITIES = ("critical", "error", "warning", "info")
 
 
 class FakePagerDuty(RoutedServer):
-    THROTTLED = {"status": "throttle event", "message": "Requests for this service are arriving too quickly."}
+    THROTTLED: ClassVar[dict] = {
+        "status": "throttle event",
+        "message": "Requests for this service are arriving too quickly.",
+    }
 
     def __init__(self, routing_key=None):
         super().__init__()

@@ -1,6 +1,7 @@
 import pytest
 
 from autopilot.testing import fixtures
+from autopilot.testing.github_server import FakeGitHub
 
 
 @pytest.fixture
@@ -12,8 +13,6 @@ def needs_fixtures():
 
 @pytest.fixture
 def github():
-    from autopilot.testing.github_server import FakeGitHub
-
     server = FakeGitHub().start()
     yield server
     server.stop()

@@ -42,7 +42,7 @@ import time
 from datetime import timedelta
 
 from odoo import fields
-from odoo.addons.ops_autopilot.autopilot import probes
+from odoo.addons.ops_autopilot.autopilot.monitoring import probes
 from odoo.addons.ops_autopilot.autopilot.testing.probe_targets import ProbeTargets, closed_port_url
 
 TARGETS, TIMEOUT, HANG_SHARE, WORKERS, SAMPLES = %(targets)d, %(timeout)r, %(hang)r, %(workers)d, %(samples)d

@@ -185,7 +185,7 @@ def main():
         ),
         env=devenv.odoo_env(odoo),
     )
-    windows, acked, started_at = [], [], time.monotonic()
+    started_at = time.monotonic()
     try:
         devenv.wait_until_up(port)
         ingest.load(port, WEBHOOK, post=True, duration=3, rate=10)  # warm both workers
@@ -193,33 +193,7 @@ def main():
         rss_start = odoo_rss(server.pid)
         print(f"== soak: {args.minutes:g} min at {rate:.0f} deliveries/s ({why}), 20 targets probed every minute")
         print(f"   Odoo RSS at start (MiB, master + workers): {fmt_rss(rss_start)}", flush=True)
-        header = f"{'t (s)':>6} {'acked/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'processed/s':>11} "
-        print(header + f"{'backlog':>7} {'samples':>7} {'incidents':>9} {'RSS MiB':>8}", flush=True)
-        before = db_figures()
-        deadline = time.monotonic() + args.minutes * 60
-        while time.monotonic() < deadline - 1:
-            window = min(args.window, deadline - time.monotonic())
-            tick = time.monotonic()
-            result = ingest.load(port, WEBHOOK, post=True, duration=window, rate=rate)
-            elapsed = time.monotonic() - tick
-            after = db_figures()
-            rss = odoo_rss(server.pid)
-            acked += result.pop("acked")
-            row = {
-                "t": time.monotonic() - started_at,
-                **result,
-                "processed_per_second": (after["processed"] - before["processed"]) / elapsed,
-                **{k: after[k] for k in ("backlog", "failed", "samples", "incidents")},
-                "rss_mib": sum(rss.values()),
-            }
-            windows.append(row)
-            before = after
-            print(
-                f"{row['t']:6.0f} {row['per_second']:8.1f} {row['p50_ms']:7.1f} {row['p99_ms']:7.1f} "
-                f"{row['failed']:6d} {row['processed_per_second']:11.1f} {row['backlog']:7d} {row['samples']:7d} "
-                f"{row['incidents']:9d} {row['rss_mib']:8.0f}",
-                flush=True,
-            )
+        windows, acked = soak(port, server.pid, rate, args.minutes * 60, args.window, started_at)
         rss_end = odoo_rss(server.pid)
         drained_in = wait_drained()
     finally:
@@ -247,10 +221,51 @@ def main():
         "log_errors": len(errors),
         "windows": windows,
     }
+    print_summary(summary)
+    (RESULTS / "soak.json").write_text(json.dumps(summary, indent=2, default=str))
+    if not os.environ.get("KEEP_DB"):
+        devenv.drop_database(DB)
+
+
+def soak(port, pid, rate, seconds, window_seconds, started_at):
+    """Send at ``rate`` for ``seconds``, printing a line per window; returns (windows, acked guids)."""
+    header = f"{'t (s)':>6} {'acked/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'processed/s':>11} "
+    print(header + f"{'backlog':>7} {'samples':>7} {'incidents':>9} {'RSS MiB':>8}", flush=True)
+    windows, acked = [], []
+    before = db_figures()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline - 1:
+        window = min(window_seconds, deadline - time.monotonic())
+        tick = time.monotonic()
+        result = ingest.load(port, WEBHOOK, post=True, duration=window, rate=rate)
+        elapsed = time.monotonic() - tick
+        after = db_figures()
+        rss = odoo_rss(pid)
+        acked += result.pop("acked")
+        row = {
+            "t": time.monotonic() - started_at,
+            **result,
+            "processed_per_second": (after["processed"] - before["processed"]) / elapsed,
+            **{k: after[k] for k in ("backlog", "failed", "samples", "incidents")},
+            "rss_mib": sum(rss.values()),
+        }
+        windows.append(row)
+        before = after
+        print(
+            f"{row['t']:6.0f} {row['per_second']:8.1f} {row['p50_ms']:7.1f} {row['p99_ms']:7.1f} "
+            f"{row['failed']:6d} {row['processed_per_second']:11.1f} {row['backlog']:7d} {row['samples']:7d} "
+            f"{row['incidents']:9d} {row['rss_mib']:8.0f}",
+            flush=True,
+        )
+    return windows, acked
+
+
+def print_summary(summary):
+    final, drained_in = summary["final"], summary["drained_in_s"]
     print()
     print(
-        f"acknowledged: {len(acked)} deliveries, {summary['acked_per_second']:.1f}/s on average "
-        f"(target {rate:.0f}/s); non-2xx or no answer: {summary['failed_requests']}"
+        f"acknowledged: {summary['acked']} deliveries, {summary['acked_per_second']:.1f}/s on average "
+        f"(target {summary['rate']:.0f}/s); non-2xx or no answer: {summary['failed_requests']}"
     )
     print(
         f"ack p99 per window: median {summary['p99_ms_median_window']:.1f} ms, "
@@ -260,17 +275,14 @@ def main():
         f"processing cron kept up at {summary['processed_per_second']:.1f}/s; backlog drained "
         + (f"{drained_in:.0f} s after the traffic stopped" if drained_in is not None else "NOT within 300 s")
     )
-    print(f"Odoo RSS start: {fmt_rss(rss_start)}")
-    print(f"Odoo RSS end:   {fmt_rss(rss_end)}")
+    print(f"Odoo RSS start: {fmt_rss(summary['rss_start_mib'])}")
+    print(f"Odoo RSS end:   {fmt_rss(summary['rss_end_mib'])}")
     print(
-        f"lost (2xx acked but not stored): {summary['lost']} of {len(acked)}   (target 0); "
+        f"lost (2xx acked but not stored): {summary['lost']} of {summary['acked']}   (target 0); "
         f"left unprocessed: {final['backlog']} received, {final['failed']} failed; "
-        f"ERROR lines in the log: {len(errors)}"
+        f"ERROR lines in the log: {summary['log_errors']}"
     )
     print(f"probe cron: {final['samples']} samples stored, {final['incidents']} incidents opened")
-    (RESULTS / "soak.json").write_text(json.dumps(summary, indent=2, default=str))
-    if not os.environ.get("KEEP_DB"):
-        devenv.drop_database(DB)
 
 
 def fmt_rss(rss):

@@ -33,6 +33,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from http.client import HTTPConnection
@@ -81,10 +82,41 @@ def payloads(repo=REPO):
     return [(event, json.dumps(payload).encode()) for event, payload in bodies]
 
 
+def _request_headers(port, delivery):
+    """Headers of one request (a connection each) and, for a delivery ``(event, body)``, its signature and guid."""
+    # a connection per delivery, as GitHub does (and as a proxy does towards prefork workers)
+    headers = {"Host": f"127.0.0.1:{port}", "Connection": "close"}
+    if delivery is None:
+        return headers, None, ""
+    event, body = delivery
+    guid = str(uuid.uuid4())
+    headers.update(
+        {
+            "Content-Type": "application/json",
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": guid,
+            "X-Hub-Signature-256": signature.sign(SECRET, body),
+        }
+    )
+    return headers, body, guid
+
+
+def _request(port, path, headers, body):
+    """Send one request (POST when there is a body) and read the answer; its status, or None when it failed."""
+    conn = HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET" if body is None else "POST", path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return None
+    finally:
+        conn.close()
+
+
 def _sender(args):
     """One process: ``threads`` senders in closed loop until ``deadline``; returns latencies and guids."""
-    import threading
-
     port, path, threads, deadline, post, interval, repo = args
     pool = payloads(repo) if post else None
     results = []
@@ -100,35 +132,14 @@ def _sender(args):
                 pause = scheduled - time.perf_counter()
                 if pause > 0:
                     time.sleep(pause)
-            # a connection per delivery, as GitHub does (and as a proxy does towards prefork workers)
-            headers = {"Host": f"127.0.0.1:{port}", "Connection": "close"}
-            body = None
-            guid = ""
-            if post:
-                event, body = pool[index % len(pool)]
-                guid = str(uuid.uuid4())
-                headers.update(
-                    {
-                        "Content-Type": "application/json",
-                        "X-GitHub-Event": event,
-                        "X-GitHub-Delivery": guid,
-                        "X-Hub-Signature-256": signature.sign(SECRET, body),
-                    }
-                )
+            headers, body, guid = _request_headers(port, pool[index % len(pool)] if post else None)
             index += 1
             started = scheduled if interval else time.perf_counter()
             scheduled += interval
-            conn = HTTPConnection("127.0.0.1", port, timeout=30)
-            try:
-                conn.request("POST" if post else "GET", path, body=body, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-            except OSError:
+            status = _request(port, path, headers, body)
+            if status is None:
                 failed += 1
                 continue
-            finally:
-                conn.close()
             elapsed = time.perf_counter() - started
             if 200 <= status < 300:
                 latencies.append(elapsed)
@@ -207,7 +218,7 @@ def count_stored(odoo, guids, database=DATABASE):
 
 PROCESS_CODE = """
 import json, time
-from odoo.addons.ops_autopilot.autopilot import events
+from odoo.addons.ops_autopilot.autopilot.github import events
 Delivery = env['ops.webhook.delivery']
 env.cr.execute("SELECT count(*) FROM ops_webhook_delivery WHERE state = 'received'")
 pending = env.cr.fetchone()[0]
@@ -239,6 +250,37 @@ env['ops.repository'].create({{'full_name': {REPO_CHECKED!r}, 'webhook_secret': 
                                'delivery_log_mark': fields.Datetime.now()}})
 env.cr.commit()
 """
+
+
+def _ratio(ingest, baseline):
+    return ingest["per_second"] / baseline["per_second"] if baseline["per_second"] else 0
+
+
+def print_report(phases, ratios, steady_rate, steadies, lost, acked, processing):
+    """The table of phases, then each figure next to its target."""
+    columns = ("senders", "load", "requests", "per second", "p50 ms", "p99 ms", "non-2xx", "overflows")
+    print(f"\n{'':<24}" + "".join(f"{c:>13}" for c in columns))
+    for name, senders, load_kind, r in phases:
+        cells = (senders, load_kind, r["requests"], f"{r['per_second']:.0f}", f"{r['p50_ms']:.1f}")
+        cells += (f"{r['p99_ms']:.1f}", r["failed"], r["listen_overflows"])
+        print(f"{name:<24}" + "".join(f"{c!s:>13}" for c in cells))
+    print(f"\n'flush': answered once PostgreSQL flushed the delivery to disk ({REPO}: its delivery log on GitHub")
+    print(f"was never checked); 'commit': answered once committed ({REPO_CHECKED}: log checked within 24 h)")
+    for label, key in (
+        (f"flush, {QUEUE_SENDERS} senders", "ratio_flush_queue"),
+        (f"flush, {SENDERS} senders", "ratio_flush"),
+        (f"commit, {QUEUE_SENDERS} senders", "ratio_commit_queue"),
+        (f"commit, {SENDERS} senders", "ratio_commit"),
+    ):
+        print(f"ratio ingest / health throughput, {label}: {ratios[key]:.2f}   (target >= 0.5)")
+    for label, result in steadies.items():
+        print(f"p99 ack at a steady {steady_rate:.0f}/s, {label}: {result['p99_ms']:.1f} ms   (target <= 50 ms)")
+    print(f"lost (2xx acked but not stored): {lost} of {acked}   (target 0)")
+    print(
+        f"processing: {processing['done']} deliveries in {processing['seconds']:.1f} s = "
+        f"{processing['rate']:.0f}/s   (target >= 300/s); engine parse alone (baseline): "
+        f"{processing['parse_rate']:.0f}/s; states after: {processing['states']}"
+    )
 
 
 def main():
@@ -297,32 +339,13 @@ def main():
     print("== processing the stored deliveries with the cron's method", flush=True)
     processing = json.loads(devenv.odoo_shell(odoo, DATABASE, PROCESS_CODE).split("PROCESS", 1)[1])
 
-    def ratio(ingest, baseline):
-        return ingest["per_second"] / baseline["per_second"] if baseline["per_second"] else 0
-
-    columns = ("senders", "load", "requests", "per second", "p50 ms", "p99 ms", "non-2xx", "overflows")
-    print(f"\n{'':<24}" + "".join(f"{c:>13}" for c in columns))
-    for name, senders, load_kind, r in phases:
-        cells = (senders, load_kind, r["requests"], f"{r['per_second']:.0f}", f"{r['p50_ms']:.1f}")
-        cells += (f"{r['p99_ms']:.1f}", r["failed"], r["listen_overflows"])
-        print(f"{name:<24}" + "".join(f"{c!s:>13}" for c in cells))
-    print(f"\n'flush': answered once PostgreSQL flushed the delivery to disk ({REPO}: its delivery log on GitHub")
-    print(f"was never checked); 'commit': answered once committed ({REPO_CHECKED}: log checked within 24 h)")
-    for label, ingest, baseline in (
-        (f"flush, {queue} senders", durable_q, health_q),
-        (f"flush, {SENDERS} senders", durable, health),
-        (f"commit, {queue} senders", early_q, health_q),
-        (f"commit, {SENDERS} senders", early, health),
-    ):
-        print(f"ratio ingest / health throughput, {label}: {ratio(ingest, baseline):.2f}   (target >= 0.5)")
-    for label, result in (("flush", steady_durable), ("commit", steady)):
-        print(f"p99 ack at a steady {steady_rate:.0f}/s, {label}: {result['p99_ms']:.1f} ms   (target <= 50 ms)")
-    print(f"lost (2xx acked but not stored): {lost} of {len(acked)}   (target 0)")
-    print(
-        f"processing: {processing['done']} deliveries in {processing['seconds']:.1f} s = "
-        f"{processing['rate']:.0f}/s   (target >= 300/s); engine parse alone (baseline): "
-        f"{processing['parse_rate']:.0f}/s; states after: {processing['states']}"
-    )
+    ratios = {
+        "ratio_flush_queue": _ratio(durable_q, health_q),
+        "ratio_flush": _ratio(durable, health),
+        "ratio_commit_queue": _ratio(early_q, health_q),
+        "ratio_commit": _ratio(early, health),
+    }
+    print_report(phases, ratios, steady_rate, {"flush": steady_durable, "commit": steady}, lost, len(acked), processing)
     result = {
         "phases": [
             {"name": name, "senders": senders, "load": load_kind, **{k: v for k, v in r.items() if k != "acked"}}
@@ -330,10 +353,7 @@ def main():
         ],
         # the 32-sender "flush" phase, as bench/soak reads it (its repository's log is not checked)
         "ingest": {k: v for k, v in durable.items() if k != "acked"},
-        "ratio_flush_queue": ratio(durable_q, health_q),
-        "ratio_flush": ratio(durable, health),
-        "ratio_commit_queue": ratio(early_q, health_q),
-        "ratio_commit": ratio(early, health),
+        **ratios,
         "steady_p99_ms": steady["p99_ms"],
         "lost": lost,
         "processing": processing,

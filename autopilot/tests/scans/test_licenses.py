@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from autopilot.common.datafiles import DATA_DIR
 from autopilot.common.errors import BadAnswer, NotFound, RateLimited, ServiceUnavailable
 from autopilot.github import rest_api
-from autopilot.scans import licenses
+from autopilot.scans import licenses, scheduled
 from autopilot.scans.licenses import LicensePolicy
 from autopilot.testing.github_scans_server import ScanGitHub
 
@@ -169,8 +169,6 @@ def test_or_takes_the_best_and_and_the_worst(left, right):
 
 
 def test_license_scan_in_one_call(gh):
-    from autopilot.scans import scheduled
-
     gh.sboms["acme/erp"] = SAMPLE["sbom"]
     client = rest_api.connect(gh.url, "test-token", timeout=5, retries=0)
     scan = scheduled.license_scan(client, "acme/erp", POLICY)

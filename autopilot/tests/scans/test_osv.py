@@ -1,13 +1,17 @@
 import copy
 import json
+from datetime import datetime, timezone
 
 import pytest
 
 from autopilot.common.backoff import BackoffPolicy
 from autopilot.common.datafiles import DATA_DIR
 from autopilot.common.errors import BadAnswer, NotFound, RateLimited, ServiceUnavailable
-from autopilot.scans import findings, osv
+from autopilot.github import rest_api
+from autopilot.scans import findings, osv, scheduled
 from autopilot.scans.dependencies import Dependency
+from autopilot.scans.findings import Suppression
+from autopilot.testing.github_scans_server import ScanGitHub
 from autopilot.testing.scan_servers import FakeOSV
 
 SAMPLES = DATA_DIR / "scan_samples"
@@ -212,13 +216,6 @@ def test_fixed_version_edge_cases():
 
 
 def test_security_scan_merges_osv_and_artifact_reports_and_applies_suppressions(server):
-    from datetime import datetime, timezone
-
-    from autopilot.github import rest_api
-    from autopilot.scans import scheduled
-    from autopilot.scans.findings import Suppression
-    from autopilot.testing.github_scans_server import ScanGitHub
-
     gh = ScanGitHub().start()
     try:
         gh.seed_repo(

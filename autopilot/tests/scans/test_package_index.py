@@ -6,8 +6,11 @@ from hypothesis import strategies as st
 
 from autopilot.common.backoff import BackoffPolicy
 from autopilot.common.errors import BadAnswer, NotFound, RateLimited, ServiceUnavailable, TooLarge
+from autopilot.github import rest_api
 from autopilot.scans import package_index as pi
+from autopilot.scans import scheduled, update_prs
 from autopilot.scans.dependencies import Dependency
+from autopilot.testing.github_scans_server import ScanGitHub
 from autopilot.testing.scan_servers import FakePackageIndex
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
@@ -284,10 +287,6 @@ def test_chosen_update_is_old_enough_not_yanked_newest_and_newer(releases, min_a
 
 
 def test_update_scan_plans_pull_requests_under_the_open_limit(index):
-    from autopilot.github import rest_api
-    from autopilot.scans import scheduled, update_prs
-    from autopilot.testing.github_scans_server import ScanGitHub
-
     gh = ScanGitHub().start()
     try:
         gh.seed_repo(

@@ -311,7 +311,10 @@ export class OpsDashboard extends Component {
             },
             buildTime: charts.build_time.available && {
                 type: "line",
-                data: { labels: charts.build_time.labels, datasets: colored(charts.build_time.datasets, byIndex, "line") },
+                data: {
+                    labels: charts.build_time.labels,
+                    datasets: colored(charts.build_time.datasets, byIndex, "line"),
+                },
                 options: lineOptions(_t("minutes")),
             },
             response: charts.health.available && {
@@ -328,11 +331,7 @@ export class OpsDashboard extends Component {
                 type: "bar",
                 data: {
                     labels: incidents.labels,
-                    datasets: colored(
-                        incidents.datasets,
-                        (d) => (d.key === "opened" ? "#dc3545" : "#28a745"),
-                        "bar"
-                    ),
+                    datasets: colored(incidents.datasets, (d) => (d.key === "opened" ? "#dc3545" : "#28a745"), "bar"),
                 },
                 options: lineOptions(_t("incidents"), { ticks: { precision: 0 } }),
             },
