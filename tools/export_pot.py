@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Export ``i18n/ops_autopilot.pot``: the addon installed without demo data on a scratch database, then exported by Odoo.
+"""Export ``i18n/ops_autopilot.pot``: the addon installed without demo on a scratch database, then exported by Odoo.
 
 ``make pot`` runs it after strings change; ``tests/test_i18n.py`` fails until it has.
 """
