@@ -1,6 +1,10 @@
+import re
 import subprocess
 import sys
 
+import pytest
+
+from autopilot.cli import main
 from autopilot.github import signature
 from autopilot.testing.fixtures import REPO
 
@@ -45,3 +49,24 @@ def test_errors_are_clear():
     assert run("sign", "/nonexistent/file", "--secret", "x").returncode == 2
     missing_secret = run("sign", "-", stdin=b"{}")
     assert missing_secret.returncode == 2 and b"--secret" in missing_secret.stderr
+
+
+def test_main_runs_in_process_as_the_ops_autopilot_command(tmp_path, capsys):
+    with pytest.raises(SystemExit) as help_exit:
+        main(["--help"])
+    usage = capsys.readouterr().out
+    assert help_exit.value.code == 0 and usage.startswith("usage: ops-autopilot ")
+    assert re.findall(r"^    ([a-z][\w-]*)", usage, re.MULTILINE) == [
+        *("sign", "verify", "diagnose", "route", "arch-check", "mask-secrets"),
+        *("scan-report", "license-check", "deps", "dead-code"),
+    ]
+    payload = tmp_path / "payload.json"
+    payload.write_bytes(b"{}")
+    assert main(["sign", "--secret", "abc", str(payload)]) == 0
+    assert capsys.readouterr().out.strip() == signature.sign("abc", b"{}")
+
+
+def test_module_run_names_itself_in_usage():
+    result = run("--help")
+    assert result.returncode == 0
+    assert result.stdout.decode().startswith("usage: python3 -m autopilot ")
