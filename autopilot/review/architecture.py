@@ -7,10 +7,11 @@ the PR touches and decides which rules it breaks: manifest shape and version
 XML that parses, Odoo 18 deprecations, OCA module structure, risky Python.
 
 The work is in four modules: :mod:`.addons` finds the touched addons and reads
-their files, :mod:`.rule_packs` holds the rules (data), :mod:`.check_kinds` is
-the code each kind of rule runs, and this module runs the packs' rules over
-the addons and summarises the findings. What a caller of the checks needs is
-importable from here.
+their files, :mod:`.rule_packs` holds the rules (data: the builtin packs are
+``autopilot/data/review_packs/*.toml``), :mod:`.check_kinds` is the code each
+kind of rule runs, and this module runs the packs' rules over the addons and
+summarises the findings. What a caller of the checks needs is importable from
+here.
 """
 
 import fnmatch

@@ -2,9 +2,10 @@
 
 A :class:`Rule` names a check *kind* (:mod:`.check_kinds`) with its severity,
 its parameters and when it applies; a :class:`RulePack` groups rules under a
-name. The builtin packs (``odoo``, ``oca``, and the optional ``tax_ph`` for
-Philippine tax / BIR localisation modules) are plain data at the end of this
-module; a team's pack is the same data as JSON (:meth:`RulePack.from_dict`), so a team adds its own
+name. The builtin packs are data files, ``autopilot/data/review_packs/
+<name>.toml`` (``odoo``, ``oca``, and the optional ``tax_ph`` for Philippine
+tax / BIR localisation modules), read and checked at import; a team's pack
+is the same data as JSON (:meth:`RulePack.from_dict`), so a team adds its own
 pack, or an Odoo record stores one, without writing Python. Packs register by
 name (:func:`register_pack`, :func:`get_pack`).
 """
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from ..common.datafiles import DATA_DIR, DataFileError, entries, read_toml
 from .check_kinds import CHECK_KINDS, CheckFinding, is_str_list, params_problem
 
 SEVERITIES = ("error", "warning", "info")
@@ -161,104 +163,42 @@ def available_packs():
 
 
 # --------------------------------------------------------------------------
-# the builtin packs
+# the builtin packs: data/review_packs/<name>.toml
 # --------------------------------------------------------------------------
 
-ODOO_PACK = {
-    "name": "odoo",
-    "description": "Odoo 18 addon essentials: manifest, README, data files, access rules, XML, Python.",
-    "rules": [
-        {"id": "addon-required-files", "kind": "required_files",
-         "params": {"files": ["__manifest__.py", "README.rst"]}},
-        {"id": "manifest-syntax", "kind": "manifest_syntax"},
-        {"id": "manifest-required-keys", "kind": "manifest_keys",
-         "params": {"keys": ["name", "version", "license", "depends"]}},
-        {"id": "manifest-recommended-keys", "kind": "manifest_keys", "severity": "warning",
-         "params": {"keys": ["summary", "author", "website", "category"]}},
-        {"id": "manifest-types", "kind": "manifest_types"},
-        {"id": "manifest-version", "kind": "manifest_version", "params": {"series": "18.0"}},
-        {"id": "manifest-license", "kind": "manifest_license"},
-        {"id": "manifest-files-exist", "kind": "manifest_files_exist", "params": {"keys": ["data", "demo"]}},
-        {"id": "manifest-version-bump", "kind": "manifest_version_bump", "severity": "warning"},
-        {"id": "model-access", "kind": "model_access"},
-        {"id": "access-csv-format", "kind": "access_csv_format"},
-        {"id": "xml-syntax", "kind": "xml_syntax"},
-        {"id": "xml-duplicate-ids", "kind": "xml_duplicate_ids"},
-        {"id": "xml-odoo18-removed", "kind": "xml_deprecated"},
-        {"id": "python-syntax", "kind": "python_syntax"},
-        {"id": "python-sql-injection", "kind": "python_sql_injection"},
-        {"id": "conflict-markers", "kind": "conflict_markers"},
-    ],
-}  # fmt: skip
+PACKS_DIR = DATA_DIR / "review_packs"
 
-OCA_PACK = {
-    "name": "oca",
-    "description": "OCA module structure: one model per file named after it, imports, view file names, no print.",
-    "rules": [
-        {"id": "oca-one-model-per-file", "kind": "models_one_per_file", "severity": "warning"},
-        {"id": "oca-model-file-name", "kind": "models_file_name", "severity": "warning"},
-        {"id": "oca-models-imported", "kind": "models_init_import"},
-        {"id": "oca-view-file-name", "kind": "views_file_name", "severity": "warning"},
-        {"id": "oca-no-print", "kind": "python_forbidden_calls", "severity": "warning", "params": {"calls": ["print"]}},
-        {"id": "oca-except-pass", "kind": "python_except_pass", "severity": "warning"},
-    ],
-}  # fmt: skip
 
-#: addons that handle Philippine taxes or BIR forms
-_PH_TAX_ADDON = r"(^|_)(tax|taxes|bir|vat|withholding|ewt|cwt|l10n_ph)(_|$)"
-_PH_TAX_DATA_ADDON = r"(^|_)(tax|taxes|vat|withholding|ewt|cwt)(_|$)"
+def load_pack(path):
+    """The pack of a TOML file named after it: a ``description`` and its ``[[rules]]``.
 
-TAX_PH_PACK = {
-    "name": "tax_ph",
-    "description": "Philippine tax / BIR localisation: the l10n_ph dependency and the tax data files.",
-    "rules": [
-        {
-            "id": "tax-ph-localisation-dependency",
-            "kind": "manifest_depends",
-            "params": {"any_of": ["l10n_ph"], "unless_addon": ["l10n_ph"]},
-            "applies_when": {"addon_regex": _PH_TAX_ADDON},
-            "description": "A Philippine tax or BIR module depends on the l10n_ph localisation.",
-        },
-        {
-            "id": "tax-ph-country",
-            "kind": "manifest_key_contains",
-            "severity": "warning",
-            "params": {"key": "countries", "value": "ph"},
-            "applies_when": {"addon_regex": _PH_TAX_ADDON},
-            "description": "Odoo 18 manifests name the countries a localisation serves.",
-        },
-        {
-            "id": "tax-ph-tax-data",
-            "kind": "addon_file_any",
-            "params": {
-                "paths": ["data/template/account.tax-ph.csv"],
-                "manifest_data_globs": ["*account_tax*", "*tax_template*", "*account.tax-*", "*taxes*"],
-                "what": "tax definitions (data/template/account.tax-ph.csv or a tax data file)",
-            },
-            "applies_when": {"addon_regex": _PH_TAX_DATA_ADDON},
-        },
-        {
-            "id": "tax-ph-tax-group-data",
-            "kind": "addon_file_any",
-            "params": {
-                "paths": ["data/template/account.tax.group-ph.csv"],
-                "manifest_data_globs": ["*tax_group*", "*account.tax.group*"],
-                "what": "tax groups (data/template/account.tax.group-ph.csv or a tax group data file)",
-            },
-            "applies_when": {"addon_regex": _PH_TAX_DATA_ADDON},
-        },
-        {
-            "id": "tax-ph-tax-csv-columns",
-            "kind": "csv_columns",
-            "params": {
-                "globs": ["*account.tax-ph*.csv"],
-                "columns": ["id", "name", "type_tax_use", "amount", "amount_type", "tax_group_id", "l10n_ph_atc"],
-            },
-            "applies_when": {"changed_globs": ["*account.tax-ph*.csv"]},
-            "description": "Philippine tax templates carry the BIR ATC code (l10n_ph_atc).",
-        },
-    ],
-}
+    Each rule has the fields of :meth:`RulePack.from_dict`'s rules; a bad
+    file or rule raises :class:`~autopilot.common.datafiles.DataFileError`
+    naming the file and the rule.
+    """
+    path = DATA_DIR / path
+    document = read_toml(path)
+    if not PACK_NAME.fullmatch(path.stem):
+        raise DataFileError(path, "the file name is not a pack name (lowercase letters, digits, _ . -)")
+    unknown = sorted(set(document) - {"description", "rules"})
+    if unknown:
+        raise DataFileError(path, f"unknown key {unknown[0]!r}; a pack file holds a description and [[rules]] entries")
+    description = document.get("description", "")
+    if not isinstance(description, str):
+        raise DataFileError(path, "must be a string", field="description")
+    rules = []
+    for entry in entries(path, document, "rules", kind="rule", key="id"):
+        try:
+            rules.append(_rule_from_dict(entry.data))
+        except RulePackError as exc:
+            raise entry.error(str(exc)) from None
+    return RulePack(name=path.stem, rules=tuple(rules), description=description)
 
-for _pack in (ODOO_PACK, OCA_PACK, TAX_PH_PACK):
+
+def load_packs(folder=PACKS_DIR):
+    """The packs of every ``*.toml`` file of ``folder``, by file name."""
+    return [load_pack(path) for path in sorted(folder.glob("*.toml"))]
+
+
+for _pack in load_packs():
     register_pack(_pack)
