@@ -3,7 +3,7 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..autopilot.review import architecture
+from ..autopilot.review import rule_packs
 
 PACK_SOURCES = [
     ("builtin", "Shipped with the engine"),
@@ -14,10 +14,10 @@ PACK_SOURCES = [
 class OpsReviewRulePack(models.Model):
     """A pack of architecture check rules that reviews run.
 
-    The rules themselves are data of the engine (:mod:`autopilot.review.architecture`):
+    The rules themselves are data of the engine (:mod:`autopilot.review.rule_packs`):
     a *builtin* pack selects one of the engine's registered packs by code
     (``odoo``, ``oca``, ``tax_ph``), a *custom* pack carries its own rules as
-    JSON in the engine's format (:meth:`arch_checks.RulePack.from_dict`), built
+    JSON in the engine's format (:meth:`rule_packs.RulePack.from_dict`), built
     from the engine's check kinds. Any pack can switch off some of its rules.
     """
 
@@ -55,7 +55,7 @@ class OpsReviewRulePack(models.Model):
         for pack in self:
             try:
                 engine_pack = pack._engine_pack()
-            except (architecture.RulePackError, ValueError):
+            except (rule_packs.RulePackError, ValueError):
                 pack.rule_count = 0
                 pack.rules_overview = _("The pack is not valid.")
                 continue
@@ -73,7 +73,7 @@ class OpsReviewRulePack(models.Model):
         for pack in self:
             try:
                 pack._engine_pack()
-            except (architecture.RulePackError, ValueError) as exc:
+            except (rule_packs.RulePackError, ValueError) as exc:
                 raise ValidationError(
                     _("Rule pack %(name)s is not valid: %(error)s", name=pack.name, error=exc)
                 ) from None
@@ -83,17 +83,17 @@ class OpsReviewRulePack(models.Model):
         return {rule.strip() for rule in (self.disabled_rules or "").split(",") if rule.strip()}
 
     def _engine_pack(self):
-        """The engine's :class:`arch_checks.RulePack` this record stands for (raises when invalid)."""
+        """The engine's :class:`rule_packs.RulePack` this record stands for (raises when invalid)."""
         self.ensure_one()
         if self.source == "builtin":
-            return architecture.get_pack(self.code)
+            return rule_packs.get_pack(self.code)
         try:
             data = json.loads(self.definition or "")
         except ValueError as exc:
-            raise architecture.RulePackError(f"the definition is not JSON: {exc}") from None
-        pack = architecture.RulePack.from_dict(data)
+            raise rule_packs.RulePackError(f"the definition is not JSON: {exc}") from None
+        pack = rule_packs.RulePack.from_dict(data)
         if pack.name != self.code:
-            raise architecture.RulePackError(f"the JSON names the pack {pack.name!r}, the record {self.code!r}")
+            raise rule_packs.RulePackError(f"the JSON names the pack {pack.name!r}, the record {self.code!r}")
         return pack
 
     @api.model
@@ -111,10 +111,10 @@ class OpsReviewRulePack(models.Model):
         for pack in packs:
             try:
                 engine_pack = pack._engine_pack()
-            except (architecture.RulePackError, ValueError):
+            except (rule_packs.RulePackError, ValueError):
                 continue  # an invalid pack cannot be saved; one broken by an engine upgrade is skipped
             disabled = pack._disabled_rule_ids()
             rules = tuple(rule for rule in engine_pack.rules if rule.id not in disabled)
             if rules:
-                engine_packs.append(architecture.RulePack(engine_pack.name, rules, engine_pack.description))
+                engine_packs.append(rule_packs.RulePack(engine_pack.name, rules, engine_pack.description))
         return engine_packs

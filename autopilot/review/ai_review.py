@@ -264,10 +264,10 @@ def build_review_request(
 ):
     """The prompt for one review and the context its answer is validated against.
 
-    ``files``: :class:`arch_checks.ChangedFile` items of the reviewed diff
+    ``files``: :class:`.addons.ChangedFile` items of the reviewed diff
     (only the new commits on a new push); ``pr_paths``: every path of the
     PR (defaults to ``files``); ``commits``: ``(sha, message)`` of the new
-    commits; ``checks``: :class:`arch_checks.CheckFinding` items.
+    commits; ``checks``: :class:`.check_kinds.CheckFinding` items.
     """
     settings = settings or AISettings()
     mask, masked_count = _masker(known_secrets)

@@ -77,7 +77,7 @@ class PullSnapshot:
     base_ref: str
     base_repo: str
     default_branch: str
-    files: tuple = ()  # arch_checks.ChangedFile of the whole PR (base...head)
+    files: tuple = ()  # architecture.ChangedFile of the whole PR (base...head)
 
     @property
     def is_fork(self):

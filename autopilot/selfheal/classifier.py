@@ -35,7 +35,7 @@ from threadpoolctl import threadpool_limits
 
 from ..common.datafiles import DATA_DIR
 from . import fingerprint, logs
-from .rules import CATEGORIES, SEED_RULES
+from .rules import CATEGORIES, seed_rules
 
 FORMAT = b"APDX1"
 CONFIDENT = 0.85
@@ -257,7 +257,7 @@ def rule_examples(rules=None):
     ecosystem; training on them too gives the model the knowledge base's
     vocabulary for failures the corpus has few logs of.
     """
-    rules = SEED_RULES if rules is None else rules
+    rules = seed_rules() if rules is None else rules
     return [(rule.example, rule.category) for rule in rules if rule.example and rule.category in CATEGORIES]
 
 

@@ -26,7 +26,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 
 from . import classifier, fingerprint, logs
-from .rules import CATEGORIES, RETRYABLE_CATEGORIES, SEED_RULES, match_rules
+from .rules import CATEGORIES, RETRYABLE_CATEGORIES, match_rules
 
 # Below this the answer is ``unknown``. Measured on real CI logs kept out of the repository: the
 # model's top answer between 0.3 and 0.4 is still right far more often than ``unknown`` would be,
@@ -146,7 +146,7 @@ def diagnose_excerpt(excerpt, rules=None, model=None, min_confidence=DEFAULT_MIN
     if not any(line.strip() for line in excerpt.lines):
         return _unknown(excerpt, found, 0.0, [], [])
 
-    report = match_rules(excerpt.text, SEED_RULES if rules is None else rules)
+    report = match_rules(excerpt.text, rules)
     skipped = [s.rule.name for s in report.skipped]
     best_rule = report.best.rule if report else None
     model = model if model is not None else default_model()

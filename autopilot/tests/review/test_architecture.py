@@ -4,7 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autopilot.review import architecture, patches
+from autopilot.review import architecture, check_kinds, patches, rule_packs
 from autopilot.review.architecture import ChangedFile, RulePack, RulePackError, run_checks
 from autopilot.testing import review_fixtures as rf
 
@@ -187,7 +187,7 @@ def test_external_entities_are_not_resolved():
         '<?xml version="1.0"?>\n<!DOCTYPE odoo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
         '<odoo><record id="a" model="x"><field name="name">&xxe;</field></record></odoo>\n'
     )
-    root, _error = architecture.parse_xml(hostile)
+    root, _error = check_kinds.parse_xml(hostile)
     assert root is None or "root:" not in "".join(root.itertext())
 
 
@@ -344,17 +344,17 @@ def test_malformed_packs_are_refused(data):
 
 
 def test_registry():
-    assert {"odoo", "oca", "tax_ph"} <= set(architecture.available_packs())
+    assert {"odoo", "oca", "tax_ph"} <= set(rule_packs.available_packs())
     with pytest.raises(RulePackError):
-        architecture.register_pack(architecture.ODOO_PACK)
+        rule_packs.register_pack(rule_packs.get_pack("odoo"))
     with pytest.raises(RulePackError):
-        architecture.get_pack("nope")
+        rule_packs.get_pack("nope")
     with pytest.raises(RulePackError):
         check({}, packs=["nope"])
 
 
 def test_a_crashing_rule_reports_itself_and_the_others_still_run():
-    @architecture.check_kind("test_explodes")
+    @check_kinds.check_kind("test_explodes")
     def _explodes(rule, addon):
         raise ZeroDivisionError
         yield  # pragma: no cover

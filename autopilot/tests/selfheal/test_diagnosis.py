@@ -8,7 +8,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from autopilot import cli
 from autopilot.selfheal import classifier, diagnosis, logs
-from autopilot.selfheal.rules import CATEGORIES, Rule
+from autopilot.selfheal.rules import CATEGORIES, SEED_RULES, Rule
 
 HEADER = [
     "Current runner version: '2.317.0'",
@@ -150,7 +150,7 @@ def test_model_can_overrule_nothing_without_rules():
 def test_bad_manager_rule_is_reported_not_fatal():
     evil = Rule("manager-evil", r"(a+)+$", "unknown", "never")
     text = job_log("pytest", ["a" * 4000 + "!", "E   ModuleNotFoundError: No module named 'reportlab'"])
-    found = diagnosis.diagnose(text, rules=[evil, *diagnosis.SEED_RULES])
+    found = diagnosis.diagnose(text, rules=[evil, *SEED_RULES])
     assert found.category == "dependency_missing"
     assert "manager-evil" in found.skipped_rules
 
