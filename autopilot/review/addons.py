@@ -12,6 +12,7 @@ import fnmatch
 import posixpath
 from dataclasses import dataclass
 
+from ..github.rest_api import describe_error
 from . import patches
 
 #: directories that only an Odoo addon has: a changed file below one of them belongs to an addon
@@ -32,8 +33,6 @@ class LoaderError(RuntimeError):
         self.cause = cause
 
     def describe(self):
-        from ..github.rest_api import describe_error
-
         return f"reading {self.path} failed: {describe_error(self.cause)}"
 
 

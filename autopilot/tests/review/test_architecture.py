@@ -4,6 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from autopilot import cli
 from autopilot.review import architecture, check_kinds, patches, rule_packs
 from autopilot.review.architecture import ChangedFile, RulePack, RulePackError, run_checks
 from autopilot.testing import review_fixtures as rf
@@ -458,8 +459,6 @@ def test_any_content_gives_findings_never_a_crash(edits):
 
 
 def _parser():
-    from autopilot import cli
-
     return cli.build_parser()
 
 
