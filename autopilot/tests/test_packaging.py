@@ -110,6 +110,16 @@ def test_wheel_holds_the_addon_as_git_tracks_it(built):
     assert not unshipped
 
 
+def test_wheel_installs_the_engine_command_line_as_ops_autopilot(built):
+    with zipfile.ZipFile(built[0]) as archive:
+        (name,) = [name for name in archive.namelist() if name.endswith(".dist-info/entry_points.txt")]
+        (record,) = [name for name in archive.namelist() if name.endswith(".dist-info/RECORD")]
+        entry_points = archive.read(name).decode()
+        recorded = archive.read(record).decode()
+    assert entry_points.splitlines() == ["[console_scripts]", f"ops-autopilot = odoo.addons.{ADDON}.autopilot.cli:main"]
+    assert f"{name}," in recorded, "RECORD lists the added file (pip refuses a wheel whose RECORD is wrong)"
+
+
 def test_installed_engine_runs_its_command_line(built, tmp_path):
     if importlib.util.find_spec("odoo") is None:
         pytest.skip("Odoo is not importable by this Python: importing the installed addon imports odoo")
@@ -130,6 +140,11 @@ def test_installed_engine_runs_its_command_line(built, tmp_path):
     usage = run("--help")
     assert usage.returncode == 0, usage.stderr
     assert usage.stdout.startswith(f"usage: python3 -m {module} ")
+    script = subprocess.run(
+        [site / "bin" / "ops-autopilot", "--help"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert script.returncode == 0, script.stderr
+    assert script.stdout.startswith("usage: ops-autopilot ") and "diagnose" in script.stdout
     diagnosis = run("diagnose", str(log))
     assert diagnosis.returncode == 0, diagnosis.stderr
     assert '"category": "dependency_missing"' in diagnosis.stdout
