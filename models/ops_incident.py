@@ -509,7 +509,7 @@ class OpsIncident(models.Model):
                 continue
             cond = kind or incident.condition or ""
             if target and incident.escalation_step != "none" and cond:
-                target._plan_remediation(incident, incident._heal_kind(cond), now)
+                self.env["ops.remediation.action"]._plan_round(incident, incident._heal_kind(cond), now)
             if incident.github_issue_retry_at and incident.github_issue_retry_at <= now:
                 incident._retry_github_issue(now)
             current = incident.escalation_step if incident.escalation_step != "none" else None
@@ -545,7 +545,7 @@ class OpsIncident(models.Model):
         self.ensure_one()
         if step == "auto_heal":
             if self.target_id:
-                self.target_id._plan_remediation(self, self._heal_kind(kind), now)
+                self.env["ops.remediation.action"]._plan_round(self, self._heal_kind(kind), now)
             return True
         taken = getattr(self, f"_escalate_{step}")(now)
         if taken == "retry":
