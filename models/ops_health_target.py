@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from .. import const
 from ..autopilot.monitoring import alerts, host_metrics, native_monitors, probes
 from .ops_params import get_param
 
@@ -20,8 +21,6 @@ TARGET_KINDS = [
 TARGET_STATUSES = [("up", "Up"), ("degraded", "Degraded"), ("down", "Down"), ("unknown", "Unknown")]
 #: the seed's thresholds, written once in the engine
 SEED = alerts.Thresholds()
-#: firing condition of an Odoo-native target (crons, modules), for remediation policy lines
-NATIVE = "native"
 
 
 class OpsHealthTarget(models.Model):
@@ -545,11 +544,11 @@ class OpsHealthTarget(models.Model):
                 continue
             incident = self.env["ops.incident"]._raise_incident(vals)
             if not suppression:
-                touched.append((incident, NATIVE))
+                touched.append((incident, const.NATIVE_CONDITION))
         for key, incident in open_by_key.items():
             if key not in current:
                 incident._resolve(note=_("Recovered: the signal is gone."), auto=True, now=now)
-        return touched, {NATIVE} if issues else set()
+        return touched, {const.NATIVE_CONDITION} if issues else set()
 
     def _incident_vals(self, key, kind, severity, message, now):
         labels = {
@@ -563,7 +562,7 @@ class OpsHealthTarget(models.Model):
             "dedup_key": key,
             "title": f"{self.name}: {labels.get(kind, kind.replace('_', ' '))}",
             "source": "health",
-            "severity": severity if severity in ("low", "medium", "high", "critical") else "medium",
+            "severity": severity if severity in dict(const.SEVERITIES) else "medium",
             "description": message,
             "condition": kind,
             "category": kind,

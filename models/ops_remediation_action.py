@@ -6,21 +6,12 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from .. import const
 from ..autopilot.monitoring import probes, remediation
 from .ops_params import get_param
 
 _logger = logging.getLogger(__name__)
 
-ACTION_KINDS = [
-    ("restart_service", "Restart service"),
-    ("clear_caches", "Clear caches"),
-    ("scale_up", "Scale resources up"),
-    ("health_check", "Health check"),
-    ("github_dispatch", "Dispatch a workflow"),
-    ("rerun_jobs", "Re-run failed jobs"),
-    ("rollback", "Roll back a deployment"),
-    ("custom", "Custom"),
-]
 EXECUTORS = [
     ("http_hook", "HTTP hook"),
     ("github_dispatch", "GitHub workflow dispatch"),
@@ -75,7 +66,7 @@ class OpsRemediationAction(models.Model):
     run_id = fields.Many2one("ops.workflow.run", ondelete="set null", index="btree_not_null")
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     policy_id = fields.Many2one("ops.remediation.policy", ondelete="set null")
-    kind = fields.Selection(ACTION_KINDS, required=True, default="custom", index=True)
+    kind = fields.Selection(const.REMEDIATION_KINDS, required=True, default="custom", index=True)
     executor = fields.Selection(EXECUTORS, required=True, default="none")
     condition = fields.Char(help="The condition this action answers (down, cpu, network_timeout, ...)")
     state = fields.Selection(ACTION_STATES, required=True, default="proposed", index=True)
@@ -103,7 +94,7 @@ class OpsRemediationAction(models.Model):
 
     @api.depends("kind", "incident_id.name", "attempt")
     def _compute_name(self):
-        labels = dict(ACTION_KINDS)
+        labels = dict(const.REMEDIATION_KINDS)
         for action in self:
             ref = action.incident_id.name or _("no incident")
             action.name = f"{labels.get(action.kind, action.kind)} ({ref}, #{action.attempt})"

@@ -5,6 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
+from .. import const
 from ..autopilot.common.backoff import BackoffPolicy
 from ..autopilot.common.masking import mask_secrets
 from ..autopilot.github import rest_api
@@ -531,7 +532,7 @@ class OpsReview(models.Model):
                 "rule": check.rule,
                 "file": check.path,
                 "line": check.line,
-                "severity": check.severity if check.severity in ("error", "warning", "info") else "info",
+                "severity": check.severity if check.severity in dict(const.REVIEW_SEVERITIES) else "info",
                 "explanation": check.message,
             }
             for index, check in enumerate(run.checks)
