@@ -31,8 +31,6 @@ STATES = [
     ("escalated", "Escalated"),
     ("resolved", "Resolved"),
 ]
-#: states that still count as "open" for the one-open-incident-per-key rule
-UNRESOLVED = ("open", "acknowledged", "remediating", "escalated")
 ESCALATION_STEPS = [
     ("none", "Not escalated"),
     ("auto_heal", "Auto-heal"),

@@ -1,5 +1,4 @@
 import json
-import logging
 import time
 from datetime import timedelta
 
@@ -9,8 +8,6 @@ from odoo.exceptions import UserError
 from .. import const
 from ..autopilot.monitoring import probes, remediation
 from .ops_params import get_param
-
-_logger = logging.getLogger(__name__)
 
 EXECUTORS = [
     ("http_hook", "HTTP hook"),

@@ -143,11 +143,6 @@ class OpsScanFinding(models.Model):
         self.sudo()._apply_suppressions()
         return True
 
-    def action_open_url(self):
-        self.ensure_one()
-        url = self.env.context.get("url_field") and self[self.env.context["url_field"]]
-        return {"type": "ir.actions.act_url", "url": url or self.github_url or self.url, "target": "new"}
-
     # ------------------------------------------------------------------
     # recording (called by the scans, as superuser)
     # ------------------------------------------------------------------
