@@ -28,6 +28,7 @@ from . import (
     ops_repository_ci,
     ops_repository_scan,
     ops_review,
+    ops_review_ci_fix,
     ops_review_finding,
     ops_review_rule_pack,
     ops_route_decision,

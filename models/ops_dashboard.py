@@ -6,10 +6,9 @@ applied), never from records loaded into Python; health figures come from
 the hourly rollups, not from raw samples. The engine
 (:mod:`..autopilot.kpis`) turns the aggregates into KPIs, targets and trends.
 
-Sources built by other parts of the addon (incidents, remediation actions,
-health targets and rollups, diagnoses, flaky signatures, cache statistics)
-are read only when their model and fields exist and the user may read
-them; otherwise their KPIs say "no data".
+Each source (workflow runs and jobs, incidents, remediation actions, health
+targets and rollups, flaky signatures) is read only when the user may read
+it; otherwise its KPIs say "no data".
 """
 
 import dataclasses
@@ -20,21 +19,17 @@ import pytz
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
+from .. import const
 from ..autopilot import kpis
 
-OPEN_INCIDENT_EXCLUDED_STATES = ("resolved", "closed", "cancelled")
-SEVERITIES = ("critical", "high", "medium", "low")
+#: incident severities, most severe first
+SEVERITIES = tuple(key for key, _label in reversed(const.SEVERITIES))
 LIST_LIMIT = 8
 MAX_WORKFLOW_SERIES = 5
 MAX_TARGET_SERIES = 8
 HOURLY_ROLLUP = "ops.health.sample.hourly"
 DAILY_ROLLUP = "ops.health.sample.daily"
 EMPTY_HEALTH = {"checks": 0, "failed": 0, "up": 0, "total_ms": 0.0, "timed": 0, "max_cpu": None, "max_memory": None}
-# (model, date fields by preference): where the CI self-healing part stores cache restores of fetched logs
-CACHE_SOURCES = (
-    ("ops.workflow.job", ("log_fetched_at", "logs_fetched_at", "completed_at")),
-    ("ops.job.diagnosis", ("log_fetched_at", "create_date")),
-)
 
 
 class OpsDashboard(models.AbstractModel):
@@ -117,7 +112,7 @@ class OpsDashboard(models.AbstractModel):
 
     @api.model
     def _readable_record(self, model, record_id):
-        if not record_id or not self._has_source(model):
+        if not record_id or self._readable(model) is None:
             return None
         try:
             record_id = int(record_id)
@@ -148,10 +143,10 @@ class OpsDashboard(models.AbstractModel):
     @api.model
     def _filter_options(self):
         options = {"repositories": [], "targets": []}
-        if self._has_source("ops.repository"):
+        if self._readable("ops.repository") is not None:
             repos = self.env["ops.repository"].search_read([], ["full_name"], order="full_name", limit=200)
             options["repositories"] = [{"id": r["id"], "name": r["full_name"]} for r in repos]
-        if self._has_source("ops.health.target"):
+        if self._readable("ops.health.target") is not None:
             targets = self.env["ops.health.target"].search_read([], ["display_name"], limit=200)
             options["targets"] = [{"id": t["id"], "name": t["display_name"]} for t in targets]
         return options
@@ -160,83 +155,38 @@ class OpsDashboard(models.AbstractModel):
     # sources
     # ------------------------------------------------------------------
     @api.model
-    def _source(self, model, *field_names):
-        """The model when it is installed, readable by the user and has ``field_names``; else None."""
-        if model not in self.env:
-            return None
+    def _readable(self, model):
+        """The model when the user may read it, else None (its KPIs and lists then say "no data")."""
         Model = self.env[model]
-        if not Model.has_access("read"):
-            return None
-        if any(name not in Model._fields for name in field_names):
-            return None
-        return Model
-
-    @api.model
-    def _has_source(self, model, *field_names):
-        return self._source(model, *field_names) is not None
-
-    @api.model
-    def _first_field(self, Model, *candidates):
-        return next((name for name in candidates if name in Model._fields and Model._fields[name].store), None)
+        return Model if Model.has_access("read") else None
 
     @api.model
     def _period_domain(self, field_name, start, end):
         return [(field_name, ">=", fields.Datetime.to_string(start)), (field_name, "<", fields.Datetime.to_string(end))]
 
     @api.model
-    def _repository_domain(self, Model, scope, field_name="repository_id"):
-        if scope["repository"] and field_name in Model._fields:
-            return [(field_name, "=", scope["repository"].id)]
-        return []
+    def _repository_domain(self, scope):
+        return [("repository_id", "=", scope["repository"].id)] if scope["repository"] else []
 
     @api.model
-    def _target_domain(self, Model, scope, field_name="target_id"):
-        if scope["target"] and field_name in Model._fields:
-            return [(field_name, "=", scope["target"].id)]
-        return []
+    def _target_domain(self, scope):
+        return [("target_id", "=", scope["target"].id)] if scope["target"] else []
 
     # --- workflow runs --------------------------------------------------
     @api.model
     def _runs_domain(self, scope, start, end):
-        Run = self.env["ops.workflow.run"]
-        return self._period_domain("started_at", start, end) + self._repository_domain(Run, scope)
+        return self._period_domain("started_at", start, end) + self._repository_domain(scope)
 
     @api.model
     def _completed_runs_domain(self, scope, start, end):
         return [*self._runs_domain(scope, start, end), ("status", "=", "completed"), ("duration", ">", 0)]
 
-    # --- incidents ------------------------------------------------------
+    # --- incidents (opened: first_seen, resolved: resolved_at) ----------
     @api.model
-    def _incident_source(self):
-        Incident = self._source("ops.incident", "state")
-        if Incident is None:
-            return None, None, None
-        opened = self._first_field(Incident, "opened_at", "first_seen", "create_date")
-        resolved = self._first_field(Incident, "resolved_at", "date_resolved", "closed_at")
-        return Incident, opened, resolved
-
-    @api.model
-    def _incident_scope_domain(self, Incident, scope):
-        domain = self._target_domain(Incident, scope)
-        if scope["repository"] and "repository_id" in Incident._fields:
-            domain += [("repository_id", "=", scope["repository"].id)]
-        return domain
-
-    # --- remediation (self-healing re-runs) -----------------------------
-    @api.model
-    def _rerun_source(self):
-        Action = self._source("ops.remediation.action", "state", "kind")
-        if Action is None:
-            return None, None
-        done = self._first_field(Action, "finished_at", "done_at", "executed_at", "write_date")
-        return Action, done
+    def _incident_domain(self, scope):
+        return self._target_domain(scope) + self._repository_domain(scope)
 
     # --- health rollups -------------------------------------------------
-    @api.model
-    def _health_source(self, model=HOURLY_ROLLUP):
-        """The hourly (or daily) rollup model, or None when monitoring is not there or not readable."""
-        return self._source(model, "target_id", "bucket", "sample_count", "failure_count", "avg_response_ms")
-
     @api.model
     def _health_parts(self, start, end):
         """``[(rollup model, start, end)]`` covering ``[start, end)``: whole UTC days from the daily rollup.
@@ -245,7 +195,7 @@ class OpsDashboard(models.AbstractModel):
         samples by the same cron) in 24 times fewer rows, and outlives it; the hours before the
         first and after the last whole day come from the hourly rollup.
         """
-        hourly, daily = self._health_source(), self._health_source(DAILY_ROLLUP)
+        hourly, daily = self._readable(HOURLY_ROLLUP), self._readable(DAILY_ROLLUP)
         first_day = start.replace(hour=0, minute=0, second=0, microsecond=0)
         if first_day < start:
             first_day += timedelta(days=1)
@@ -256,7 +206,7 @@ class OpsDashboard(models.AbstractModel):
 
     @api.model
     def _rollup_domain(self, Rollup, scope, start, end, target_ids=None):
-        if Rollup._fields["bucket"].type == "date":
+        if Rollup._name == DAILY_ROLLUP:  # its buckets are dates
             domain = [
                 ("bucket", ">=", fields.Date.to_string(start.date())),
                 ("bucket", "<", fields.Date.to_string(end.date())),
@@ -265,7 +215,7 @@ class OpsDashboard(models.AbstractModel):
             domain = self._period_domain("bucket", start, end)
         if target_ids is not None:
             domain.append(("target_id", "in", list(target_ids)))
-        return domain + self._target_domain(Rollup, scope)
+        return domain + self._target_domain(scope)
 
     @api.model
     def _health_rows(self, scope, start, end, group_target=False, bucket=None, target_ids=None):
@@ -278,9 +228,10 @@ class OpsDashboard(models.AbstractModel):
         Local buckets are read from the hourly rollup; plain sums take whole UTC days
         from the daily rollup (:meth:`_health_parts`).
         """
-        if self._health_source() is None:
+        hourly = self._readable(HOURLY_ROLLUP)
+        if hourly is None:
             return None
-        parts = [(self._health_source(), start, end)] if bucket else self._health_parts(start, end)
+        parts = [(hourly, start, end)] if bucket else self._health_parts(start, end)
         merged = {}
         for Rollup, part_start, part_end in parts:
             if part_start >= part_end:
@@ -359,7 +310,7 @@ class OpsDashboard(models.AbstractModel):
 
     @api.model
     def _build_time_aggregates(self, scope, start, end):
-        if not self._has_source("ops.workflow.run"):
+        if self._readable("ops.workflow.run") is None:
             return None
         [(total, count)] = self.env["ops.workflow.run"]._read_group(
             self._completed_runs_domain(scope, start, end), [], ["duration:sum", "__count"]
@@ -367,26 +318,21 @@ class OpsDashboard(models.AbstractModel):
         return {"total_seconds": total or 0.0, "runs": count}
 
     @api.model
-    def _cache_source(self):
-        """Where cache restores parsed from fetched job logs are stored, and the date to filter them on."""
-        for model, dates in CACHE_SOURCES:
-            Model = self._source(model, "cache_hits", "cache_misses")
-            if Model is not None:
-                return Model, self._first_field(Model, *dates)
-        return None, None
-
-    @api.model
     def _cache_domain(self, scope, start, end):
-        Model, fetched = self._cache_source()
-        domain = self._period_domain(fetched, start, end) + self._repository_domain(Model, scope)
-        if "log_fetched" in Model._fields:
-            domain.append(("log_fetched", "=", True))
-        return [*domain, "|", ("cache_hits", ">", 0), ("cache_misses", ">", 0)]
+        """Jobs whose fetched log restored a cache in the period (the CI self-healing parses the logs)."""
+        return [
+            *self._period_domain("log_fetched_at", start, end),
+            *self._repository_domain(scope),
+            ("log_fetched", "=", True),
+            "|",
+            ("cache_hits", ">", 0),
+            ("cache_misses", ">", 0),
+        ]
 
     @api.model
     def _cache_aggregates(self, scope, start, end):
-        """Cache restores read from fetched job logs; None when no log was ever parsed for caches."""
-        Job, _fetched = self._cache_source()
+        """Cache restores read from fetched job logs; None when the user may not read jobs."""
+        Job = self._readable("ops.workflow.job")
         if Job is None:
             return None
         [(hits, misses)] = Job._read_group(
@@ -396,17 +342,17 @@ class OpsDashboard(models.AbstractModel):
 
     @api.model
     def _rerun_domain(self, scope, start, end):
-        Action, done = self._rerun_source()
+        """Self-healing re-runs of failed jobs that finished in the period."""
         return [
             ("kind", "=", "rerun_jobs"),
             ("state", "in", ("succeeded", "failed")),
-            *self._period_domain(done, start, end),
-            *self._repository_domain(Action, scope),
+            *self._period_domain("finished_at", start, end),
+            *self._repository_domain(scope),
         ]
 
     @api.model
     def _self_healing_aggregates(self, scope, start, end):
-        Action, _done = self._rerun_source()
+        Action = self._readable("ops.remediation.action")
         if Action is None:
             return None
         groups = dict(Action._read_group(self._rerun_domain(scope, start, end), ["state"], ["__count"]))
@@ -414,27 +360,24 @@ class OpsDashboard(models.AbstractModel):
 
     @api.model
     def _incident_aggregates(self, scope, start, end):
-        Incident, opened, resolved = self._incident_source()
+        Incident = self._readable("ops.incident")
         if Incident is None:
             return {}
-        base = self._incident_scope_domain(Incident, scope)
-        result = {}
-        if "false_positive" in Incident._fields and opened:
-            groups = dict(
-                Incident._read_group(base + self._period_domain(opened, start, end), ["false_positive"], ["__count"])
-            )
-            result["false_positive_rate"] = {
-                "false_positives": groups.get(True, 0),
-                "incidents": sum(groups.values()),
-            }
-        ttr = self._first_field(Incident, "time_to_resolve", "time_to_resolve_minutes")
-        if ttr and resolved:
-            domain = base + self._period_domain(resolved, start, end) + [(ttr, ">", 0)]
-            if "false_positive" in Incident._fields:
-                domain.append(("false_positive", "=", False))
-            [(total, count)] = Incident._read_group(domain, [], [f"{ttr}:sum", "__count"])
-            result["mttr"] = {"total_minutes": total or 0.0, "resolved": count}
-        return result
+        base = self._incident_domain(scope)
+        groups = dict(
+            Incident._read_group(base + self._period_domain("first_seen", start, end), ["false_positive"], ["__count"])
+        )
+        domain = [
+            *base,
+            *self._period_domain("resolved_at", start, end),
+            ("time_to_resolve", ">", 0),
+            ("false_positive", "=", False),
+        ]
+        [(total, count)] = Incident._read_group(domain, [], ["time_to_resolve:sum", "__count"])
+        return {
+            "false_positive_rate": {"false_positives": groups.get(True, 0), "incidents": sum(groups.values())},
+            "mttr": {"total_minutes": total or 0.0, "resolved": count},
+        }
 
     @api.model
     def _health_aggregates(self, scope, start, end):
@@ -452,54 +395,42 @@ class OpsDashboard(models.AbstractModel):
     # actions behind the tiles and lists
     # ------------------------------------------------------------------
     @api.model
-    def _records_action(self, name, model, domain, context=None):
+    def _records_action(self, name, model, domain):
         return {
             "type": "ir.actions.act_window",
             "name": name,
             "res_model": model,
             "views": [[False, "list"], [False, "form"]],
             "domain": domain,
-            "context": context or {},
+            "context": {},
             "target": "current",
         }
 
     @api.model
     def _kpi_action(self, key, scope):
-        window = scope["window"]
-        start, end = window.start, window.end
-        label = kpis.KPIS[key].label
-        if key == "avg_build_time" and self._has_source("ops.workflow.run"):
-            return self._records_action(
-                _("Completed runs"), "ops.workflow.run", self._completed_runs_domain(scope, start, end)
-            )
-        if key == "cache_hit_rate" and self._cache_source()[0] is not None:
-            Model = self._cache_source()[0]
-            return self._records_action(
-                _("Jobs with cache restores"), Model._name, self._cache_domain(scope, start, end)
-            )
-        if key == "self_healing_success_rate" and self._rerun_source()[0] is not None:
-            return self._records_action(
-                _("Self-healing re-runs"), "ops.remediation.action", self._rerun_domain(scope, start, end)
-            )
-        if key in ("false_positive_rate", "mttr"):
-            Incident, opened, resolved = self._incident_source()
-            if Incident is None:
-                return None
-            base = self._incident_scope_domain(Incident, scope)
-            date_field = opened if key == "false_positive_rate" else resolved
-            if not date_field:
-                return None
-            return self._records_action(label, "ops.incident", base + self._period_domain(date_field, start, end))
-        if key in ("uptime", "avg_response_time", "error_rate"):
-            Rollup = self._health_source()
-            if Rollup is None:
-                return None
-            return self._records_action(
-                _("Health per hour"),
-                HOURLY_ROLLUP,
-                self._period_domain("bucket", start, end) + self._target_domain(Rollup, scope),
-            )
-        return None
+        """The records behind the KPI ``key`` (None when the user may not read them)."""
+        start, end = scope["window"].start, scope["window"].end
+        if key == "avg_build_time":
+            model, name = "ops.workflow.run", _("Completed runs")
+            domain = self._completed_runs_domain(scope, start, end)
+        elif key == "cache_hit_rate":
+            model, name = "ops.workflow.job", _("Jobs with cache restores")
+            domain = self._cache_domain(scope, start, end)
+        elif key == "self_healing_success_rate":
+            model, name = "ops.remediation.action", _("Self-healing re-runs")
+            domain = self._rerun_domain(scope, start, end)
+        elif key in ("false_positive_rate", "mttr"):
+            model, name = "ops.incident", kpis.KPIS[key].label
+            date_field = "first_seen" if key == "false_positive_rate" else "resolved_at"
+            domain = self._incident_domain(scope) + self._period_domain(date_field, start, end)
+        elif key in ("uptime", "avg_response_time", "error_rate"):
+            model, name = HOURLY_ROLLUP, _("Health per hour")
+            domain = self._period_domain("bucket", start, end) + self._target_domain(scope)
+        else:
+            return None
+        if self._readable(model) is None:
+            return None
+        return self._records_action(name, model, domain)
 
     # ------------------------------------------------------------------
     # charts
@@ -529,7 +460,7 @@ class OpsDashboard(models.AbstractModel):
         duration, for build times) and ``last`` (latest start). The runs chart, the build-time chart
         and the failing-workflows list are all read from it. None when runs are not readable.
         """
-        if not self._has_source("ops.workflow.run"):
+        if self._readable("ops.workflow.run") is None:
             return None
         window = scope["window"]
         Run = self.env["ops.workflow.run"]
@@ -618,7 +549,7 @@ class OpsDashboard(models.AbstractModel):
     def _chart_health(self, scope):
         labels = self._bucket_labels(scope)
         window = scope["window"]
-        if self._health_source() is None:
+        if self._readable(HOURLY_ROLLUP) is None:
             return {"labels": labels, "response": [], "uptime": [], "available": False}
         target_ids, total = self._chart_targets(scope)
         rows = self._health_rows(
@@ -655,16 +586,15 @@ class OpsDashboard(models.AbstractModel):
     @api.model
     def _chart_incidents(self, scope):
         labels = self._bucket_labels(scope)
-        Incident, opened, resolved = self._incident_source()
-        if Incident is None or not opened:
+        Incident = self._readable("ops.incident")
+        if Incident is None:
             return {"labels": labels, "datasets": [], "available": False}
         window = scope["window"]
-        base = self._incident_scope_domain(Incident, scope)
+        base = self._incident_domain(scope)
         index = {label: i for i, label in enumerate(labels)}
         datasets = []
-        for key, label, field_name in (("opened", _("Opened"), opened), ("resolved", _("Resolved"), resolved)):
-            if not field_name:
-                continue
+        series = (("opened", _("Opened"), "first_seen"), ("resolved", _("Resolved"), "resolved_at"))
+        for key, label, field_name in series:
             data = [0] * len(labels)
             rows = Incident._read_group(
                 base + self._period_domain(field_name, window.start, window.end),
@@ -683,39 +613,31 @@ class OpsDashboard(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _list_open_incidents(self, scope):
-        Incident, opened, _resolved = self._incident_source()
+        Incident = self._readable("ops.incident")
         if Incident is None:
             return {"available": False, "by_severity": [], "records": []}
-        domain = [
-            ("state", "not in", OPEN_INCIDENT_EXCLUDED_STATES),
-            *self._incident_scope_domain(Incident, scope),
+        domain = [("state", "!=", "resolved"), *self._incident_domain(scope)]
+        counts = dict(Incident._read_group(domain, ["severity"], ["__count"]))
+        by_severity = [
+            {
+                "severity": severity,
+                "count": counts.get(severity, 0),
+                "action": self._records_action(
+                    _("Open incidents"), "ops.incident", [*domain, ("severity", "=", severity)]
+                ),
+            }
+            for severity in SEVERITIES
         ]
-        by_severity = []
-        if "severity" in Incident._fields:
-            counts = dict(Incident._read_group(domain, ["severity"], ["__count"]))
-            for severity in SEVERITIES:
-                by_severity.append(
-                    {
-                        "severity": severity,
-                        "count": counts.get(severity, 0),
-                        "action": self._records_action(
-                            _("Open incidents"), "ops.incident", [*domain, ("severity", "=", severity)]
-                        ),
-                    }
-                )
-        order = "severity_rank desc, id desc" if "severity_rank" in Incident._fields else "id desc"
-        records = Incident.search(domain, order=order, limit=LIST_LIMIT)
-        rows = []
-        for incident in records[:LIST_LIMIT]:
-            rows.append(
-                {
-                    "id": incident.id,
-                    "name": incident.display_name,
-                    "severity": incident.severity if "severity" in Incident._fields else False,
-                    "state": incident.state,
-                    "opened": fields.Datetime.to_string(incident[opened]) if opened else False,
-                }
-            )
+        rows = [
+            {
+                "id": incident.id,
+                "name": incident.display_name,
+                "severity": incident.severity,
+                "state": incident.state,
+                "opened": fields.Datetime.to_string(incident.first_seen),
+            }
+            for incident in Incident.search(domain, order="severity_rank desc, id desc", limit=LIST_LIMIT)
+        ]
         return {
             "available": True,
             "by_severity": by_severity,
@@ -765,43 +687,37 @@ class OpsDashboard(models.AbstractModel):
 
     @api.model
     def _list_flaky_jobs(self, scope):
-        Signature = self._source("ops.failure.signature", "flaky")
+        Signature = self._readable("ops.failure.signature")
         if Signature is None:
             return {"available": False, "records": []}
-        domain = [("flaky", "=", True), *self._repository_domain(Signature, scope)]
-        count_field = self._first_field(Signature, "flaky_count", "hit_count", "count", "occurrences")
-        last_field = self._first_field(Signature, "flaky_last_seen", "last_seen", "write_date")
-        order = f"{last_field} desc" if last_field else "id desc"
-        rows = []
-        for signature in Signature.search(domain, order=order, limit=LIST_LIMIT):
-            job = self._first_field(Signature, "job_name", "name")
-            rows.append(
-                {
-                    "id": signature.id,
-                    "name": signature[job] if job else signature.display_name,
-                    "repository": signature.repository_id.display_name if "repository_id" in Signature._fields else "",
-                    "count": signature[count_field] if count_field else 0,
-                    "last_seen": fields.Datetime.to_string(signature[last_field]) if last_field else False,
-                }
-            )
+        domain = [("flaky", "=", True), *self._repository_domain(scope)]
+        rows = [
+            {
+                "id": signature.id,
+                "name": signature.job_name,
+                "repository": signature.repository_id.display_name,
+                "count": signature.flaky_count,
+                "last_seen": fields.Datetime.to_string(signature.flaky_last_seen),
+            }
+            for signature in Signature.search(domain, order="flaky_last_seen desc", limit=LIST_LIMIT)
+        ]
         return {
             "available": True,
-            "model": "ops.failure.signature",
             "records": rows,
             "action": self._records_action(_("Flaky jobs"), "ops.failure.signature", domain),
         }
 
     @api.model
     def _list_pending_approvals(self, scope):
-        Action = self._source("ops.remediation.action", "state")
+        Action = self._readable("ops.remediation.action")
         if Action is None:
             return {"available": False, "records": []}
-        domain = [("state", "=", "awaiting_approval"), *self._target_domain(Action, scope)]
+        domain = [("state", "=", "awaiting_approval"), *self._target_domain(scope)]
         rows = [
             {
                 "id": action.id,
                 "name": action.display_name,
-                "kind": action.kind if "kind" in Action._fields else False,
+                "kind": action.kind,
                 "created": fields.Datetime.to_string(action.create_date),
             }
             for action in Action.search(domain, order="id desc", limit=LIST_LIMIT)

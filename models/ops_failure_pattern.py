@@ -2,10 +2,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from .. import const
 from ..autopilot.selfheal import rules
-
-CATEGORY_SELECTION = [(c, c.replace("_", " ").capitalize()) for c in rules.CATEGORIES]
-SEVERITY_SELECTION = [(s, s.capitalize()) for s in rules.SEVERITIES]
 
 
 class OpsFailurePattern(models.Model):
@@ -30,7 +28,7 @@ class OpsFailurePattern(models.Model):
         help="Regular expression (Python 'regex' syntax) searched in the failure excerpt, case-insensitive, "
         "^ and $ at line ends",
     )
-    category = fields.Selection(CATEGORY_SELECTION, required=True, index=True)
+    category = fields.Selection(const.FAILURE_CATEGORIES, required=True, index=True)
     suggested_fix = fields.Text(required=True)
     retryable = fields.Boolean(
         compute="_compute_retryable",
@@ -40,7 +38,7 @@ class OpsFailurePattern(models.Model):
         help="A failure matched by this pattern is worth an automatic re-run (it decides, whatever the category); "
         "by default that of its category: network timeouts and resource exhaustion are",
     )
-    severity = fields.Selection(SEVERITY_SELECTION, required=True, default="medium")
+    severity = fields.Selection(const.SEVERITIES, required=True, default="medium")
     priority = fields.Integer(
         default=50, help="When several patterns match, the highest priority wins (specific beats generic)"
     )

@@ -4,10 +4,10 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from .. import const
 from ..autopilot.common.errors import ServiceError
 from ..autopilot.github import ci
 from ..autopilot.selfheal import decisions, reports
-from .ops_failure_pattern import CATEGORY_SELECTION
 
 ISSUE_LABEL = reports.ISSUE_LABEL
 
@@ -32,7 +32,7 @@ class OpsFailureSignature(models.Model):
     repository_id = fields.Many2one("ops.repository", required=True, readonly=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="repository_id.company_id", store=True, index=True)
     template = fields.Text(readonly=True, help="The masked key lines the fingerprint is computed from")
-    category = fields.Selection(CATEGORY_SELECTION, readonly=True, index=True)
+    category = fields.Selection(const.FAILURE_CATEGORIES, readonly=True, index=True)
     job_name = fields.Char(readonly=True, help="Job where it was last seen")
     first_seen = fields.Datetime(readonly=True)
     last_seen = fields.Datetime(readonly=True, index=True)

@@ -16,6 +16,7 @@ import logging
 from odoo import _, api, fields, models
 
 from ..autopilot import kpis
+from .ops_dashboard import HOURLY_ROLLUP
 
 _logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class OpsHealthReport(models.AbstractModel):
             "kpis": [results[key].as_dict() for key in kpis.KPI_ORDER],
             "days": days,
             "targets": targets,
-            "health_available": Dashboard._health_source() is not None,
+            "health_available": Dashboard._readable(HOURLY_ROLLUP) is not None,
             "incidents": self._incident_summary(scope),
             "ci": self._ci_summary(scope, results, workflows),
             "flaky": flaky,
@@ -170,33 +171,23 @@ class OpsHealthReport(models.AbstractModel):
     @api.model
     def _incident_summary(self, scope):
         Dashboard = self.env["ops.dashboard"]
-        Incident, opened, resolved = Dashboard._incident_source()
-        if Incident is None or not opened:
+        Incident = Dashboard._readable("ops.incident")
+        if Incident is None:
             return {"available": False}
         window = scope["window"]
-        base = Dashboard._incident_scope_domain(Incident, scope)
-        in_period = base + Dashboard._period_domain(opened, window.start, window.end)
+        base = Dashboard._incident_domain(scope)
+        in_period = base + Dashboard._period_domain("first_seen", window.start, window.end)
         by_severity = dict(Incident._read_group(in_period, ["severity"], ["__count"]))
-        by_source = Incident._read_group(in_period, ["source"], ["__count"]) if "source" in Incident._fields else []
-        source_labels = dict(Incident._fields["source"].selection) if "source" in Incident._fields else {}
-        resolved_count = (
-            Incident._read_group(base + Dashboard._period_domain(resolved, window.start, window.end), [], ["__count"])[
-                0
-            ][0]
-            if resolved
-            else 0
+        by_source = Incident._read_group(in_period, ["source"], ["__count"])
+        source_labels = dict(Incident._fields["source"].selection)
+        [(resolved_count,)] = Incident._read_group(
+            base + Dashboard._period_domain("resolved_at", window.start, window.end), [], ["__count"]
         )
-        open_now = Incident._read_group(
-            [*base, ("state", "not in", ("resolved", "closed", "cancelled"))], [], ["__count"]
-        )[0][0]
-        false_positives = (
-            Incident._read_group([*in_period, ("false_positive", "=", True)], [], ["__count"])[0][0]
-            if "false_positive" in Incident._fields
-            else 0
-        )
-        order = "severity_rank desc, id desc" if "severity_rank" in Incident._fields else "id desc"
-        top = Incident.search(in_period, order=order, limit=MAX_INCIDENT_ROWS)
-        severity_labels = dict(Incident._fields["severity"].selection) if "severity" in Incident._fields else {}
+        [(open_now,)] = Incident._read_group([*base, ("state", "!=", "resolved")], [], ["__count"])
+        [(false_positives,)] = Incident._read_group([*in_period, ("false_positive", "=", True)], [], ["__count"])
+        top = Incident.search(in_period, order="severity_rank desc, id desc", limit=MAX_INCIDENT_ROWS)
+        severity_labels = dict(Incident._fields["severity"].selection)
+        state_labels = dict(Incident._fields["state"].selection)
         return {
             "available": True,
             "opened": sum(by_severity.values()),
@@ -211,12 +202,10 @@ class OpsHealthReport(models.AbstractModel):
             "top": [
                 {
                     "name": i.display_name,
-                    "severity": severity_labels.get(i.severity, i.severity) if "severity" in Incident._fields else "",
-                    "state": dict(Incident._fields["state"].selection).get(i.state, i.state),
-                    "opened": self._to_local_string(i[opened], scope) if i[opened] else "",
-                    "time_to_resolve": _fmt(i.time_to_resolve, 0)
-                    if "time_to_resolve" in Incident._fields and i.state == "resolved"
-                    else "",
+                    "severity": severity_labels[i.severity],
+                    "state": state_labels[i.state],
+                    "opened": self._to_local_string(i.first_seen, scope),
+                    "time_to_resolve": _fmt(i.time_to_resolve, 0) if i.state == "resolved" else "",
                 }
                 for i in top
             ],
@@ -225,7 +214,7 @@ class OpsHealthReport(models.AbstractModel):
     @api.model
     def _workflow_rows(self, scope):
         Dashboard = self.env["ops.dashboard"]
-        if not Dashboard._has_source("ops.workflow.run"):
+        if Dashboard._readable("ops.workflow.run") is None:
             return []
         window = scope["window"]
         Run = self.env["ops.workflow.run"]
@@ -258,7 +247,7 @@ class OpsHealthReport(models.AbstractModel):
     @api.model
     def _ci_summary(self, scope, results, workflows):
         Dashboard = self.env["ops.dashboard"]
-        if not Dashboard._has_source("ops.workflow.run"):
+        if Dashboard._readable("ops.workflow.run") is None:
             return {"available": False}
         window = scope["window"]
         Run = self.env["ops.workflow.run"]
@@ -272,14 +261,14 @@ class OpsHealthReport(models.AbstractModel):
         runs = sum(outcomes.values())
         healing = Dashboard._self_healing_aggregates(scope, window.start, window.end)
         ci_mttr = None
-        Incident, _opened, resolved = Dashboard._incident_source()
-        if Incident is not None and resolved and "source" in Incident._fields:
+        Incident = Dashboard._readable("ops.incident")
+        if Incident is not None:
             [(total, count)] = Incident._read_group(
                 [
-                    *Dashboard._incident_scope_domain(Incident, scope),
+                    *Dashboard._incident_domain(scope),
                     ("source", "=", "ci"),
                     ("time_to_resolve", ">", 0),
-                    *Dashboard._period_domain(resolved, window.start, window.end),
+                    *Dashboard._period_domain("resolved_at", window.start, window.end),
                 ],
                 [],
                 ["time_to_resolve:sum", "__count"],

@@ -7,7 +7,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from ..autopilot.monitoring import alerts, host_metrics, native_monitors, probes, remediation
+from .. import const
+from ..autopilot.monitoring import alerts, host_metrics, native_monitors, probes
 from .ops_params import get_param
 
 _logger = logging.getLogger(__name__)
@@ -20,10 +21,6 @@ TARGET_KINDS = [
 TARGET_STATUSES = [("up", "Up"), ("degraded", "Degraded"), ("down", "Down"), ("unknown", "Unknown")]
 #: the seed's thresholds, written once in the engine
 SEED = alerts.Thresholds()
-#: firing condition of an Odoo-native target (crons, modules), for remediation policy lines
-NATIVE = "native"
-#: executors that really call something (the others only record or verify)
-RUNNING_EXECUTORS = ("http_hook", "github_dispatch", "odoo")
 
 
 class OpsHealthTarget(models.Model):
@@ -324,7 +321,7 @@ class OpsHealthTarget(models.Model):
         """
         results = self._probe_all(now)
         self.env["ops.health.sample"]._store([(target, results[target.id][0]) for target in self])
-        self._verify_pending_actions(results)
+        self.env["ops.remediation.action"]._record_verifications(results)
         self._ops_commit()  # the samples are kept whatever happens during evaluation
         context = self._evaluation_context(now)
         touched, opening = [], []
@@ -373,17 +370,6 @@ class OpsHealthTarget(models.Model):
                     _logger.warning("health target %s: opening its incident failed: %s", target.id, exc, exc_info=True)
                     target.sudo().write({"last_error": f"internal error: {type(exc).__name__}"})
         self._ops_trigger_soon("ops_autopilot.ir_cron_escalate_incidents")
-
-    def _verify_pending_actions(self, results):
-        """This check is the verification of the remediation actions that wait for one (``verified = pending``)."""
-        pending = (
-            self.env["ops.remediation.action"]
-            .sudo()
-            .search([("target_id", "in", self.ids), ("verified", "=", "pending")])
-        )
-        healthy = pending.filtered(lambda a: results[a.target_id.id][0].up)
-        healthy.write({"verified": "healthy"})
-        (pending - healthy).write({"verified": "unhealthy"})
 
     def _evaluation_context(self, now):
         """What evaluating these targets reads, in a few queries for the whole batch."""
@@ -558,11 +544,11 @@ class OpsHealthTarget(models.Model):
                 continue
             incident = self.env["ops.incident"]._raise_incident(vals)
             if not suppression:
-                touched.append((incident, NATIVE))
+                touched.append((incident, const.NATIVE_CONDITION))
         for key, incident in open_by_key.items():
             if key not in current:
                 incident._resolve(note=_("Recovered: the signal is gone."), auto=True, now=now)
-        return touched, {NATIVE} if issues else set()
+        return touched, {const.NATIVE_CONDITION} if issues else set()
 
     def _incident_vals(self, key, kind, severity, message, now):
         labels = {
@@ -576,7 +562,7 @@ class OpsHealthTarget(models.Model):
             "dedup_key": key,
             "title": f"{self.name}: {labels.get(kind, kind.replace('_', ' '))}",
             "source": "health",
-            "severity": severity if severity in ("low", "medium", "high", "critical") else "medium",
+            "severity": severity if severity in dict(const.SEVERITIES) else "medium",
             "description": message,
             "condition": kind,
             "category": kind,
@@ -605,193 +591,6 @@ class OpsHealthTarget(models.Model):
         group = self.env.ref("ops_autopilot.group_ops_user")
         models_changed = [self._name, "ops.incident", "ops.health.sample", "ops.remediation.action"]
         self.env["bus.bus"]._sendone(group, "ops_autopilot/refresh", {"models": models_changed})
-
-    # ------------------------------------------------------------------
-    # remediation
-    # ------------------------------------------------------------------
-    def _remediation_attempts(self, now):
-        """The target's past remediation rounds as engine attempts (dry runs and pending approvals excluded)."""
-        self.ensure_one()
-        actions = (
-            self.env["ops.remediation.action"]
-            .sudo()
-            .search(
-                [
-                    ("target_id", "=", self.id),
-                    ("state", "in", ("running", "succeeded", "failed")),
-                    ("requested_at", ">=", now - timedelta(days=2)),
-                ]
-            )
-        )
-        rounds = {}
-        for action in actions:
-            rounds.setdefault((action.incident_id.id, action.attempt), []).append(action)
-        attempts = []
-        for items in rounds.values():
-            states = {a.state for a in items}
-            succeeded = None if "running" in states else "failed" not in states
-            attempts.append(remediation.Attempt(at=min(a.requested_at for a in items), succeeded=succeeded))
-        return attempts
-
-    def _plan_remediation(self, incident, kind, now):
-        """Start one remediation round for ``incident`` if the policy and the safety rules allow it.
-
-        The round's actions are the policy lines for ``kind`` in order; the
-        engine (:func:`autopilot.monitoring.remediation.decide`) applies cooldown, rate
-        limit, backoff and circuit breaker over the target's past rounds.
-        :return: the actions created (maybe none).
-        """
-        self.ensure_one()
-        Action = self.env["ops.remediation.action"].sudo()
-        policy = self.remediation_policy_id
-        lines = policy._lines_for(kind) if policy else []
-        if not lines:
-            return Action
-        pending = incident.remediation_action_ids.filtered(
-            lambda a: a.state in ("proposed", "awaiting_approval", "approved", "running")
-        )
-        if pending:
-            return Action
-        switch = bool(get_param(self.env, "remediation_dry_run"))
-        decision = remediation.decide(policy._engine_policy(lines, switch), self._remediation_attempts(now), now)
-        if not decision.allowed:
-            if decision.breaker == "open" and not incident.remediation_failed:
-                incident.write({"remediation_failed": True})
-                incident.message_post(body=_("Auto-heal stopped: %s", decision.reason), subtype_xmlid="mail.mt_note")
-            return Action
-        if decision.dry_run:
-            last_dry = Action.search(
-                [("target_id", "=", self.id), ("state", "=", "dry_run")], order="requested_at desc", limit=1
-            )
-            if last_dry and last_dry.requested_at > now - timedelta(seconds=policy.cooldown_seconds):
-                return Action  # a dry run is recorded once per cooldown, not at every check
-        round_no = max(incident.remediation_action_ids.mapped("attempt") or [0]) + 1
-        actions = Action
-        for line in lines:
-            actions |= Action._propose(
-                {
-                    "incident_id": incident.id,
-                    "target_id": self.id,
-                    "repository_id": (policy.repository_id or self.repository_id).id or False,
-                    "policy_id": policy.id,
-                    "kind": line.kind,
-                    "executor": line.executor,
-                    "condition": kind,
-                    "attempt": round_no,
-                    "payload": line._inputs() or False,
-                    "requested_at": now,
-                },
-                requires_approval=line.destructive and not decision.dry_run,
-                dry_run=decision.dry_run,
-                reason=_("Dry run (%s): recorded, not executed.", decision.reason),
-            )
-        if incident.state == "open" and not decision.dry_run:
-            incident.write({"state": "remediating"})
-        self._run_round(actions)
-        return actions
-
-    def _run_round(self, actions):
-        """Execute the runnable actions of a round in order; stop at a failure or at one awaiting approval."""
-        self.ensure_one()
-        queue = actions.sorted("id")
-        for index, action in enumerate(queue):
-            if action.state == "awaiting_approval":
-                return
-            if action.state not in ("proposed", "approved"):
-                continue
-            self._execute_remediation(action)
-            if action.state == "failed":
-                rest = queue[index + 1 :].filtered(lambda a: a.state in ("proposed", "approved", "awaiting_approval"))
-                rest._mark_skipped(_("Not run: an earlier action of this round failed."))
-                break
-        incident = queue.incident_id[:1]
-        if incident and not queue.filtered(lambda a: a.state in ("proposed", "approved", "awaiting_approval")):
-            failed = any(a.state == "failed" for a in queue)
-            ran = queue.filtered(lambda a: a.state in ("succeeded", "failed"))
-            if ran:
-                incident.write({"remediation_failed": failed})
-                # no verification ran in this round: the target's next check is the verification
-                ran.filtered(lambda a: a.verified == "n/a" and a.executor != "verify").write({"verified": "pending"})
-                summary = ", ".join(f"{a.kind}: {a.state}" for a in ran)
-                incident.message_post(
-                    body=_("Remediation round %(round)s: %(summary)s", round=queue[0].attempt, summary=summary),
-                    subtype_xmlid="mail.mt_note",
-                )
-
-    def _execute_remediation(self, action):
-        """Run one action with its executor and record the outcome (never raises for a failed call)."""
-        self.ensure_one()
-        action._mark_running()
-        policy = action.policy_id or self.remediation_policy_id
-        executor = action.executor
-        if executor == "verify":
-            sample, _issues = self._verify_now()
-            outcome = remediation.Outcome(
-                sample.up,
-                sample.status_code,
-                _("Target healthy again.") if sample.up else _("Target still failing: %s", sample.error or "-"),
-                sample.response_ms,
-            )
-            earlier = action.incident_id.remediation_action_ids.filtered(
-                lambda a: a.attempt == action.attempt and a.id != action.id and a.state in ("succeeded", "failed")
-            )
-            earlier.write({"verified": "healthy" if sample.up else "unhealthy"})
-        elif executor == "http_hook":
-            if not policy.hook_url:
-                action._mark_skipped(_("No HTTP hook URL on the policy: nothing to call."))
-                return
-            token = policy.sudo().hook_token
-            outcome = remediation.run_http_hook(
-                policy.hook_url,
-                policy.hook_method,
-                self._hook_payload(action),
-                headers={"Authorization": f"Bearer {token}"} if token else None,
-                timeout=policy.timeout_seconds,
-            )
-        elif executor == "github_dispatch":
-            repo = policy.repository_id or self.repository_id
-            if not repo or not policy.workflow_file or not repo.has_token:
-                action._mark_skipped(_("No repository with a token or no workflow file on the policy."))
-                return
-            outcome = remediation.run_github_dispatch(
-                repo.api_url,
-                repo.sudo().token,
-                repo.full_name,
-                policy.workflow_file,
-                policy.workflow_ref or repo.default_branch,
-                {key: str(value) for key, value in self._hook_payload(action).items()},
-                timeout=policy.timeout_seconds,
-            )
-        elif executor == "odoo":
-            started = time.monotonic()
-            self.env.registry.clear_all_caches()
-            elapsed = (time.monotonic() - started) * 1000
-            outcome = remediation.Outcome(True, None, _("Caches of this Odoo cleared."), elapsed, "clear_all_caches()")
-        else:
-            outcome = remediation.Outcome(True, None, _("Recorded only (no executor)."), 0.0)
-        detail = outcome.detail + (f"\n{outcome.response}" if outcome.response else "")
-        action.write({"request_summary": outcome.request or False})
-        action._mark_done(
-            outcome.succeeded,
-            detail=detail,
-            status_code=outcome.status_code,
-            duration_ms=int(outcome.duration_ms or 0),
-        )
-
-    def _hook_payload(self, action):
-        """The JSON an ops agent receives: what to do, on what, why (plus the line's own inputs)."""
-        incident = action.incident_id
-        return {
-            "action": action.kind,
-            "target": self.name,
-            "target_id": self.id,
-            "url": probes.redact_url(self.url) if self.url else None,
-            "condition": action.condition,
-            "incident": incident.name,
-            "severity": incident.severity,
-            "attempt": action.attempt,
-            **(action.payload or {}),
-        }
 
     def _verify_now(self):
         """One check of this target right away (not stored as a sample): ``(Sample, issues)``."""

@@ -9,9 +9,10 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, mute_logger, plaintext2html
 
+from .. import const
 from ..autopilot.common.masking import mask_secrets
 from ..autopilot.github import rest_api
-from ..autopilot.monitoring import escalation, paging
+from ..autopilot.monitoring import alerts, escalation, paging
 from .ops_params import PREFIX, get_param
 
 _logger = logging.getLogger(__name__)
@@ -22,8 +23,7 @@ SOURCES = [
     ("scan", "Scheduled scan"),
     ("review", "Code review"),
 ]
-SEVERITIES = [("low", "Low"), ("medium", "Medium"), ("high", "High"), ("critical", "Critical")]
-SEVERITY_RANK = {key: rank for rank, (key, _label) in enumerate(SEVERITIES)}
+SEVERITY_RANK = {key: rank for rank, (key, _label) in enumerate(const.SEVERITIES)}
 STATES = [
     ("open", "Open"),
     ("acknowledged", "Acknowledged"),
@@ -31,8 +31,6 @@ STATES = [
     ("escalated", "Escalated"),
     ("resolved", "Resolved"),
 ]
-#: states that still count as "open" for the one-open-incident-per-key rule
-UNRESOLVED = ("open", "acknowledged", "remediating", "escalated")
 ESCALATION_STEPS = [
     ("none", "Not escalated"),
     ("auto_heal", "Auto-heal"),
@@ -73,7 +71,7 @@ class OpsIncident(models.Model):
     title = fields.Char(required=True, tracking=True)
     description = fields.Text(help="What was observed, latest occurrence")
     source = fields.Selection(SOURCES, required=True, default="health", index=True, tracking=True)
-    severity = fields.Selection(SEVERITIES, required=True, default="medium", index=True, tracking=True)
+    severity = fields.Selection(const.SEVERITIES, required=True, default="medium", index=True, tracking=True)
     severity_rank = fields.Integer(compute="_compute_ranks", store=True)
     state = fields.Selection(
         STATES, required=True, default="open", index=True, tracking=True, group_expand="_group_expand_state"
@@ -136,7 +134,7 @@ class OpsIncident(models.Model):
         readonly=True, copy=False, help="Occurrences written in the escalation's GitHub issue (0: not ours)"
     )
     github_issue_synced_at = fields.Datetime(readonly=True, copy=False)
-    github_issue_severity = fields.Selection(SEVERITIES, readonly=True, copy=False)
+    github_issue_severity = fields.Selection(const.SEVERITIES, readonly=True, copy=False)
     github_issue_attempts = fields.Integer(
         readonly=True, copy=False, help="Failed tries to open the GitHub issue (passing failures)"
     )
@@ -509,7 +507,7 @@ class OpsIncident(models.Model):
                 continue
             cond = kind or incident.condition or ""
             if target and incident.escalation_step != "none" and cond:
-                target._plan_remediation(incident, incident._heal_kind(cond), now)
+                self.env["ops.remediation.action"]._plan_round(incident, incident._heal_kind(cond), now)
             if incident.github_issue_retry_at and incident.github_issue_retry_at <= now:
                 incident._retry_github_issue(now)
             current = incident.escalation_step if incident.escalation_step != "none" else None
@@ -538,14 +536,14 @@ class OpsIncident(models.Model):
 
     def _heal_kind(self, kind):
         """The policy condition an incident's kind maps to (Odoo-native kinds share one)."""
-        return kind if kind in ("down", "slow", "error_rate", "cpu", "memory") else "native"
+        return kind if kind in alerts.KINDS else const.NATIVE_CONDITION
 
     def _take_step(self, step, kind, now):
         """Take ``step``; False when it must be tried again later (a page that failed for now)."""
         self.ensure_one()
         if step == "auto_heal":
             if self.target_id:
-                self.target_id._plan_remediation(self, self._heal_kind(kind), now)
+                self.env["ops.remediation.action"]._plan_round(self, self._heal_kind(kind), now)
             return True
         taken = getattr(self, f"_escalate_{step}")(now)
         if taken == "retry":

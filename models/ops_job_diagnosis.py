@@ -4,8 +4,8 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from .. import const
 from ..autopilot.selfheal import reports
-from .ops_failure_pattern import CATEGORY_SELECTION
 
 DIAGNOSIS_SOURCES = [
     ("rule", "Rule"),
@@ -41,7 +41,7 @@ class OpsJobDiagnosis(models.Model):
     job_name = fields.Char(readonly=True)
     run_attempt = fields.Integer(readonly=True)
     head_sha = fields.Char(string="Commit", readonly=True, index=True)
-    category = fields.Selection(CATEGORY_SELECTION, required=True, readonly=True, index=True)
+    category = fields.Selection(const.FAILURE_CATEGORIES, required=True, readonly=True, index=True)
     confidence = fields.Float(readonly=True, digits=(16, 3))
     suggested_fix = fields.Text(readonly=True)
     retryable = fields.Boolean(readonly=True)
@@ -64,7 +64,7 @@ class OpsJobDiagnosis(models.Model):
     issue_attempts = fields.Integer(readonly=True)
     feedback_state = fields.Selection(FEEDBACK_STATES, default="none", required=True, readonly=True, index=True)
     confirmed_category = fields.Selection(
-        CATEGORY_SELECTION, readonly=True, help="The category ops staff confirmed or corrected: a training label"
+        const.FAILURE_CATEGORIES, readonly=True, help="The category ops staff confirmed or corrected: a training label"
     )
     feedback_user_id = fields.Many2one("res.users", string="Reviewed by", readonly=True)
     feedback_at = fields.Datetime(string="Reviewed on", readonly=True, index=True)
@@ -73,7 +73,7 @@ class OpsJobDiagnosis(models.Model):
 
     def _compute_display_name(self):
         for diagnosis in self:
-            label = dict(CATEGORY_SELECTION).get(diagnosis.category, diagnosis.category)
+            label = dict(const.FAILURE_CATEGORIES).get(diagnosis.category, diagnosis.category)
             diagnosis.display_name = f"{diagnosis.job_name or _('run')}: {label}"
 
     def _compute_report_file(self):
@@ -112,7 +112,7 @@ class OpsJobDiagnosis(models.Model):
         """The right category is ``category``: keep that as a training example."""
         self._check_reviewer()
         self.check_access("read")
-        if category not in dict(CATEGORY_SELECTION):
+        if category not in dict(const.FAILURE_CATEGORIES):
             raise UserError(_("Unknown category %s.", category))
         for diagnosis in self.sudo():
             diagnosis._record_feedback(category)

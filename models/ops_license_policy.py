@@ -1,8 +1,10 @@
 from odoo import api, fields, models
 
+from .. import const
 from ..autopilot.scans import licenses
 
-VERDICTS = [("allowed", "Allowed"), ("review", "Review"), ("denied", "Denied")]
+#: what a policy line may say (a license it does not list is "unknown")
+VERDICTS = [(key, label) for key, label in const.LICENSE_VERDICTS if key != "unknown"]
 
 
 class OpsLicensePolicy(models.Model):

@@ -19,7 +19,7 @@ DEFAULTS = {
     # GitHub API
     "github_timeout_seconds": 15,
     "sync_lookback_days": 3,
-    # AI code review and auto-fix (issue 6); the API key is read by system code only
+    # AI code review and auto-fix; the API key is read by system code only
     "anthropic_api_key": "",
     "anthropic_base_url": "https://api.anthropic.com",
     "anthropic_model": "claude-sonnet-5-5",
@@ -35,7 +35,7 @@ DEFAULTS = {
     "review_batch_size": 10,
     "review_max_attempts": 5,
     "ci_fix_max_wait_hours": 6,
-    # scheduled scans (issue 5)
+    # scheduled scans
     "scan_batch_size": 5,
     "scan_cron_budget_seconds": 60,
     "scan_http_timeout_seconds": 15,
@@ -49,7 +49,7 @@ DEFAULTS = {
     "scan_regression_min_change_pct": 20.0,
     "scan_regression_recent_days": 7,
     "scan_regression_baseline_days": 28,
-    # production monitoring (issue 3); the routing key is read by system code only
+    # production monitoring; the routing key is read by system code only
     "probe_batch_size": 200,
     "probe_workers": 16,
     "sample_retention_days": 7,
@@ -61,7 +61,7 @@ DEFAULTS = {
     "escalation_github_delay_minutes": 10,
     "escalation_on_call_delay_minutes": 15,
     "escalation_page_delay_minutes": 15,
-    # self-healing CI and change routing (issue 4)
+    # self-healing CI and change routing
     "ci_batch_size": 10,
     "ci_retry_initial_seconds": 30,
     "ci_max_log_bytes": 8 * 1024 * 1024,

@@ -1,21 +1,14 @@
 import json
-import logging
+import time
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-_logger = logging.getLogger(__name__)
+from .. import const
+from ..autopilot.monitoring import probes, remediation
+from .ops_params import get_param
 
-ACTION_KINDS = [
-    ("restart_service", "Restart service"),
-    ("clear_caches", "Clear caches"),
-    ("scale_up", "Scale resources up"),
-    ("health_check", "Health check"),
-    ("github_dispatch", "Dispatch a workflow"),
-    ("rerun_jobs", "Re-run failed jobs"),
-    ("rollback", "Roll back a deployment"),
-    ("custom", "Custom"),
-]
 EXECUTORS = [
     ("http_hook", "HTTP hook"),
     ("github_dispatch", "GitHub workflow dispatch"),
@@ -34,10 +27,10 @@ ACTION_STATES = [
     ("skipped", "Skipped"),
     ("dry_run", "Dry run"),
 ]
-#: states in which an action is finished and counts (or not) as an attempt
-DONE_STATES = ("succeeded", "failed", "skipped", "dry_run")
 #: states that counted as a real attempt for rate limits, cooldown and the circuit breaker
 ATTEMPT_STATES = ("running", "succeeded", "failed")
+#: states of an action of a round that has not run yet
+WAITING_STATES = ("proposed", "approved", "awaiting_approval")
 
 
 class OpsRemediationAction(models.Model):
@@ -54,8 +47,9 @@ class OpsRemediationAction(models.Model):
            └─► skipped    (policy refused: cooldown, rate limit, circuit breaker, nothing to call)
 
     Callers create one with :meth:`_propose` and report with
-    :meth:`_mark_running` / :meth:`_mark_done` (or :meth:`_mark_skipped`);
-    monitoring executes its own through ``ops.health.target``.
+    :meth:`_mark_running` / :meth:`_mark_done` (or :meth:`_mark_skipped`).
+    Monitoring's rounds are planned, run and verified here
+    (:meth:`_plan_round`, :meth:`_run_round`, :meth:`_record_verifications`).
     """
 
     _name = "ops.remediation.action"
@@ -69,7 +63,7 @@ class OpsRemediationAction(models.Model):
     run_id = fields.Many2one("ops.workflow.run", ondelete="set null", index="btree_not_null")
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     policy_id = fields.Many2one("ops.remediation.policy", ondelete="set null")
-    kind = fields.Selection(ACTION_KINDS, required=True, default="custom", index=True)
+    kind = fields.Selection(const.REMEDIATION_KINDS, required=True, default="custom", index=True)
     executor = fields.Selection(EXECUTORS, required=True, default="none")
     condition = fields.Char(help="The condition this action answers (down, cpu, network_timeout, ...)")
     state = fields.Selection(ACTION_STATES, required=True, default="proposed", index=True)
@@ -97,7 +91,7 @@ class OpsRemediationAction(models.Model):
 
     @api.depends("kind", "incident_id.name", "attempt")
     def _compute_name(self):
-        labels = dict(ACTION_KINDS)
+        labels = dict(const.REMEDIATION_KINDS)
         for action in self:
             ref = action.incident_id.name or _("no incident")
             action.name = f"{labels.get(action.kind, action.kind)} ({ref}, #{action.attempt})"
@@ -225,10 +219,204 @@ class OpsRemediationAction(models.Model):
         return self.incident_id.remediation_action_ids.filtered(lambda a: a.attempt == self.attempt)
 
     def _execute_approved(self):
-        """Run an approved action and the rest of its round (monitoring actions: their target executes them).
+        """Run an approved monitoring action and the rest of its round.
 
         Actions without a target (CI re-runs, rollbacks) stay ``approved``:
         the code that proposed them picks them up.
         """
         for action in self.filtered("target_id"):
-            action.target_id._run_round(action._round())
+            action._round()._run_round()
+
+    # ------------------------------------------------------------------
+    # monitoring: planning, running and verifying a round
+    # ------------------------------------------------------------------
+    @api.model
+    def _engine_attempts(self, target, now):
+        """``target``'s past remediation rounds as engine attempts (dry runs and pending approvals excluded)."""
+        actions = self.sudo().search(
+            [
+                ("target_id", "=", target.id),
+                ("state", "in", ATTEMPT_STATES),
+                ("requested_at", ">=", now - timedelta(days=2)),
+            ]
+        )
+        rounds = {}
+        for action in actions:
+            rounds.setdefault((action.incident_id.id, action.attempt), []).append(action)
+        attempts = []
+        for items in rounds.values():
+            states = {a.state for a in items}
+            succeeded = None if "running" in states else "failed" not in states
+            attempts.append(remediation.Attempt(at=min(a.requested_at for a in items), succeeded=succeeded))
+        return attempts
+
+    @api.model
+    def _plan_round(self, incident, kind, now):
+        """Start one remediation round for ``incident`` if its target's policy and the safety rules allow it.
+
+        The round's actions are the policy lines for ``kind`` in order; the
+        engine (:func:`autopilot.monitoring.remediation.decide`) applies cooldown, rate
+        limit, backoff and circuit breaker over the target's past rounds.
+        :return: the actions created (maybe none).
+        """
+        target = incident.target_id
+        Action = self.sudo()
+        policy = target.remediation_policy_id
+        lines = policy._lines_for(kind) if policy else []
+        if not lines:
+            return Action
+        pending = incident.remediation_action_ids.filtered(lambda a: a.state in (*WAITING_STATES, "running"))
+        if pending:
+            return Action
+        switch = bool(get_param(self.env, "remediation_dry_run"))
+        decision = remediation.decide(policy._engine_policy(lines, switch), self._engine_attempts(target, now), now)
+        if not decision.allowed:
+            if decision.breaker == "open" and not incident.remediation_failed:
+                incident.write({"remediation_failed": True})
+                incident.message_post(body=_("Auto-heal stopped: %s", decision.reason), subtype_xmlid="mail.mt_note")
+            return Action
+        if decision.dry_run:
+            last_dry = Action.search(
+                [("target_id", "=", target.id), ("state", "=", "dry_run")], order="requested_at desc", limit=1
+            )
+            if last_dry and last_dry.requested_at > now - timedelta(seconds=policy.cooldown_seconds):
+                return Action  # a dry run is recorded once per cooldown, not at every check
+        round_no = max(incident.remediation_action_ids.mapped("attempt") or [0]) + 1
+        actions = Action
+        for line in lines:
+            actions |= Action._propose(
+                {
+                    "incident_id": incident.id,
+                    "target_id": target.id,
+                    "repository_id": (policy.repository_id or target.repository_id).id or False,
+                    "policy_id": policy.id,
+                    "kind": line.kind,
+                    "executor": line.executor,
+                    "condition": kind,
+                    "attempt": round_no,
+                    "payload": line._inputs() or False,
+                    "requested_at": now,
+                },
+                requires_approval=line.destructive and not decision.dry_run,
+                dry_run=decision.dry_run,
+                reason=_("Dry run (%s): recorded, not executed.", decision.reason),
+            )
+        if incident.state == "open" and not decision.dry_run:
+            incident.write({"state": "remediating"})
+        actions._run_round()
+        return actions
+
+    def _run_round(self):
+        """Execute the runnable actions of this round in order; stop at a failure or at one awaiting approval."""
+        queue = self.sorted("id")
+        for index, action in enumerate(queue):
+            if action.state == "awaiting_approval":
+                return
+            if action.state not in ("proposed", "approved"):
+                continue
+            action._execute()
+            if action.state == "failed":
+                rest = queue[index + 1 :].filtered(lambda a: a.state in WAITING_STATES)
+                rest._mark_skipped(_("Not run: an earlier action of this round failed."))
+                break
+        incident = queue.incident_id[:1]
+        if incident and not queue.filtered(lambda a: a.state in WAITING_STATES):
+            failed = any(a.state == "failed" for a in queue)
+            ran = queue.filtered(lambda a: a.state in ("succeeded", "failed"))
+            if ran:
+                incident.write({"remediation_failed": failed})
+                # no verification ran in this round: the target's next check is the verification
+                ran.filtered(lambda a: a.verified == "n/a" and a.executor != "verify").write({"verified": "pending"})
+                summary = ", ".join(f"{a.kind}: {a.state}" for a in ran)
+                incident.message_post(
+                    body=_("Remediation round %(round)s: %(summary)s", round=queue[0].attempt, summary=summary),
+                    subtype_xmlid="mail.mt_note",
+                )
+
+    def _execute(self):
+        """Run this monitoring action with its executor and record the outcome (never raises for a failed call)."""
+        self.ensure_one()
+        self._mark_running()
+        target = self.target_id
+        policy = self.policy_id or target.remediation_policy_id
+        executor = self.executor
+        if executor == "verify":
+            sample, _issues = target._verify_now()
+            outcome = remediation.Outcome(
+                sample.up,
+                sample.status_code,
+                _("Target healthy again.") if sample.up else _("Target still failing: %s", sample.error or "-"),
+                sample.response_ms,
+            )
+            earlier = self.incident_id.remediation_action_ids.filtered(
+                lambda a: a.attempt == self.attempt and a.id != self.id and a.state in ("succeeded", "failed")
+            )
+            earlier.write({"verified": "healthy" if sample.up else "unhealthy"})
+        elif executor == "http_hook":
+            if not policy.hook_url:
+                self._mark_skipped(_("No HTTP hook URL on the policy: nothing to call."))
+                return
+            token = policy.sudo().hook_token
+            outcome = remediation.run_http_hook(
+                policy.hook_url,
+                policy.hook_method,
+                self._hook_payload(),
+                headers={"Authorization": f"Bearer {token}"} if token else None,
+                timeout=policy.timeout_seconds,
+            )
+        elif executor == "github_dispatch":
+            repo = policy.repository_id or target.repository_id
+            if not repo or not policy.workflow_file or not repo.has_token:
+                self._mark_skipped(_("No repository with a token or no workflow file on the policy."))
+                return
+            outcome = remediation.run_github_dispatch(
+                repo.api_url,
+                repo.sudo().token,
+                repo.full_name,
+                policy.workflow_file,
+                policy.workflow_ref or repo.default_branch,
+                {key: str(value) for key, value in self._hook_payload().items()},
+                timeout=policy.timeout_seconds,
+            )
+        elif executor == "odoo":
+            started = time.monotonic()
+            self.env.registry.clear_all_caches()
+            elapsed = (time.monotonic() - started) * 1000
+            outcome = remediation.Outcome(True, None, _("Caches of this Odoo cleared."), elapsed, "clear_all_caches()")
+        else:
+            outcome = remediation.Outcome(True, None, _("Recorded only (no executor)."), 0.0)
+        detail = outcome.detail + (f"\n{outcome.response}" if outcome.response else "")
+        self.write({"request_summary": outcome.request or False})
+        self._mark_done(
+            outcome.succeeded,
+            detail=detail,
+            status_code=outcome.status_code,
+            duration_ms=int(outcome.duration_ms or 0),
+        )
+
+    def _hook_payload(self):
+        """The JSON an ops agent receives: what to do, on what, why (plus the line's own inputs)."""
+        self.ensure_one()
+        target, incident = self.target_id, self.incident_id
+        return {
+            "action": self.kind,
+            "target": target.name,
+            "target_id": target.id,
+            "url": probes.redact_url(target.url) if target.url else None,
+            "condition": self.condition,
+            "incident": incident.name,
+            "severity": incident.severity,
+            "attempt": self.attempt,
+            **(self.payload or {}),
+        }
+
+    @api.model
+    def _record_verifications(self, results):
+        """A check is the verification of its target's actions that wait for one (``verified = pending``).
+
+        ``results``: ``{target id: (engine Sample, issues)}`` of the checks just made.
+        """
+        pending = self.sudo().search([("target_id", "in", list(results)), ("verified", "=", "pending")])
+        healthy = pending.filtered(lambda a: results[a.target_id.id][0].up)
+        healthy.write({"verified": "healthy"})
+        (pending - healthy).write({"verified": "unhealthy"})

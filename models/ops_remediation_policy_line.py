@@ -3,6 +3,8 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .. import const
+
 
 class OpsRemediationPolicyLine(models.Model):
     _name = "ops.remediation.policy.line"
@@ -18,16 +20,12 @@ class OpsRemediationPolicyLine(models.Model):
             ("error_rate", "High error rate"),
             ("cpu", "High CPU"),
             ("memory", "High memory"),
-            ("native", "Odoo-native signal"),
+            (const.NATIVE_CONDITION, "Odoo-native signal"),
             ("any", "Any condition"),
         ],
         required=True,
     )
-    kind = fields.Selection(
-        selection=lambda self: self.env["ops.remediation.action"]._fields["kind"].selection,
-        required=True,
-        default="restart_service",
-    )
+    kind = fields.Selection(const.REMEDIATION_KINDS, required=True, default="restart_service")
     executor = fields.Selection(
         [
             ("http_hook", "HTTP hook"),

@@ -1,7 +1,8 @@
 from odoo import api, fields, models
 
+from .. import const
+
 FINDING_SOURCES = [("check", "Architecture check"), ("ai", "AI review")]
-FINDING_SEVERITIES = [("error", "Error"), ("warning", "Warning"), ("info", "Info")]
 
 
 class OpsReviewFinding(models.Model):
@@ -20,7 +21,7 @@ class OpsReviewFinding(models.Model):
     file = fields.Char(readonly=True)
     line = fields.Integer(readonly=True, help="Line in the new version of the file (0: the whole file or addon)")
     location = fields.Char(compute="_compute_location")
-    severity = fields.Selection(FINDING_SEVERITIES, readonly=True)
+    severity = fields.Selection(const.REVIEW_SEVERITIES, readonly=True)
     explanation = fields.Text(readonly=True)
     suggested_patch = fields.Text(readonly=True)
     confidence = fields.Float(digits=(3, 2), readonly=True)

@@ -2,24 +2,19 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.fields import Command
 
+from .. import const
 from ..autopilot.github import rest_api
+from ..autopilot.scans import findings as engine_findings
 from ..autopilot.scans.findings import Finding, apply_suppressions
-from .ops_scan_run import SCAN_TYPES
 
-SEVERITIES = [
-    ("unknown", "Unknown"),
-    ("low", "Low"),
-    ("medium", "Medium"),
-    ("high", "High"),
-    ("critical", "Critical"),
-]
+#: ascending, as the engine ranks them
+SEVERITIES = [(severity, severity.capitalize()) for severity in engine_findings.SEVERITIES]
 FINDING_STATUSES = [
     ("open", "Open"),
     ("suppressed", "Suppressed"),
     ("fixed", "Fixed"),
     ("ignored", "Ignored"),
 ]
-LICENSE_VERDICTS = [("allowed", "Allowed"), ("review", "Review"), ("unknown", "Unknown"), ("denied", "Denied")]
 #: values a scan may change on a finding it sees again
 SCAN_FIELDS = (
     "severity",
@@ -51,7 +46,7 @@ class OpsScanFinding(models.Model):
 
     repository_id = fields.Many2one("ops.repository", required=True, readonly=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="repository_id.company_id", store=True, index=True)
-    scan_type = fields.Selection(SCAN_TYPES, string="Type", required=True, readonly=True, index=True)
+    scan_type = fields.Selection(const.SCAN_TYPES, string="Type", required=True, readonly=True, index=True)
     dedup_key = fields.Char(required=True, readonly=True, index=True, help="Identity of the finding across runs")
     run_ids = fields.Many2many(
         "ops.scan.run", "ops_scan_finding_run_rel", "finding_id", "run_id", string="Seen in runs", readonly=True
@@ -75,7 +70,7 @@ class OpsScanFinding(models.Model):
     line = fields.Integer(readonly=True)
     github_url = fields.Char(string="On GitHub", compute="_compute_github_url")
     license = fields.Char(readonly=True)
-    license_verdict = fields.Selection(LICENSE_VERDICTS, readonly=True)
+    license_verdict = fields.Selection(const.LICENSE_VERDICTS, readonly=True)
     confidence = fields.Integer(readonly=True)
     first_seen_at = fields.Datetime(readonly=True)
     last_seen_at = fields.Datetime(readonly=True, index=True)
@@ -147,11 +142,6 @@ class OpsScanFinding(models.Model):
         self.sudo().filtered(lambda f: f.status == "ignored").write({"status": "open", "ignore_reason": False})
         self.sudo()._apply_suppressions()
         return True
-
-    def action_open_url(self):
-        self.ensure_one()
-        url = self.env.context.get("url_field") and self[self.env.context["url_field"]]
-        return {"type": "ir.actions.act_url", "url": url or self.github_url or self.url, "target": "new"}
 
     # ------------------------------------------------------------------
     # recording (called by the scans, as superuser)

@@ -10,6 +10,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
+from .. import const
 from ..autopilot.common import errors
 from ..autopilot.common.masking import mask_secrets
 from ..autopilot.github import rest_api
@@ -18,16 +19,6 @@ from .ops_params import get_param
 
 _logger = logging.getLogger(__name__)
 
-SCAN_TYPES = [
-    ("dependency_updates", "Dependency updates"),
-    ("security", "Security"),
-    ("performance_regression", "Performance regression"),
-    ("dead_code", "Dead code"),
-    ("license_compliance", "License compliance"),
-    ("migration_dry_run", "Migration dry-run"),
-]
-#: scans the crons run for every repository (the dry-run is on demand only)
-SCHEDULED_TYPES = ("dependency_updates", "security", "performance_regression", "dead_code", "license_compliance")
 #: scans that read the repository through the GitHub API (a token is needed)
 GITHUB_TYPES = ("dependency_updates", "security", "dead_code", "license_compliance", "migration_dry_run")
 RUN_STATES = [
@@ -74,7 +65,7 @@ class OpsScanRun(models.Model):
     _inherit = ["ops.cron.mixin"]
     _order = "create_date desc, id desc"
 
-    scan_type = fields.Selection(SCAN_TYPES, string="Type", required=True, readonly=True, index=True)
+    scan_type = fields.Selection(const.SCAN_TYPES, string="Type", required=True, readonly=True, index=True)
     repository_id = fields.Many2one("ops.repository", required=True, readonly=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="repository_id.company_id", store=True, index=True)
     state = fields.Selection(RUN_STATES, default="queued", required=True, readonly=True, index=True)
@@ -133,7 +124,7 @@ class OpsScanRun(models.Model):
             run.high_finding_count = len(findings.filtered(lambda f: f.severity in ("high", "critical")))
 
     def _compute_display_name(self):
-        labels = dict(SCAN_TYPES)
+        labels = dict(const.SCAN_TYPES)
         for run in self:
             when = run.started_at or run.scheduled_at or run.create_date
             stamp = fields.Datetime.to_string(when)[:10] if when else ""

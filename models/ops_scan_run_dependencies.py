@@ -1,15 +1,11 @@
 """Security and dependency-update scans: both read the repository's manifests."""
 
-import logging
-
 from odoo import _, models
 
 from ..autopilot.common.errors import ServiceError
 from ..autopilot.scans import osv, package_index, records, scheduled, security_issues, update_prs
 from .ops_params import get_param
 from .ops_scan_run import ScanOutcome
-
-_logger = logging.getLogger(__name__)
 
 UPDATE_LABELS = ("dependencies",)
 

@@ -1,10 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .. import const
 from ..autopilot.scans.findings import Suppression
-from .ops_scan_run import SCAN_TYPES
-
-ECOSYSTEMS = [("PyPI", "PyPI"), ("npm", "npm")]
 
 
 class OpsScanSuppression(models.Model):
@@ -24,8 +22,8 @@ class OpsScanSuppression(models.Model):
         string="Advisory / rule", help="Advisory id or alias (GHSA-…, CVE-…, PYSEC-…) or a rule (vulture:unused-import)"
     )
     package = fields.Char(help="Package name; with an advisory, only that advisory in that package")
-    ecosystem = fields.Selection(ECOSYSTEMS)
-    scan_type = fields.Selection(SCAN_TYPES, string="Scan type", help="Empty: findings of every scan")
+    ecosystem = fields.Selection(const.ECOSYSTEMS)
+    scan_type = fields.Selection(const.SCAN_TYPES, string="Scan type", help="Empty: findings of every scan")
     repository_id = fields.Many2one("ops.repository", ondelete="cascade", index=True, help="Empty: every repository")
     company_id = fields.Many2one(
         "res.company",

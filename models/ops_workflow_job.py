@@ -1,8 +1,8 @@
 from odoo import api, fields, models
 
+from .. import const
 from ..autopilot.ingest import lifecycle
 from .ops_fields import BigInteger
-from .ops_workflow_run import CONCLUSIONS, OUTCOMES, RUN_STATUSES
 
 JOB_SOURCES = [("workflow_job", "GitHub Actions job"), ("check_run", "Check run")]
 
@@ -24,9 +24,9 @@ class OpsWorkflowJob(models.Model):
     head_branch = fields.Char(string="Branch", readonly=True)
     head_sha = fields.Char(string="Commit", readonly=True, index=True)
     run_attempt = fields.Integer(default=1, readonly=True)
-    status = fields.Selection(RUN_STATUSES, readonly=True, index=True)
-    conclusion = fields.Selection(CONCLUSIONS, readonly=True, index=True)
-    outcome = fields.Selection(OUTCOMES, readonly=True, index=True)
+    status = fields.Selection(const.RUN_STATUSES, readonly=True, index=True)
+    conclusion = fields.Selection(const.CONCLUSIONS, readonly=True, index=True)
+    outcome = fields.Selection(const.OUTCOMES, readonly=True, index=True)
     started_at = fields.Datetime(readonly=True, index=True)
     completed_at = fields.Datetime(readonly=True)
     duration = fields.Float(string="Duration (s)", digits=(16, 0), readonly=True, aggregator="avg")

@@ -1,21 +1,9 @@
 from odoo import api, fields, models
 
+from .. import const
 from ..autopilot.ingest import lifecycle
 from .ops_fields import BigInteger
 
-RUN_STATUSES = [(s, s.replace("_", " ").capitalize()) for s in lifecycle.RUN_STATUSES] + [
-    (lifecycle.UNKNOWN, "Unknown")
-]
-CONCLUSIONS = [(c, c.replace("_", " ").capitalize()) for c in lifecycle.CONCLUSIONS] + [(lifecycle.UNKNOWN, "Unknown")]
-OUTCOMES = [
-    ("queued", "Queued"),
-    ("running", "Running"),
-    ("success", "Success"),
-    ("failure", "Failure"),
-    ("cancelled", "Cancelled"),
-    ("skipped", "Skipped"),
-    ("other", "Other"),
-]
 RUN_SOURCES = [
     ("workflow_run", "GitHub Actions run"),
     ("check_suite", "Check suite (other CI)"),
@@ -43,9 +31,9 @@ class OpsWorkflowRun(models.Model):
     actor = fields.Char(readonly=True)
     run_number = fields.Integer(readonly=True)
     run_attempt = fields.Integer(default=1, readonly=True)
-    status = fields.Selection(RUN_STATUSES, readonly=True, index=True)
-    conclusion = fields.Selection(CONCLUSIONS, readonly=True, index=True)
-    outcome = fields.Selection(OUTCOMES, readonly=True, index=True, group_expand="_group_expand_outcome")
+    status = fields.Selection(const.RUN_STATUSES, readonly=True, index=True)
+    conclusion = fields.Selection(const.CONCLUSIONS, readonly=True, index=True)
+    outcome = fields.Selection(const.OUTCOMES, readonly=True, index=True, group_expand="_group_expand_outcome")
     started_at = fields.Datetime(readonly=True, index=True)
     finished_at = fields.Datetime(readonly=True)
     github_updated_at = fields.Datetime(string="Updated on GitHub", readonly=True)
@@ -70,7 +58,7 @@ class OpsWorkflowRun(models.Model):
 
     @api.model
     def _group_expand_outcome(self, values, domain):
-        return [key for key, _label in OUTCOMES]
+        return [key for key, _label in const.OUTCOMES]
 
     def _compute_display_name(self):
         for run in self:

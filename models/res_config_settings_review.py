@@ -4,7 +4,7 @@ from .ops_params import DEFAULTS, get_param
 
 
 class ResConfigSettings(models.TransientModel):
-    """Settings of the AI code review and auto-fix (issue 6).
+    """Settings of the AI code review and auto-fix.
 
     The API key is a ``base.group_system`` field: Ops Managers configure the
     rest of the block without ever reading it.

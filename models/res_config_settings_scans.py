@@ -4,7 +4,7 @@ from .ops_params import DEFAULTS
 
 
 class ResConfigSettings(models.TransientModel):
-    """Settings of the scheduled scans (issue 5); defaults come from ``ops_params.DEFAULTS``."""
+    """Settings of the scheduled scans; defaults come from ``ops_params.DEFAULTS``."""
 
     _inherit = "res.config.settings"
 

@@ -1,7 +1,10 @@
 from odoo import _, api, models
 from odoo.exceptions import AccessError, UserError
 
-VERDICT_ORDER = ("denied", "unknown", "review", "allowed")
+from ..autopilot.scans import licenses
+
+#: worst first
+VERDICT_ORDER = tuple(reversed(licenses.VERDICTS))
 
 
 class ReportLicenseCompliance(models.AbstractModel):

@@ -42,7 +42,7 @@ class TestReviewCiFix(ReviewCase):
         self.github.requests.clear()
 
     def failure(self, sha=None, branch=HEAD_BRANCH, **diagnosis):
-        """A failed run and job on ``branch`` and their diagnosis (as issue 4's diagnosis cron records it)."""
+        """A failed run and job on ``branch`` and their diagnosis (as the CI self-healing cron records them)."""
         sha = sha or self.head
         run = self.env["ops.workflow.run"].create(
             {

@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from ..models.ops_failure_pattern import CATEGORY_SELECTION
+from .. import const
 
 
 class OpsJobDiagnosisCorrect(models.TransientModel):
@@ -11,7 +11,7 @@ class OpsJobDiagnosisCorrect(models.TransientModel):
 
     diagnosis_id = fields.Many2one("ops.job.diagnosis", required=True, ondelete="cascade")
     current_category = fields.Selection(related="diagnosis_id.category", string="Diagnosed as")
-    category = fields.Selection(CATEGORY_SELECTION, string="Right category", required=True)
+    category = fields.Selection(const.FAILURE_CATEGORIES, string="Right category", required=True)
 
     def action_apply(self):
         self.ensure_one()

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..models.ops_scan_run import SCHEDULED_TYPES
+from .. import const
 
 
 class OpsScanLaunchWizard(models.TransientModel):
@@ -28,7 +28,7 @@ class OpsScanLaunchWizard(models.TransientModel):
         self.ensure_one()
         if not self.env.user.has_group("ops_autopilot.group_ops_manager"):
             raise AccessError(_("Only Ops Managers can run scans."))
-        types = [scan_type for scan_type in SCHEDULED_TYPES if self[scan_type]]
+        types = [scan_type for scan_type in const.SCHEDULED_SCAN_TYPES if self[scan_type]]
         if not types:
             raise UserError(_("Choose at least one scan."))
         Run = self.env["ops.scan.run"].sudo()

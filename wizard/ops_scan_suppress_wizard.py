@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..models.ops_scan_suppression import ECOSYSTEMS
+from .. import const
 
 
 class OpsScanSuppressWizard(models.TransientModel):
@@ -37,7 +37,7 @@ class OpsScanSuppressWizard(models.TransientModel):
         self.ensure_one()
         if not self.env.user.has_group("ops_autopilot.group_ops_manager"):
             raise AccessError(_("Only Ops Managers can suppress findings."))
-        ecosystems = {key for key, _label in ECOSYSTEMS}
+        ecosystems = {key for key, _label in const.ECOSYSTEMS}
         wanted = {}
         for finding in self.finding_ids:
             advisory = finding.advisory_id if self.scope in ("advisory_package", "advisory") else ""

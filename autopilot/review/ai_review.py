@@ -169,10 +169,6 @@ class ReviewRequest:
     masked_secrets: int = 0
     omitted_files: tuple = ()
 
-    @property
-    def estimated_input_tokens(self):
-        return estimate_tokens(self.system) + estimate_tokens(self.user) + estimate_tokens(json.dumps(self.tool))
-
 
 def estimate_tokens(text):
     """A cautious token count for budgeting (about three characters a token)."""

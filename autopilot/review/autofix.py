@@ -591,15 +591,3 @@ def fetch_fix_pr_state(client, full_name, pr_number, opened_at=None, now=None, m
             opened_at = opened_at.replace(tzinfo=timezone.utc)
         waited = now - opened_at
     return fix_pr_state(runs, suites, waited, max_wait)
-
-
-def describe_plan(plan):
-    """A JSON-able summary of a plan (for ``ops.review`` / logs): no file contents."""
-    return {
-        "branch": plan.branch,
-        "target_branch": plan.target_branch,
-        "from_sha": plan.from_sha,
-        "files": sorted(plan.files),
-        "applied": len(plan.applied),
-        "skipped": [reason for _item, reason in plan.skipped],
-    }

@@ -248,7 +248,7 @@ export class OpsDashboard extends Component {
     }
 
     trendIcon(tile) {
-        return { up: "fa-arrow-up", down: "fa-arrow-down", flat: "fa-arrows-h" }[tile.trend] || "";
+        return { up: "fa-arrow-up", down: "fa-arrow-down", flat: "fa-arrows-h" }[tile.trend];
     }
 
     trendClass(tile) {
@@ -302,7 +302,7 @@ export class OpsDashboard extends Component {
                 type: "bar",
                 data: {
                     labels: runs.labels,
-                    datasets: colored(runs.datasets, (d) => OUTCOME_COLORS[d.key] || "#999", "bar"),
+                    datasets: colored(runs.datasets, (d) => OUTCOME_COLORS[d.key], "bar"),
                 },
                 options: {
                     ...lineOptions(_t("runs")),
