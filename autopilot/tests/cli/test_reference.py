@@ -5,6 +5,7 @@ order ``--help`` lists them; every argument of a command is a row of its
 section's argument table and every row is an argument; every choice of an
 option is named; every command line shown in a code block parses. The
 checker is tried on doctored copies too, so it is known to catch drift.
+The README names every command, and its command lines parse.
 """
 
 import argparse
@@ -174,3 +175,18 @@ def test_the_checker_catches_a_removed_option_and_choice(capsys):
         if fail_on in group._group_actions:
             group._group_actions.remove(fail_on)
     assert "scan-report --fail-on: documented, but the command has no such argument" in reference_problems(text, parser)
+
+
+def test_the_readme_names_every_command_and_its_command_lines_parse(capsys):
+    readme = (REPO / "README.rst").read_text(encoding="utf-8")
+    parser = build_parser()
+    for name in subcommands(parser):
+        assert f"``{name}``" in readme, f"README.rst does not name {name}"
+    shown = [
+        shlex.split(SHELL_STOP.split(line.split("#")[0].strip(), maxsplit=1)[0])[1:]
+        for line in readme.splitlines()
+        if line.startswith("   ") and line.strip().startswith("ops-autopilot ")
+    ]
+    assert shown, "README.rst shows no command line"
+    for argv in shown:
+        parser.parse_args(argv)
