@@ -19,7 +19,9 @@ COMMANDS = (sign, verify, diagnose, route, arch_check, mask_secrets, scan_report
 
 
 def build_parser(prog="ops-autopilot"):
-    parser = argparse.ArgumentParser(prog=prog, description="The ops_autopilot engine on the command line, without Odoo.")
+    parser = argparse.ArgumentParser(
+        prog=prog, description="The ops_autopilot engine on the command line, without Odoo."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     for command in COMMANDS:
         command.register(commands)

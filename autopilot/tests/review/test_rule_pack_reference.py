@@ -22,7 +22,11 @@ def documented_kinds(text):
 
 def test_every_check_kind_is_documented_once():
     kinds = documented_kinds(REFERENCE.read_text(encoding="utf-8"))
-    assert sorted(kinds) == sorted(architecture.CHECK_KINDS)
+    # the engine's own kinds: other tests register throw-away kinds in the same registry
+    engine_kinds = [
+        name for name, check in architecture.CHECK_KINDS.items() if check.__module__ == architecture.__name__
+    ]
+    assert sorted(kinds) == sorted(engine_kinds)
 
 
 def test_the_example_custom_pack_is_valid():
