@@ -1,6 +1,7 @@
 from . import (
     test_access,
     test_access_matrix,
+    test_configuration_reference,
     test_dashboard,
     test_delivery_processing,
     test_escaping,

@@ -6,7 +6,7 @@ repositories the payload names, and answers with a :class:`Rejected` (status
 code and reason, nothing to store) or an :class:`Accepted` (what to store).
 Duplicate detection needs the database, so it stays with the caller.
 
-Status codes (documented in the README):
+Status codes (documented in docs/webhook.md):
 
 =====  ==============================================================
 413    body over ``MAX_BODY`` bytes (25 MiB, GitHub's own cap)

@@ -1,6 +1,6 @@
 """Hypothesis strategies for fuzzing the webhook: hostile bodies, headers and payloads.
 
-Shared by the engine's fuzz tests (``autopilot/tests/test_webhook_fuzz.py``)
+Shared by the engine's fuzz tests (``autopilot/tests/ingest/test_gate_fuzz.py``)
 and the addon's endpoint fuzz (``tests/test_webhook_fuzz.py``). Payloads name
 ``acme/erp``, the repository both suites configure.
 """
