@@ -79,35 +79,39 @@ def command_lines(text):
     return found
 
 
-def reference_problems(text, parser):
-    """What the page says that the parser does not, and the other way round; empty when they agree."""
-    problems = []
-    commands = subcommands(parser)
-    documented = sections(text)
-    names = [name for name, _body in documented]
-    for name in commands:
-        if name not in names:
-            problems.append(f"command {name}: no section")
-    for name in names:
-        if name not in commands:
-            problems.append(f"section {name}: no such command")
+def section_problems(commands, names):
+    """Commands without a section, sections without a command, and sections out of ``--help`` order."""
+    problems = [f"command {name}: no section" for name in commands if name not in names]
+    problems += [f"section {name}: no such command" for name in names if name not in commands]
     if [n for n in names if n in commands] != [n for n in commands if n in names]:
         problems.append("sections are not in the order --help lists the commands")
-    for name, body in documented:
-        if name not in commands:
-            continue
-        arguments = parser_arguments(commands[name])
-        rows = documented_arguments(body)
-        for spelling, action in arguments.items():
-            if spelling not in rows:
-                problems.append(f"{name} {spelling}: not in the argument table")
-            for choice in action.choices or ():
-                if str(choice) not in body:
-                    problems.append(f"{name} {spelling}: choice {choice} not named")
-        for spelling in rows:
-            if spelling not in arguments:
-                problems.append(f"{name} {spelling}: documented, but the command has no such argument")
-    shown = set()
+    return problems
+
+
+def argument_problems(name, command, body):
+    """Where a section's argument table and its command's parser disagree."""
+    problems = []
+    arguments = parser_arguments(command)
+    rows = documented_arguments(body)
+    for spelling, action in arguments.items():
+        if spelling not in rows:
+            problems.append(f"{name} {spelling}: not in the argument table")
+        problems += [
+            f"{name} {spelling}: choice {choice} not named"
+            for choice in action.choices or ()
+            if str(choice) not in body
+        ]
+    problems += [
+        f"{name} {spelling}: documented, but the command has no such argument"
+        for spelling in rows
+        if spelling not in arguments
+    ]
+    return problems
+
+
+def example_problems(text, parser, commands):
+    """Examples that do not parse, and commands without an example."""
+    problems, shown = [], set()
     for argv in command_lines(text):
         try:
             parser.parse_args(argv)
@@ -115,10 +119,18 @@ def reference_problems(text, parser):
             problems.append(f"example does not parse: {shlex.join(argv)}")
         else:
             shown.add(argv[0])
-    for name in commands:
-        if name not in shown:
-            problems.append(f"command {name}: no example")
-    return problems
+    return problems + [f"command {name}: no example" for name in commands if name not in shown]
+
+
+def reference_problems(text, parser):
+    """What the page says that the parser does not, and the other way round; empty when they agree."""
+    commands = subcommands(parser)
+    documented = sections(text)
+    problems = section_problems(commands, [name for name, _body in documented])
+    for name, body in documented:
+        if name in commands:
+            problems += argument_problems(name, commands[name], body)
+    return problems + example_problems(text, parser, commands)
 
 
 def test_the_reference_matches_the_parser(capsys):
