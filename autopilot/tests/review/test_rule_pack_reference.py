@@ -1,14 +1,14 @@
 """``docs/review.md`` documents the rule pack format and check kinds the engine has.
 
 The table of check kinds names exactly the kinds registered in
-:data:`architecture.CHECK_KINDS`, and the example custom pack is one the
+:data:`check_kinds.CHECK_KINDS`, and the example custom pack is one the
 engine accepts, so a team copying it starts from a valid pack.
 """
 
 import json
 import re
 
-from autopilot.review import architecture
+from autopilot.review import architecture, check_kinds
 from autopilot.testing.fixtures import REPO
 
 REFERENCE = REPO / "docs" / "review.md"
@@ -23,9 +23,7 @@ def documented_kinds(text):
 def test_every_check_kind_is_documented_once():
     kinds = documented_kinds(REFERENCE.read_text(encoding="utf-8"))
     # the engine's own kinds: other tests register throw-away kinds in the same registry
-    engine_kinds = [
-        name for name, check in architecture.CHECK_KINDS.items() if check.__module__ == architecture.__name__
-    ]
+    engine_kinds = [name for name, check in check_kinds.CHECK_KINDS.items() if check.__module__ == check_kinds.__name__]
     assert sorted(kinds) == sorted(engine_kinds)
 
 
