@@ -36,7 +36,7 @@ class OpsReviewRulePack(models.Model):
     description = fields.Text()
     definition = fields.Text(
         help='Custom packs: {"name": ..., "description": ..., "rules": [{"id", "kind", "severity", "params", '
-        '"applies_when", "description"}]}; kinds are those of the engine (see the module README).'
+        '"applies_when", "description"}]}; kinds are those of the engine (see docs/review.md).'
     )
     disabled_rules = fields.Char(help="Rule ids of this pack to skip, separated by commas")
     company_id = fields.Many2one("res.company", index=True, help="Empty: every company")

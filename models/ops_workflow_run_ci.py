@@ -10,7 +10,7 @@ from ..autopilot.common.errors import ServiceError
 from ..autopilot.common.masking import mask_secrets
 from ..autopilot.github import ci, dispatch
 from ..autopilot.selfheal import decisions, logs, reports
-from ..autopilot.selfheal import diagnosis as diagnose
+from ..autopilot.selfheal.diagnosis import diagnose_excerpt
 from .ops_params import get_param
 
 _logger = logging.getLogger(__name__)
@@ -247,7 +247,7 @@ class OpsWorkflowRun(models.Model):
         now = fields.Datetime.now()
         lines, size, truncated, error = self._ci_read_log(job, client)
         excerpt = logs.failure_excerpt(lines)
-        found = diagnose.diagnose_excerpt(excerpt, rules=context["rules"], model=context["model"])
+        found = diagnose_excerpt(excerpt, rules=context["rules"], model=context["model"])
         if job and not error:
             cache = decisions.cache_summary(lines)
             job.sudo().write(

@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ..common.errors import ServiceError
-from . import artifacts, licenses, osv, package_index, update_prs
-from . import manifests as repo_files
+from . import artifacts, licenses, manifests, osv, package_index, update_prs
 from .dependencies import DEFAULT_MANIFESTS
 from .findings import apply_suppressions, dedupe, sort_findings
 
@@ -61,11 +60,11 @@ def security_scan(
 ):
     """Vulnerabilities of the default branch's pinned dependencies (and of a run's report artifact)."""
     now = now or datetime.now(timezone.utc)
-    manifests = repo_files.collect_dependencies(client, full_name, paths)
-    errors = list(manifests.errors)
+    declared = manifests.collect_dependencies(client, full_name, paths)
+    errors = list(declared.errors)
     status, reason, retry_after = "done", "", None
     try:
-        result = osv.scan_dependencies(osv_client, manifests.result.dependencies, cache=cache)
+        result = osv.scan_dependencies(osv_client, declared.result.dependencies, cache=cache)
     except ServiceError as error:
         if error.partial is None:
             raise
@@ -77,10 +76,10 @@ def security_scan(
         errors += report_errors
     active, suppressed = apply_suppressions(sort_findings(dedupe(found)), suppressions, now)
     return SecurityScan(
-        manifests.ref,
+        declared.ref,
         tuple(active),
         tuple(suppressed),
-        manifests.result.unparseable,
+        declared.result.unparseable,
         result.skipped,
         tuple(errors),
         status,
@@ -130,11 +129,11 @@ def update_scan(
 ):
     """Updates worth proposing and the pull requests to open now (``plan.to_open``) or refresh."""
     rules = tuple(r if isinstance(r, package_index.IgnoreRule) else package_index.IgnoreRule.parse(r) for r in ignore)
-    manifests = repo_files.collect_dependencies(client, full_name, paths)
+    declared = manifests.collect_dependencies(client, full_name, paths)
     status, reason, retry_after = "done", "", None
     try:
         check = package_index.check_updates(
-            manifests.result.dependencies, indexes, min_release_age_days, rules, allow_prerelease, now
+            declared.result.dependencies, indexes, min_release_age_days, rules, allow_prerelease, now
         )
     except ServiceError as error:
         if error.partial is None:
@@ -145,7 +144,7 @@ def update_scan(
     declined = update_prs.declined_updates(client, full_name, closed)
     plan = package_index.group_updates(check.updates, max_open, open_branches, declined=declined)
     return UpdateScan(
-        manifests.ref, check, plan, manifests.result.unparseable, manifests.errors, status, reason, retry_after, rules
+        declared.ref, check, plan, declared.result.unparseable, declared.errors, status, reason, retry_after, rules
     )
 
 

@@ -8,8 +8,7 @@ import pytest
 from autopilot.common import errors
 from autopilot.github import ci, rest_api
 from autopilot.selfheal import decisions as sh
-from autopilot.selfheal import diagnosis as diagnose
-from autopilot.selfheal import reports
+from autopilot.selfheal import diagnosis, reports
 from autopilot.selfheal.decisions import JobFailure, JobOutcome
 from autopilot.testing.github_ci_server import CIGitHub
 
@@ -64,7 +63,7 @@ def test_an_exhausted_account_quota_is_diagnosed_but_never_re_run():
         "##[group]Run actions/upload-artifact@v4\n##[endgroup]\n"
         "##[error]Failed to CreateArtifact: Artifact storage quota has been hit. Unable to upload any new artifacts.\n"
     )
-    found = diagnose.diagnose(log)
+    found = diagnosis.diagnose(log)
     assert (found.category, found.rule_name, found.retryable) == ("resource_exhaustion", "quota-exhausted", False)
     failure = JobFailure("upload", found.category, retryable=found.retryable)
     decision = sh.decide_retry([failure], 0)
