@@ -8,7 +8,7 @@ written here.
 from .autopilot.ingest import lifecycle
 from .autopilot.monitoring import escalation
 from .autopilot.review import architecture
-from .autopilot.scans import dependencies, licenses, records
+from .autopilot.scans import dependencies, findings, licenses, records
 from .autopilot.selfheal import rules
 
 
@@ -21,8 +21,10 @@ def _selection(values, labels=None):
 # ----------------------------------------------------------------------
 # incidents and what opens them
 # ----------------------------------------------------------------------
-#: severity of an incident, and of the CI failure patterns that open them
+#: severity of an incident
 SEVERITIES = _selection(escalation.SEVERITIES)
+#: severity of a CI failure pattern (the incident it opens takes it)
+FAILURE_SEVERITIES = _selection(rules.SEVERITIES)
 #: policy condition of every Odoo-native signal (failing crons, stuck modules)
 NATIVE_CONDITION = "native"
 REMEDIATION_KINDS = [
@@ -49,6 +51,8 @@ REVIEW_SEVERITIES = _selection(architecture.SEVERITIES)
 # ----------------------------------------------------------------------
 # scans
 # ----------------------------------------------------------------------
+#: severity of a scan finding, ascending as the engine ranks them
+FINDING_SEVERITIES = _selection(findings.SEVERITIES)
 SCAN_TYPES = _selection(records.SCAN_TYPES, {"migration_dry_run": "Migration dry-run"})
 #: scans the crons run for every repository (the migration dry-run is on demand only)
 SCHEDULED_SCAN_TYPES = tuple(value for value, _label in SCAN_TYPES if value != "migration_dry_run")

@@ -38,7 +38,7 @@ class OpsFailurePattern(models.Model):
         help="A failure matched by this pattern is worth an automatic re-run (it decides, whatever the category); "
         "by default that of its category: network timeouts and resource exhaustion are",
     )
-    severity = fields.Selection(const.SEVERITIES, required=True, default="medium")
+    severity = fields.Selection(const.FAILURE_SEVERITIES, required=True, default="medium")
     priority = fields.Integer(
         default=50, help="When several patterns match, the highest priority wins (specific beats generic)"
     )

@@ -4,11 +4,8 @@ from odoo.fields import Command
 
 from .. import const
 from ..autopilot.github import rest_api
-from ..autopilot.scans import findings as engine_findings
 from ..autopilot.scans.findings import Finding, apply_suppressions
 
-#: ascending, as the engine ranks them
-SEVERITIES = [(severity, severity.capitalize()) for severity in engine_findings.SEVERITIES]
 FINDING_STATUSES = [
     ("open", "Open"),
     ("suppressed", "Suppressed"),
@@ -52,7 +49,7 @@ class OpsScanFinding(models.Model):
         "ops.scan.run", "ops_scan_finding_run_rel", "finding_id", "run_id", string="Seen in runs", readonly=True
     )
     last_run_id = fields.Many2one("ops.scan.run", string="Last run", readonly=True, ondelete="set null")
-    severity = fields.Selection(SEVERITIES, default="unknown", required=True, readonly=True, index=True)
+    severity = fields.Selection(const.FINDING_SEVERITIES, default="unknown", required=True, readonly=True, index=True)
     severity_rank = fields.Integer(compute="_compute_ranks", store=True)
     status = fields.Selection(FINDING_STATUSES, default="open", required=True, readonly=True, index=True)
     status_rank = fields.Integer(compute="_compute_ranks", store=True)
@@ -93,7 +90,7 @@ class OpsScanFinding(models.Model):
 
     @api.depends("severity", "status")
     def _compute_ranks(self):
-        severities = [key for key, _label in SEVERITIES]
+        severities = [key for key, _label in const.FINDING_SEVERITIES]
         statuses = [key for key, _label in FINDING_STATUSES]
         for finding in self:
             finding.severity_rank = severities.index(finding.severity) if finding.severity in severities else 0

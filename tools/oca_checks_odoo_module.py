@@ -8,7 +8,8 @@ runs the checker on a copy of the tracked files, in a directory named after the 
 any git repository, and prints its findings with the repository's own paths.
 
 Run by pre-commit inside the hook's environment (see .pre-commit-config.yaml): arguments
-starting with ``-`` go to the checker, the others are the files pre-commit hands over.
+starting with ``-`` go to the checker (so write options as ``--name=value``), the others are the
+files pre-commit hands over.
 """
 
 import re

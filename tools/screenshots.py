@@ -89,9 +89,9 @@ for number in range(DAYS * 17):
 # engine from real job logs of the diagnosis corpus (actions/cache, setup-* steps)
 from pathlib import Path
 import odoo.addons.ops_autopilot as addon
-from odoo.addons.ops_autopilot.autopilot.selfheal import decisions as self_healing
+from odoo.addons.ops_autopilot.autopilot.selfheal import decisions
 corpus = sorted(Path(addon.__file__).parent.glob("autopilot/data/diagnosis_corpus/*/*.log"))
-cached = [c for c in (self_healing.cache_summary(p.read_text(errors="replace")) for p in corpus)
+cached = [c for c in (decisions.cache_summary(p.read_text(errors="replace")) for p in corpus)
           if c["hits"] + c["misses"]]
 for number, run in enumerate(Run.search([("outcome", "=", "failure"), ("github_id", ">=", 9300000000)])):
     cache = cached[number % len(cached)]

@@ -12,19 +12,17 @@ log cannot be read (a JSON object with an ``error`` key is printed then).
 import json
 
 from ..selfheal import diagnosis
-from ._io import read_bytes
+from ._io import read_tail
 
 MAX_BYTES = 64 * 1024 * 1024
 
 
 def run(args, parser):
     try:
-        data = read_bytes(args.logfile, MAX_BYTES)
+        data = read_tail(args.logfile, MAX_BYTES)
     except OSError as exc:
         print(json.dumps({"error": f"cannot read {args.logfile}: {exc.strerror or exc}"}))
         return 2
-    if len(data) > MAX_BYTES:
-        data = data[-MAX_BYTES:]
     found = diagnosis.diagnose(data, min_confidence=args.min_confidence, max_lines=args.max_lines)
     print(json.dumps(found.summary(), ensure_ascii=False, indent=2 if args.pretty else None))
     return 0

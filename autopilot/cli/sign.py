@@ -1,20 +1,8 @@
 """``sign``: print the ``X-Hub-Signature-256`` value GitHub would send with a payload file."""
 
 # pylint: disable=print-used  # a command line answers on stdout
-import os
-
 from ..github import signature
-from ._io import read_bytes
-
-SECRET_ENV = "AUTOPILOT_WEBHOOK_SECRET"
-
-
-def webhook_secret(args, parser):
-    """The secret of ``--secret`` or of the environment; a usage error when there is none."""
-    secret = args.secret or os.environ.get(SECRET_ENV, "")
-    if not secret:
-        parser.error(f"give --secret or set {SECRET_ENV}")
-    return secret
+from ._io import SECRET_ENV, read_bytes, webhook_secret
 
 
 def run(args, parser):

@@ -2,8 +2,7 @@
 
 # pylint: disable=print-used  # a command line answers on stdout
 from ..github import signature
-from ._io import read_bytes
-from .sign import SECRET_ENV, webhook_secret
+from ._io import SECRET_ENV, read_bytes, webhook_secret
 
 
 def run(args, parser):

@@ -8,7 +8,7 @@ is listed with its reason, so a report can say the scan was partial).
 
 Downloads go through PyGithub's requester (authentication, timeout,
 redirects to the storage host without the token) and stop with
-:class:`~.scan_http.TooLarge` past their byte cap.
+:class:`~..common.errors.TooLarge` past their byte cap.
 """
 
 import io

@@ -46,7 +46,6 @@ from types import MappingProxyType
 
 from ..common import errors, markdown
 from ..common.backoff import BackoffPolicy
-from ..common.markdown import defuse_mentions
 from ..common.masking import mask_secrets
 from ..github import rest_api
 from .probes import redact_url
@@ -219,7 +218,7 @@ def _clean(value):
 def md_escape(value):
     """One line of untrusted text, safe as Markdown: specials escaped, no @mentions."""
     text = " ".join(_clean(value).split())
-    return defuse_mentions(_MD_SPECIAL.sub(r"\\\1", text))
+    return markdown.defuse_mentions(_MD_SPECIAL.sub(r"\\\1", text))
 
 
 def code_block(value):

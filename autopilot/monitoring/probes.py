@@ -23,7 +23,7 @@ Guarantees a monitoring cron can rely on:
 * **Clear errors, no secrets.** Connection refused, reset, DNS and TLS
   failures, timeouts and bad answers become a short sentence; user info and
   token-like query parameters of the URL never appear in it
-  (:func:`redact_url`, :func:`~.secrets_mask.mask_secrets`).
+  (:func:`redact_url`, :func:`~..common.masking.mask_secrets`).
 
 ``Sample.response_ms`` is the time from the start of the check to the end
 of the (capped) body read, so a slow body counts as a slow answer. With a

@@ -1,6 +1,6 @@
 """The GitHub side of a code review: what is read from a pull request and what is written back.
 
-Through PyGithub (:func:`github_api.connect`) this module decides:
+Through PyGithub (:func:`..github.rest_api.connect`) this module decides:
 
 * **what to review** — the PR's files, and on a new push only what the new
   commits changed: a ``last_reviewed..head`` compare when the last reviewed

@@ -1,9 +1,9 @@
 """Workflow-run artifacts: list them, download one, read the scanner reports inside.
 
 Decides which artifact of a run to read (by name, not expired, under the
-size cap) and turns its zip into files with :func:`~.repo_archive.read_zip`
+size cap) and turns its zip into files with :func:`~..github.archives.read_zip`
 (no path escapes, no links, capped sizes). :func:`read_reports` then parses
-every JSON / SARIF file with :mod:`.scan_reports`, keeping per-file errors
+every JSON / SARIF file with :mod:`.reports`, keeping per-file errors
 next to the results so one broken report does not hide the others.
 """
 
@@ -78,7 +78,7 @@ def download_artifact(client, full_name, artifact, max_bytes=MAX_ARTIFACT_BYTES,
 @dataclass(frozen=True)
 class ReportFile:
     path: str
-    #: a :class:`~.scan_reports.ReportResult`, or None when ``error`` is set
+    #: a :class:`~.reports.ReportResult`, or None when ``error`` is set
     result: object = None
     error: str = ""
 

@@ -2,7 +2,7 @@
 
 Decides which definitions look unused: the default branch's tarball is
 downloaded through the GitHub API (size-capped) and read with the safe rules
-of :mod:`.repo_archive`, then vulture (its Python API) scans every Python
+of :mod:`..github.archives`, then vulture (its Python API) scans every Python
 file, in batches so a large repository reports progress.
 
 Odoo calls much of an addon's code by name, so the scan leaves out, to keep

@@ -9,7 +9,7 @@ contents API and every file whose name matches is read (a folder part stays
 literal). A dependency reached twice (a file matched by the pattern and also
 included with ``-r``) counts once. A missing manifest is normal (listed in
 ``missing``); an unreadable one is listed in ``errors`` with its reason; an
-unreachable GitHub raises a :class:`~.scan_http.ServiceError`.
+unreachable GitHub raises a :class:`~..common.errors.ServiceError`.
 """
 
 import fnmatch

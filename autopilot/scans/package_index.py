@@ -10,7 +10,7 @@ open at a time, counting the ones already open; a group whose exact
 proposal (:attr:`UpdateGroup.fingerprint`) a person closed without merging
 is not proposed again until a newer release changes it.
 
-The index clients go through :class:`~.scan_http.JsonClient` (timeouts,
+The index clients go through :class:`~..common.json_client.JsonClient` (timeouts,
 size cap, typed errors); :func:`choose_update` is pure so the policy is
 tested without a network.
 """

@@ -35,7 +35,7 @@ SEVERITIES = ("unknown", "low", "medium", "high", "critical")
 INCIDENT_SEVERITIES = ("high", "critical")
 UPDATE_SEVERITY = {"patch": "low", "minor": "low", "major": "medium"}
 LICENSE_SEVERITY = {"review": "low", "unknown": "medium", "denied": "high"}
-#: error kinds (:class:`~.scan_http.ServiceError.kind`) worth trying again soon
+#: error kinds (:class:`~..common.errors.ServiceError.kind`) worth trying again soon
 RETRYABLE_KINDS = ("unavailable", "rate_limited", "bad_answer")
 MAX_TITLE = 250
 MAX_DETAIL = 4000

@@ -16,7 +16,7 @@ Each returns a result with ``status`` ``"done"`` or ``"partial"`` and a
 ``reason``. ``partial`` means an outside service failed midway and the
 result holds what was gathered before (the cron records both and retries
 later). Failures before anything was gathered raise the
-:class:`~.scan_http.ServiceError`, which the cron records as a failed run.
+:class:`~..common.errors.ServiceError`, which the cron records as a failed run.
 """
 
 from dataclasses import dataclass

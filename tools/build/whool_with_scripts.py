@@ -3,10 +3,11 @@
 whool builds ``odoo-addon-ops_autopilot`` (the git-tracked files under
 ``odoo/addons/ops_autopilot/``, version and dependencies from the manifest) but
 has no way to declare entry points. Every hook here is whool's; after whool
-has packed the wheel, :func:`build_wheel` unpacks it, adds an
+has packed a wheel (editable or not), the hooks unpack it, add an
 ``entry_points.txt`` declaring :data:`CONSOLE_SCRIPTS` to its ``.dist-info``
-and packs it again with ``wheel pack`` (which writes ``RECORD`` anew). The
-metadata pip asks for before the build carries the same file.
+and pack it again with ``wheel pack`` (which writes ``RECORD`` anew). The
+metadata pip asks for before the build carries the same file. Like whool,
+the addon's name is the name of the directory the build runs in.
 """
 
 import subprocess
@@ -15,17 +16,23 @@ import tempfile
 from pathlib import Path
 
 from whool import buildapi
-from whool.buildapi import build_sdist, prepare_metadata_for_build_editable
+from whool.buildapi import build_sdist
 
-__all__ = ["build_editable", "build_sdist", "build_wheel", "prepare_metadata_for_build_editable"]
-__all__ += ["prepare_metadata_for_build_wheel"]
+__all__ = [
+    "build_editable",
+    "build_sdist",
+    "build_wheel",
+    "prepare_metadata_for_build_editable",
+    "prepare_metadata_for_build_wheel",
+]
 
-#: ``name = module:function`` of each command the wheel installs
-CONSOLE_SCRIPTS = {"ops-autopilot": "odoo.addons.ops_autopilot.autopilot.cli:main"}
+#: each command the wheel installs, and the function of the addon's engine it runs
+CONSOLE_SCRIPTS = {"ops-autopilot": "autopilot.cli:main"}
 
 
 def _entry_points():
-    lines = ["[console_scripts]", *(f"{name} = {target}" for name, target in sorted(CONSOLE_SCRIPTS.items()))]
+    package = f"odoo.addons.{Path.cwd().name}"
+    lines = ["[console_scripts]", *(f"{name} = {package}.{target}" for name, target in sorted(CONSOLE_SCRIPTS.items()))]
     return "\n".join(lines) + "\n"
 
 
@@ -33,8 +40,7 @@ def _wheel(*args, cwd):
     subprocess.run([sys.executable, "-m", "wheel", *args], check=True, cwd=cwd, stdout=subprocess.DEVNULL)
 
 
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    name = buildapi.build_wheel(wheel_directory, config_settings, metadata_directory)
+def _with_entry_points(wheel_directory, name):
     built = Path(wheel_directory).resolve() / name
     with tempfile.TemporaryDirectory() as tmp:
         _wheel("unpack", "--dest", tmp, str(built), cwd=tmp)
@@ -46,11 +52,18 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     return name
 
 
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    return _with_entry_points(wheel_directory, buildapi.build_wheel(wheel_directory, config_settings))
+
+
 def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
-    return buildapi.build_editable(wheel_directory, config_settings, metadata_directory)
+    return _with_entry_points(wheel_directory, buildapi.build_editable(wheel_directory, config_settings))
 
 
 def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
     name = buildapi.prepare_metadata_for_build_wheel(metadata_directory, config_settings)
     Path(metadata_directory, name, "entry_points.txt").write_text(_entry_points())
     return name
+
+
+prepare_metadata_for_build_editable = prepare_metadata_for_build_wheel

@@ -389,3 +389,16 @@ def test_known_secrets_are_masked_in_a_ci_fix_prompt(github, claude):
     proposal, _result = ci_fix(github, claude, diagnosis=diagnosis, known_secrets=(webhook_secret,))
     assert proposal.state == "refused" and claude.received
     assert webhook_secret not in claude.received_text
+
+
+def test_fix_pr_bodies_ping_nobody(github):
+    rf.open_pull(github, {FILE: MODEL_V2})
+    gh = client(github)
+    snapshot = pr_feedback.fetch_pull(gh, REPO, 7)
+    loud = AIFinding(FILE, 16, "error", "Ask @octocat or @acme/admins about the rate.", 0.9, GOOD_PATCH)
+    review_plan = autofix.plan_review_fix(snapshot, review_of(loud), 0.85, pr_feedback.ContentLoader(gh, REPO))
+    ci_fix = autofix.CIFix(summary="@octocat broke it; cc @acme/admins", confidence=0.9, patch="", files={})
+    ci_plan = autofix.plan_ci_fix(REPO, "main", "a" * 40, ci_fix, {})
+    for body in (review_plan.body, ci_plan.body):
+        assert "@octocat" not in body and "@acme/admins" not in body
+        assert "@\u200boctocat" in body and "@\u200bacme/admins" in body

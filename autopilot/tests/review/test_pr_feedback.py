@@ -267,3 +267,10 @@ def test_known_secrets_of_any_shape_are_masked_in_the_prompt(github, claude):
     run = pr_feedback.review_pull_request(client(github), REPO, 7, settings(claude), known_secrets=(webhook_secret,))
     assert run.state == "reviewed" and webhook_secret not in claude.received_text
     assert "[MASKED" in sent_files(claude)["pull_request"]["body"]
+
+
+def test_a_suggested_patch_is_shown_whole_in_a_fence_it_cannot_close():
+    patch = "--- a/README.md\n+++ b/README.md\n@@ -1 +1,3 @@\n-x\n+```python\n+print(1)\n+```\n"
+    finding = AIFinding("README.md", 1, "warning", "Use a fence.", 0.9, patch)
+    body = pr_feedback._finding_body(finding)
+    assert "Suggested patch:\n````diff\n" + patch + "\n````" in body

@@ -11,8 +11,7 @@ from autopilot.common.datafiles import DATA_DIR
 from autopilot.common.errors import BadAnswer, RateLimited, ServiceUnavailable, TooLarge
 from autopilot.github import rest_api
 from autopilot.github.archives import read_zip
-from autopilot.scans import artifacts
-from autopilot.scans import reports as scan_reports
+from autopilot.scans import artifacts, reports
 from autopilot.scans.findings import Finding, Suppression, apply_suppressions
 from autopilot.testing.github_scans_server import ScanGitHub, make_zip
 
@@ -28,7 +27,7 @@ def by_id(result):
 
 
 def test_pip_audit_report():
-    result = scan_reports.parse_report(sample("pip-audit.json"))
+    result = reports.parse_report(sample("pip-audit.json"))
     assert result.format == "pip-audit"
     found = by_id(result)
     assert set(found) == {"PYSEC-2021-439", "GHSA-j8r2-6x86-q33q", "PYSEC-2022-168"}
@@ -36,12 +35,12 @@ def test_pip_audit_report():
     assert found["PYSEC-2022-168"].package == "pillow" and found["PYSEC-2022-168"].fixed_version == ""
     assert "CVE-2023-32681" in found["GHSA-j8r2-6x86-q33q"].aliases
     assert result.skipped and result.skipped[0].startswith("odoo-addon-internal:")
-    legacy = scan_reports.parse_report(sample("pip-audit-legacy.json"))
+    legacy = reports.parse_report(sample("pip-audit-legacy.json"))
     assert [(f.package, f.fixed_version) for f in legacy.findings] == [("aiohttp", "3.7.4")]
 
 
 def test_trivy_report():
-    result = scan_reports.parse_report(sample("trivy.json"))
+    result = reports.parse_report(sample("trivy.json"))
     assert result.format == "trivy"
     found = by_id(result)
     assert len(result.findings) == 4
@@ -53,7 +52,7 @@ def test_trivy_report():
 
 
 def test_npm_audit_v2_report():
-    result = scan_reports.parse_report(sample("npm-audit-v2.json"))
+    result = reports.parse_report(sample("npm-audit-v2.json"))
     found = by_id(result)
     assert set(found) == {"GHSA-35jh-r3h4-6jhm", "GHSA-29mw-wpgm-hmr9", "GHSA-xvch-5gv4-984h"}
     assert found["GHSA-35jh-r3h4-6jhm"].fixed_version == "4.17.21"
@@ -64,7 +63,7 @@ def test_npm_audit_v2_report():
 
 
 def test_npm_audit_v1_report():
-    result = scan_reports.parse_report(sample("npm-audit-v1.json"))
+    result = reports.parse_report(sample("npm-audit-v1.json"))
     pairs = sorted((f.advisory_id, f.package, f.version, f.fixed_version) for f in result.findings)
     assert pairs == [
         ("GHSA-vh95-rmgr-6w4m", "minimist", "0.0.8", ""),
@@ -76,13 +75,13 @@ def test_npm_audit_v1_report():
 
 
 def test_sarif_reports():
-    bandit = scan_reports.parse_report(sample("bandit.sarif"))
+    bandit = reports.parse_report(sample("bandit.sarif"))
     assert bandit.tool == "Bandit"
     assert [(f.advisory_id, f.severity, f.path, f.line) for f in bandit.findings] == [
         ("B602", "high", "addons/ops_tools/models/backup.py", 57),
         ("B105", "low", "addons/ops_tools/demo/setup_demo.py", 12),
     ]
-    codeql = by_id(scan_reports.parse_report(sample("codeql.sarif")))
+    codeql = by_id(reports.parse_report(sample("codeql.sarif")))
     assert codeql["py/sql-injection"].severity == "high"  # security-severity 8.8
     assert codeql["py/sql-injection"].url.startswith("https://codeql.github.com/")
     assert codeql["py/unused-import"].severity == "low"  # rule default level "note"
@@ -103,7 +102,7 @@ def test_sarif_reports():
     ],
 )
 def test_format_detection(name, fmt):
-    assert scan_reports.detect_format(json.loads(sample(name))) == fmt
+    assert reports.detect_format(json.loads(sample(name))) == fmt
 
 
 @pytest.mark.parametrize(
@@ -136,8 +135,8 @@ def test_format_detection(name, fmt):
     ],
 )
 def test_garbage_reports_name_the_problem(raw, fmt, fragment):
-    with pytest.raises(scan_reports.ReportFormatError) as info:
-        scan_reports.parse_report(raw, fmt)
+    with pytest.raises(reports.ReportFormatError) as info:
+        reports.parse_report(raw, fmt)
     assert fragment in str(info.value)
 
 
@@ -173,11 +172,11 @@ json_values = st.recursive(
 
 
 @settings(max_examples=200)
-@given(json_values, st.sampled_from(["auto", *scan_reports.FORMATS]))
+@given(json_values, st.sampled_from(["auto", *reports.FORMATS]))
 def test_any_json_yields_findings_or_a_format_error(value, fmt):
     try:
-        result = scan_reports.parse_report(json.dumps(value), fmt)
-    except scan_reports.ReportFormatError:
+        result = reports.parse_report(json.dumps(value), fmt)
+    except reports.ReportFormatError:
         return
     assert all(isinstance(f, Finding) for f in result.findings)
 
@@ -190,7 +189,7 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 
 
 def test_suppressions_by_advisory_alias_package_and_expiry():
-    report = scan_reports.parse_report(sample("pip-audit.json")).findings
+    report = reports.parse_report(sample("pip-audit.json")).findings
     suppressions = [
         Suppression(advisory="cve-2023-32681", reason="no proxy in production", expires_at=NOW + timedelta(days=30)),
         Suppression(package="Pillow", reason="thumbnails only", expires_at=NOW - timedelta(seconds=1)),
@@ -245,10 +244,10 @@ def test_artifact_reports_are_listed_downloaded_and_parsed(gh):
     files = artifacts.download_artifact(client, "acme/erp", wanted)
     assert set(files.files) == {"pip-audit.json", "nested/codeql.sarif", "broken.json", "notes.txt"}
     assert files.skipped == (("../../escape.json", "unsafe path"),)
-    reports = {r.path: r for r in artifacts.read_reports(files.files)}
-    assert set(reports) == {"pip-audit.json", "nested/codeql.sarif", "broken.json"}
-    assert reports["broken.json"].result is None and "not JSON" in reports["broken.json"].error
-    assert reports["pip-audit.json"].result.format == "pip-audit"
+    by_path = {r.path: r for r in artifacts.read_reports(files.files)}
+    assert set(by_path) == {"pip-audit.json", "nested/codeql.sarif", "broken.json"}
+    assert by_path["broken.json"].result is None and "not JSON" in by_path["broken.json"].error
+    assert by_path["pip-audit.json"].result.format == "pip-audit"
     download = gh.calls("GET", r"/_blobs/artifacts/")
     assert download and "authorization" in download[0].headers  # same host: GitHub's own storage here
 
