@@ -223,13 +223,15 @@ class _Scope:
             _shutdown(conn)
 
     def expire(self):
+        # under the lock: once close() has returned, no socket is shut down any more. A connection
+        # object outlives its socket (urllib3 pools it and reconnects it for the next check), so a
+        # shutdown running late would cut whatever socket the object holds by then: another check's.
         with self._lock:
             if self.done:
                 return
             self.expired = True
-            conns = list(self._conns)
-        for conn in conns:
-            _shutdown(conn)
+            for conn in self._conns:
+                _shutdown(conn)
 
     def drop_connections(self):
         """Close the sockets used so far under this scope (see :meth:`_Deadline.__exit__`)."""

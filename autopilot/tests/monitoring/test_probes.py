@@ -1,6 +1,8 @@
 import socket
+import threading
 import time
 import tracemalloc
+import types
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -290,3 +292,52 @@ def test_every_check_opens_its_own_connection(targets):
     results = [probes.probe(specs[i % 3], session) for i in range(60)]
     session.close()
     assert [s.error for s in results if not s.up] == []
+
+
+def cut(peer):
+    """Whether the other end of ``peer`` was shut down (``peer`` reads end of file)."""
+    peer.setblocking(False)
+    try:
+        return peer.recv(1) == b""
+    except BlockingIOError:
+        return False
+
+
+def test_a_late_watchdog_never_cuts_the_next_check_on_the_same_connection(monkeypatch):
+    """The watchdog may run late; once a check's deadline scope is closed, its connection object
+    (which urllib3 reconnects for the next check) must not be shut down any more."""
+    entered, go, closed = threading.Event(), threading.Event(), threading.Event()
+    real_shutdown = probes._shutdown
+
+    def slow_shutdown(conn):
+        entered.set()
+        go.wait(5)
+        real_shutdown(conn)
+
+    monkeypatch.setattr(probes, "_shutdown", slow_shutdown)
+    old_ours, old_peer = socket.socketpair()
+    new_ours, new_peer = socket.socketpair()
+    conn = types.SimpleNamespace(sock=old_ours)
+    scope = probes._Scope(time.monotonic())
+    scope.watch(conn)
+    watchdog = threading.Thread(target=scope.expire)
+    watchdog.start()
+    assert entered.wait(5)
+
+    def end_check_and_reconnect():
+        scope.close()
+        conn.sock = new_ours  # the pool's connection object, reconnected for the next check
+        closed.set()
+
+    ending = threading.Thread(target=end_check_and_reconnect)
+    ending.start()
+    closed.wait(0.3)  # with the lock released before the shutdown, the check ends at once
+    go.set()
+    watchdog.join(5)
+    ending.join(5)
+    try:
+        assert cut(old_peer), "the check's own socket is cut at its deadline"
+        assert not cut(new_peer), "the next check's socket is untouched"
+    finally:
+        for sock in (old_ours, old_peer, new_ours, new_peer):
+            sock.close()
