@@ -22,10 +22,13 @@ halved. Below ``min_confidence`` the answer is ``unknown``: a guess is worse
 than an honest "don't know" for retry and escalation decisions.
 """
 
+import logging
+import os
 import threading
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
-from . import classifier, fingerprint, logs
+from . import fingerprint, logs, textmodel
 from .rules import CATEGORIES, RETRYABLE_CATEGORIES, match_rules
 
 # Below this the answer is ``unknown``. Measured on real CI logs kept out of the repository: the
@@ -104,18 +107,57 @@ class Diagnosis:
         }
 
 
+_logger = logging.getLogger(__name__)
 _default_model = None
 _default_lock = threading.Lock()
+#: where the default model is cached (else $XDG_CACHE_HOME/ops_autopilot, else ~/.cache/ops_autopilot)
+CACHE_ENV = "OPS_AUTOPILOT_CACHE"
+
+
+def cache_dir():
+    """The folder of the cached default model."""
+    configured = os.environ.get(CACHE_ENV)
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ops_autopilot"
 
 
 def default_model():
-    """The model trained once per process from the shipped corpus (thread-safe, lazy)."""
+    """The model trained from the shipped corpus, once per process (thread-safe, lazy).
+
+    It is built once per version of its training data and kept on disk
+    (:func:`cache_dir`, named by :func:`~.textmodel.training_key`), so a fresh
+    process — a CI step, a new Odoo worker — loads it in milliseconds instead
+    of importing scikit-learn and training for seconds.
+    """
     global _default_model  # noqa: PLW0603 - a per-process cache
     if _default_model is None:
         with _default_lock:
             if _default_model is None:
-                _default_model = classifier.train(classifier.load_corpus(), metrics=False)
+                _default_model = _cached_model()
     return _default_model
+
+
+def _cached_model():
+    path = cache_dir() / f"diagnosis-{textmodel.training_key()[:32]}.model"
+    try:
+        return textmodel.LinearTextModel.load(path)
+    except FileNotFoundError:
+        pass
+    except (OSError, textmodel.ModelFileError) as exc:
+        _logger.warning("cached diagnosis model %s unusable (%s): training a new one", path, exc)
+    from . import classifier  # noqa: PLC0415 - scikit-learn costs ~1 s to import: only without a cached model
+
+    trained = classifier.train(textmodel.training_corpus(), metrics=False)
+    model = textmodel.LinearTextModel.from_pipeline(trained.pipeline)
+    try:
+        model.save(path)
+        for old in path.parent.glob("diagnosis-*.model"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError as exc:
+        _logger.warning("the diagnosis model cannot be cached in %s: %s", path.parent, exc)
+    return model
 
 
 def diagnose(log_text, rules=None, model=None, min_confidence=DEFAULT_MIN_CONFIDENCE, max_lines=40):
@@ -150,7 +192,7 @@ def diagnose_excerpt(excerpt, rules=None, model=None, min_confidence=DEFAULT_MIN
     skipped = [s.rule.name for s in report.skipped]
     best_rule = report.best.rule if report else None
     model = model if model is not None else default_model()
-    posterior = model.probabilities(classifier.excerpt_text(excerpt))
+    posterior = model.probabilities(textmodel.excerpt_text(excerpt))
     model_top = max(posterior, key=posterior.get)
 
     if best_rule is not None:
