@@ -13,10 +13,12 @@ probability ``r`` (its reliability, by priority tier: specific rules are
 trusted more than generic ones) and otherwise points at a random other
 category. Bayes' rule then gives the posterior
 
-    P(c | text, rule says R)  ∝  P_model(c | text) · (r if c == R else (1 - r) / (K - 1))
+    P(c | text, rule says R)  ∝  P_model(c | text)^t · (r if c == R else (1 - r) / (K - 1))
 
-so a specific rule outweighs a hesitant model, a confident model can
-overrule a generic rule, and agreement gives a high confidence. Without any
+(``t`` = :data:`MODEL_TEMPER` tempers the model, whose certainty comes from
+many correlated words), so a specific rule outweighs a hesitant model, a
+confident model can overrule a generic rule, and agreement gives a high
+confidence. Without any
 evidence line in the excerpt (nothing looked like an error) the confidence is
 halved. Below ``min_confidence`` the answer is ``unknown``: a guess is worse
 than an honest "don't know" for retry and escalation decisions.
@@ -36,6 +38,9 @@ from .rules import CATEGORIES, RETRYABLE_CATEGORIES, match_rules
 # while logs without any evidence line are halved and stay under it.
 DEFAULT_MIN_CONFIDENCE = 0.3
 EVIDENCE_SCORE = 3.0
+#: the model's probabilities are raised to this power before a matching rule weighs in (tempered: the
+#: model's certainty comes from many correlated words, so it counts as less evidence than it claims)
+MODEL_TEMPER = 0.5
 
 CATEGORY_FIXES = {
     "dependency_missing": "Install the missing package, module or tool in the job (and pin it in the project's "
@@ -198,7 +203,11 @@ def diagnose_excerpt(excerpt, rules=None, model=None, min_confidence=DEFAULT_MIN
     if best_rule is not None:
         reliability = rule_reliability(best_rule)
         others = (1.0 - reliability) / (len(CATEGORIES) - 1)
-        weighted = {c: p * (reliability if c == best_rule.category else others) for c, p in posterior.items()}
+        # the model reads the whole excerpt, the rule one line: a log full of test-runner words makes
+        # the model sure of ``test_failure`` even when the line the rule found names the cause
+        weighted = {
+            c: p**MODEL_TEMPER * (reliability if c == best_rule.category else others) for c, p in posterior.items()
+        }
         if best_rule.category not in weighted:
             weighted[best_rule.category] = reliability * 1e-3
         total = sum(weighted.values()) or 1.0
