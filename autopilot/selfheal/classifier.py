@@ -82,7 +82,8 @@ class Metrics:
     labels: list = field(default_factory=list)
 
 
-def _pipeline(seed=0):
+def features():
+    """The TF-IDF feature blocks every candidate model reads: word uni/bigrams and in-word character 3-4-grams."""
     words = TfidfVectorizer(
         analyzer=textmodel.word_features,
         sublinear_tf=True,
@@ -97,8 +98,17 @@ def _pipeline(seed=0):
         max_features=80000,
         dtype=np.float32,
     )
-    model = LogisticRegression(C=20.0, max_iter=2000, class_weight="balanced", random_state=seed)
-    return Pipeline([("features", FeatureUnion([("words", words), ("chars", chars)])), ("model", model)])
+    return FeatureUnion([("words", words), ("chars", chars)])
+
+
+def pipeline(seed=0, estimator=None):
+    """The shipped model (multinomial logistic regression, balanced classes) or ``estimator`` on :func:`features`."""
+    model = (
+        estimator
+        if estimator is not None
+        else LogisticRegression(C=20.0, max_iter=2000, class_weight="balanced", random_state=seed)
+    )
+    return Pipeline([("features", features()), ("model", model)])
 
 
 @dataclass
@@ -193,7 +203,7 @@ def cross_validate(prepared, labels, seed=0, folds=None, extra=None):
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     texts = np.array(prepared, dtype=object)
     for train_index, test_index in splitter.split(texts, y):
-        pipe = _pipeline(seed).fit(
+        pipe = pipeline(seed).fit(
             list(texts[train_index]) + list(extra_texts), list(y[train_index]) + list(extra_labels)
         )
         probabilities = pipe.predict_proba(list(texts[test_index]))
@@ -259,7 +269,7 @@ def train(examples, metrics=True, seed=0, rules=None):
     # OpenBLAS threads spinning for work cost several times the CPU (and the wall time on a busy machine).
     with threadpool_limits(limits=1, user_api="blas"):
         scores = cross_validate(prepared, labels, seed, extra=extra) if metrics else None
-        pipe = _pipeline(seed).fit(prepared + extra[0], labels + extra[1])
+        pipe = pipeline(seed).fit(prepared + extra[0], labels + extra[1])
     return TrainedModel(
         pipeline=pipe,
         classes=[str(c) for c in pipe.classes_],

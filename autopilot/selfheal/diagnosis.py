@@ -30,7 +30,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import fingerprint, logs, textmodel
+from . import calibration, fingerprint, logs, textmodel
 from .rules import CATEGORIES, RETRYABLE_CATEGORIES, match_rules
 
 # Below this the answer is ``unknown``. Measured on real CI logs kept out of the repository: the
@@ -93,6 +93,8 @@ class Diagnosis:
     step: str = ""
     candidates: list = field(default_factory=list)
     skipped_rules: list = field(default_factory=list)
+    raw_confidence: float = 0.0
+    features: tuple = ()
 
     def to_dict(self):
         return asdict(self)
@@ -102,6 +104,7 @@ class Diagnosis:
         return {
             "category": self.category,
             "confidence": round(self.confidence, 3),
+            "raw_confidence": round(self.raw_confidence, 3),
             "suggested_fix": self.suggested_fix,
             "signature": self.signature,
             "retryable": self.retryable,
@@ -165,16 +168,18 @@ def _cached_model():
     return model
 
 
-def diagnose(log_text, rules=None, model=None, min_confidence=DEFAULT_MIN_CONFIDENCE, max_lines=40):
+def diagnose(log_text, rules=None, model=None, min_confidence=DEFAULT_MIN_CONFIDENCE, max_lines=40, calibrated=None):
     """Diagnose a raw job log (str or bytes).
 
     ``rules=None`` means :data:`~autopilot.selfheal.rules.SEED_RULES` (pass the
     rules stored in the database to use managers' patterns); ``model=None``
-    uses :func:`default_model`.
+    uses :func:`default_model`; ``calibrated=None`` the shipped confidence
+    calibration (:mod:`.calibration`; pass :data:`~.calibration.IDENTITY` for
+    the raw posterior).
     """
     lines = logs.clean_log(log_text)
     excerpt = logs.failure_excerpt(lines, max_lines=max_lines)
-    return diagnose_excerpt(excerpt, rules=rules, model=model, min_confidence=min_confidence)
+    return diagnose_excerpt(excerpt, rules=rules, model=model, min_confidence=min_confidence, calibrated=calibrated)
 
 
 def _as_excerpt(excerpt):
@@ -186,18 +191,19 @@ def _as_excerpt(excerpt):
     return logs.Excerpt(lines, 0, len(lines), "", [logs.score_line(line) for line in lines])
 
 
-def diagnose_excerpt(excerpt, rules=None, model=None, min_confidence=DEFAULT_MIN_CONFIDENCE):
+def diagnose_excerpt(excerpt, rules=None, model=None, min_confidence=DEFAULT_MIN_CONFIDENCE, calibrated=None):
     """Diagnose lines already extracted (an Excerpt, a list of lines, or excerpt text)."""
     excerpt = _as_excerpt(excerpt)
     found = fingerprint.fingerprint_excerpt(excerpt)
     if not any(line.strip() for line in excerpt.lines):
-        return _unknown(excerpt, found, 0.0, [], [])
+        return _unknown(excerpt, found, 0.0, 0.0, [], [])
 
     report = match_rules(excerpt.text, rules)
     skipped = [s.rule.name for s in report.skipped]
     best_rule = report.best.rule if report else None
     model = model if model is not None else default_model()
-    posterior = model.probabilities(textmodel.excerpt_text(excerpt))
+    calibrated = calibrated if calibrated is not None else calibration.shipped()
+    model_posterior = posterior = model.probabilities(textmodel.excerpt_text(excerpt))
     model_top = max(posterior, key=posterior.get)
 
     if best_rule is not None:
@@ -219,15 +225,24 @@ def diagnose_excerpt(excerpt, rules=None, model=None, min_confidence=DEFAULT_MIN
 
     ranked = sorted(posterior.items(), key=lambda item: -item[1])
     candidates = [(c, round(p, 4)) for c, p in ranked[:3]]
-    category, confidence = ranked[0]
-    if category == "unknown" or confidence < min_confidence:
-        return _unknown(excerpt, found, confidence, candidates, skipped)
-
+    category, raw = ranked[0]
     rule = next((m.rule for m in report if m.rule.category == category), None)
     if rule is not None and rule is best_rule:
         source = "both" if model_top == category else "rule"
     else:
         source = "model" if rule is None else ("both" if model_top == category else "rule")
+    values = calibration.features(
+        raw,
+        model_posterior.get(category, 0.0),
+        source,
+        rule.priority if rule else 0,
+        has_evidence,
+        conflict=len({m.rule.category for m in report}) > 1,
+        margin=raw - (ranked[1][1] if len(ranked) > 1 else 0.0),
+    )
+    confidence = raw if not calibrated.enabled else calibrated.confidence(values)
+    if category == "unknown" or confidence < min_confidence:
+        return _unknown(excerpt, found, confidence, raw, candidates, skipped, values)
     return Diagnosis(
         category=category,
         confidence=float(confidence),
@@ -241,10 +256,12 @@ def diagnose_excerpt(excerpt, rules=None, model=None, min_confidence=DEFAULT_MIN
         step=excerpt.step,
         candidates=candidates,
         skipped_rules=skipped,
+        raw_confidence=float(raw),
+        features=values,
     )
 
 
-def _unknown(excerpt, found, confidence, candidates, skipped):
+def _unknown(excerpt, found, confidence, raw, candidates, skipped, values=()):
     return Diagnosis(
         category="unknown",
         confidence=float(confidence),
@@ -258,4 +275,6 @@ def _unknown(excerpt, found, confidence, candidates, skipped):
         step=excerpt.step,
         candidates=candidates,
         skipped_rules=skipped,
+        raw_confidence=float(raw),
+        features=values,
     )
