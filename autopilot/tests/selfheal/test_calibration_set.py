@@ -103,23 +103,13 @@ def test_size_of_the_set(sources):
 
 
 def test_logs_are_distinct(sources):
-    digests = collections.Counter(
-        hashlib.sha256((SET_DIR / row[0]).read_bytes()).hexdigest() for row in sources
-    )
+    digests = collections.Counter(hashlib.sha256((SET_DIR / row[0]).read_bytes()).hexdigest() for row in sources)
     assert max(digests.values()) == 1
 
 
 def test_no_log_is_a_copy_of_a_corpus_file(sources):
     if not CORPUS_DIR.is_dir():
         pytest.skip("no diagnosis corpus in this checkout")
-    corpus = {
-        hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in CORPUS_DIR.rglob("*")
-        if path.is_file()
-    }
-    copies = [
-        row[0]
-        for row in sources
-        if hashlib.sha256((SET_DIR / row[0]).read_bytes()).hexdigest() in corpus
-    ]
+    corpus = {hashlib.sha256(path.read_bytes()).hexdigest() for path in CORPUS_DIR.rglob("*") if path.is_file()}
+    copies = [row[0] for row in sources if hashlib.sha256((SET_DIR / row[0]).read_bytes()).hexdigest() in corpus]
     assert not copies
