@@ -151,7 +151,7 @@ def _cached_model():
     try:
         return textmodel.LinearTextModel.load(path)
     except FileNotFoundError:
-        pass
+        _logger.debug("no cached diagnosis model at %s: training one", path)
     except (OSError, textmodel.ModelFileError) as exc:
         _logger.warning("cached diagnosis model %s unusable (%s): training a new one", path, exc)
     from . import classifier  # noqa: PLC0415 - scikit-learn costs ~1 s to import: only without a cached model
