@@ -1,3 +1,4 @@
+import importlib
 import os
 
 import pytest
@@ -5,6 +6,10 @@ import pytest
 from autopilot.selfheal import diagnosis
 from autopilot.testing import fixtures
 from autopilot.testing.github_server import FakeGitHub
+
+# PyGithub first: pytest's importlib mode names autopilot/tests/github/test_*.py "github.test_*" and would
+# otherwise register that folder as a namespace package "github" that hides PyGithub from later imports
+importlib.import_module("github")
 
 
 @pytest.fixture
