@@ -97,7 +97,7 @@ class OpsClassifierModel(models.Model):
     @api.model
     def _train(self):
         """Train on the shipped corpus + reviewed diagnoses, store the model, make it the current one."""
-        corpus = classifier.load_corpus()
+        corpus = classifier.training_corpus()
         feedback = self.env["ops.job.diagnosis"]._training_examples()
         # the patterns' examples (managers' own too) teach the model their vocabulary; never scored
         trained = classifier.train(

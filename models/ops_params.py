@@ -64,6 +64,8 @@ DEFAULTS = {
     # self-healing CI and change routing
     "ci_batch_size": 10,
     "ci_retry_initial_seconds": 30,
+    # a timeout or resource exhaustion is re-run only when its diagnosis is at least this confident (calibrated)
+    "ci_retry_min_confidence": 0.6,
     "ci_max_log_bytes": 8 * 1024 * 1024,
 }
 

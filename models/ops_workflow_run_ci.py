@@ -355,11 +355,18 @@ class OpsWorkflowRun(models.Model):
                 signature=d.signature_id.fingerprint or "",
                 flaky=d.signature_id.flaky,
                 quarantined=d.signature_id.quarantine_active,
+                confidence=d.confidence,
             )
             for d in diagnoses
         ]
         policy = decisions.retry_policy(repo.ci_max_retries, initial=get_param(self.env, "ci_retry_initial_seconds"))
-        decision = decisions.decide_retry(failures, self.ci_retry_count, auto_retry=repo.ci_auto_retry, policy=policy)
+        decision = decisions.decide_retry(
+            failures,
+            self.ci_retry_count,
+            auto_retry=repo.ci_auto_retry,
+            policy=policy,
+            min_confidence=get_param(self.env, "ci_retry_min_confidence"),
+        )
         if decision.retry:
             self._ci_schedule_rerun(decision, diagnoses)
             diagnoses.write({"decision": decision.reason})

@@ -177,6 +177,18 @@ class TestSelfHealingLoop(SelfHealingCase):
         self.assertEqual(report["decision"]["state"], "healed")
         self.assertEqual(report["decision"]["actions"][0]["state"], "succeeded")
 
+    def test_a_transient_cause_diagnosed_without_enough_confidence_is_escalated_not_re_run(self):
+        self.env["ir.config_parameter"].sudo().set_param("ops_autopilot.ci_retry_min_confidence", "0.999")
+        run = self.fail_run(NETWORK_LOG)
+        self.diagnose()
+        diagnosis = run.diagnosis_ids
+        self.assertEqual(diagnosis.category, "network_timeout")
+        self.assertLess(diagnosis.confidence, 0.999)
+        self.assertFalse(run.ci_action_ids, "no re-run on a guess")
+        self.assertEqual(run.ci_state, "escalated")
+        self.assertIn("confidence", run.ci_decision)
+        self.assertEqual(self.Incident.search([("run_id", "=", run.id)]).category, "network_timeout")
+
     def test_retries_stop_at_the_repository_maximum_then_escalate(self):
         self.repo.ci_max_retries = 2
         run = self.fail_run(NETWORK_LOG)

@@ -22,7 +22,6 @@ import pickle
 import time
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import sklearn
@@ -33,15 +32,17 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
-from ..common.datafiles import DATA_DIR
-from . import fingerprint, logs
+from . import logs, textmodel
 from .rules import CATEGORIES, seed_rules
 
 FORMAT = b"APDX1"
 CONFIDENT = 0.85
 MAX_FOLDS = 5
-MAX_CHARS = 4000
-CORPUS_DIR = DATA_DIR / "diagnosis_corpus"
+# the model's view of a log and the shipped training data live with the compact model (no scikit-learn there)
+excerpt_text = textmodel.excerpt_text
+load_corpus = textmodel.load_corpus
+training_corpus = textmodel.training_corpus
+CORPUS_DIR = textmodel.CORPUS_DIR
 
 
 class TrainingError(ValueError):
@@ -81,45 +82,33 @@ class Metrics:
     labels: list = field(default_factory=list)
 
 
-def excerpt_text(text, max_lines=40):
-    """The model's view of a log or excerpt: masked key lines, then the other masked lines once each."""
-    if isinstance(text, logs.Excerpt):
-        excerpt = text
-    else:
-        lines = logs.clean_log(text)
-        excerpt = logs.failure_excerpt(lines, max_lines=max_lines)
-    masked = {}
-    body = []
-    for line in excerpt.lines:
-        text = masked.get(line)
-        if text is None:
-            text = masked[line] = fingerprint.mask_line(line)
-            body.append(text)
-    keys = [masked.get(line) or fingerprint.mask_line(line) for line in excerpt.key_lines()]
-    return ("\n".join(keys) + "\n" + "\n".join(body))[:MAX_CHARS]
-
-
-def _pipeline(seed=0):
+def features():
+    """The TF-IDF feature blocks every candidate model reads: word uni/bigrams and in-word character 3-4-grams."""
     words = TfidfVectorizer(
-        lowercase=True,
-        token_pattern=r"(?u)<[a-z]+>|[a-z][a-z0-9_]+(?:[.'][a-z0-9_]+)*",
-        ngram_range=(1, 2),
+        analyzer=textmodel.word_features,
         sublinear_tf=True,
         min_df=1,
         max_features=40000,
         dtype=np.float32,
     )
     chars = TfidfVectorizer(
-        lowercase=True,
-        analyzer="char_wb",
-        ngram_range=(3, 4),
+        analyzer=textmodel.char_features,
         sublinear_tf=True,
         min_df=2,
         max_features=80000,
         dtype=np.float32,
     )
-    model = LogisticRegression(C=20.0, max_iter=2000, class_weight="balanced", random_state=seed)
-    return Pipeline([("features", FeatureUnion([("words", words), ("chars", chars)])), ("model", model)])
+    return FeatureUnion([("words", words), ("chars", chars)])
+
+
+def pipeline(seed=0, estimator=None):
+    """The shipped model (multinomial logistic regression, balanced classes) or ``estimator`` on :func:`features`."""
+    model = (
+        estimator
+        if estimator is not None
+        else LogisticRegression(C=20.0, max_iter=2000, class_weight="balanced", random_state=seed)
+    )
+    return Pipeline([("features", features()), ("model", model)])
 
 
 @dataclass
@@ -214,7 +203,7 @@ def cross_validate(prepared, labels, seed=0, folds=None, extra=None):
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     texts = np.array(prepared, dtype=object)
     for train_index, test_index in splitter.split(texts, y):
-        pipe = _pipeline(seed).fit(
+        pipe = pipeline(seed).fit(
             list(texts[train_index]) + list(extra_texts), list(y[train_index]) + list(extra_labels)
         )
         probabilities = pipe.predict_proba(list(texts[test_index]))
@@ -280,7 +269,7 @@ def train(examples, metrics=True, seed=0, rules=None):
     # OpenBLAS threads spinning for work cost several times the CPU (and the wall time on a busy machine).
     with threadpool_limits(limits=1, user_api="blas"):
         scores = cross_validate(prepared, labels, seed, extra=extra) if metrics else None
-        pipe = _pipeline(seed).fit(prepared + extra[0], labels + extra[1])
+        pipe = pipeline(seed).fit(prepared + extra[0], labels + extra[1])
     return TrainedModel(
         pipeline=pipe,
         classes=[str(c) for c in pipe.classes_],
@@ -289,20 +278,3 @@ def train(examples, metrics=True, seed=0, rules=None):
         trained_at=time.time(),
         train_seconds=time.perf_counter() - started,
     )
-
-
-def load_corpus(directory=CORPUS_DIR):
-    """The labelled examples shipped with the addon: [(log text, category), ...].
-
-    Layout: ``<directory>/<category>/*.log``; folders that are not categories
-    are ignored.
-    """
-    directory = Path(directory)
-    examples = []
-    for category in CATEGORIES:
-        folder = directory / category
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.glob("*.log")):
-            examples.append((path.read_bytes().decode("utf-8", errors="replace"), category))
-    return examples

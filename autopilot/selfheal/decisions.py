@@ -6,7 +6,10 @@ repository's settings), what to do about a failed workflow run:
 * :func:`decide_retry` — re-run the failed jobs, when and why not. A run is
   retried only when *every* failed job failed for a retryable cause (network
   timeouts, resource exhaustion, a cause a rule marks retryable, a failure
-  known to be flaky): re-running next to a real bug only burns minutes. The
+  known to be flaky): re-running next to a real bug only burns minutes. A
+  transient cause counts only when its diagnosis is confident enough
+  (calibrated confidence at least ``min_confidence``): a guessed timeout
+  on a real bug would re-run it three times before anyone hears of it. The
   wait follows :func:`retry_policy` (exponential, base 2, capped at 300 s,
   jitter), at most ``max_retries`` times (3 by default). What is not retried
   is escalated (an incident, a GitHub issue);
@@ -33,6 +36,9 @@ from .router import split_patterns
 from .rules import RETRYABLE_CATEGORIES
 
 DEFAULT_MAX_RETRIES = 3
+#: a transient cause (timeout, resource exhaustion, a retryable rule) is re-run only when its diagnosis'
+#: calibrated confidence reaches this: below, it is as likely a misread real failure as a passing glitch
+DEFAULT_RETRY_MIN_CONFIDENCE = 0.6
 DEFAULT_INITIAL_DELAY = 30.0
 BACKOFF_BASE = 2.0
 MAX_DELAY = 300.0
@@ -90,15 +96,27 @@ class JobFailure:
     signature: str = ""
     flaky: bool = False
     quarantined: bool = False
+    confidence: float | None = None
 
     @property
     def retry_reason(self):
-        """Why this failure may be retried, or '' when it may not."""
+        """Why this failure may be retried, or '' when it may not (whatever the confidence)."""
+        return self.retry_reason_at(0.0)
+
+    def retry_reason_at(self, min_confidence):
+        """Why this failure may be retried when a diagnosed cause needs ``min_confidence``, or ''.
+
+        The failure's own history (flaky, quarantined) needs no confidence; a
+        transient category or a retryable rule does (``confidence`` None: not
+        known, trusted as before).
+        """
         if self.quarantined:
             return "quarantined flaky failure"
         if self.flaky:
             return "known flaky failure"
         if self.retryable is False:
+            return ""
+        if self.confidence is not None and self.confidence < min_confidence:
             return ""
         if self.category in RETRYABLE_CATEGORIES:
             return f"{self.category} is transient"
@@ -124,14 +142,34 @@ class RetryDecision:
     escalate: tuple = ()
 
 
-def decide_retry(failures, retries_done, max_retries=DEFAULT_MAX_RETRIES, auto_retry=True, policy=None, rng=None):
+def decide_retry(
+    failures,
+    retries_done,
+    max_retries=DEFAULT_MAX_RETRIES,
+    auto_retry=True,
+    policy=None,
+    rng=None,
+    min_confidence=DEFAULT_RETRY_MIN_CONFIDENCE,
+):
     """Decide whether to re-run the failed jobs of a run (see the module docstring)."""
     failures = tuple(failures)
     if not failures:
         return RetryDecision(False, 0, 0.0, "no diagnosed failure")
-    blocking = tuple(f for f in failures if not f.retry_reason)
+    blocking = tuple(f for f in failures if not f.retry_reason_at(min_confidence))
     if blocking:
-        names = ", ".join(sorted({f"{f.job_name} ({f.category})" for f in blocking}))
+        names = ", ".join(
+            sorted(
+                {
+                    f"{f.job_name} ({f.category}"
+                    + (
+                        f", confidence {f.confidence:.2f} < {min_confidence:.2f})"
+                        if f.retry_reason and f.confidence is not None
+                        else ")"
+                    )
+                    for f in blocking
+                }
+            )
+        )
         return RetryDecision(False, 0, 0.0, f"not retryable: {names}", escalate=blocking)
     if not auto_retry:
         return RetryDecision(False, 0, 0.0, "automatic retries are off for this repository", escalate=failures)
@@ -146,7 +184,7 @@ def decide_retry(failures, retries_done, max_retries=DEFAULT_MAX_RETRIES, auto_r
             escalate=failures,
         )
     attempt = retries_done + 1
-    reasons = "; ".join(sorted({f.retry_reason for f in failures}))
+    reasons = "; ".join(sorted({f.retry_reason_at(min_confidence) for f in failures}))
     return RetryDecision(True, attempt, float(policy.delay(attempt, rng)), f"retry {attempt}: {reasons}")
 
 

@@ -13,19 +13,24 @@ probability ``r`` (its reliability, by priority tier: specific rules are
 trusted more than generic ones) and otherwise points at a random other
 category. Bayes' rule then gives the posterior
 
-    P(c | text, rule says R)  ∝  P_model(c | text) · (r if c == R else (1 - r) / (K - 1))
+    P(c | text, rule says R)  ∝  P_model(c | text)^t · (r if c == R else (1 - r) / (K - 1))
 
-so a specific rule outweighs a hesitant model, a confident model can
-overrule a generic rule, and agreement gives a high confidence. Without any
+(``t`` = :data:`MODEL_TEMPER` tempers the model, whose certainty comes from
+many correlated words), so a specific rule outweighs a hesitant model, a
+confident model can overrule a generic rule, and agreement gives a high
+confidence. Without any
 evidence line in the excerpt (nothing looked like an error) the confidence is
 halved. Below ``min_confidence`` the answer is ``unknown``: a guess is worse
 than an honest "don't know" for retry and escalation decisions.
 """
 
+import logging
+import os
 import threading
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
-from . import classifier, fingerprint, logs
+from . import calibration, fingerprint, logs, textmodel
 from .rules import CATEGORIES, RETRYABLE_CATEGORIES, match_rules
 
 # Below this the answer is ``unknown``. Measured on real CI logs kept out of the repository: the
@@ -33,6 +38,9 @@ from .rules import CATEGORIES, RETRYABLE_CATEGORIES, match_rules
 # while logs without any evidence line are halved and stay under it.
 DEFAULT_MIN_CONFIDENCE = 0.3
 EVIDENCE_SCORE = 3.0
+#: the model's probabilities are raised to this power before a matching rule weighs in (tempered: the
+#: model's certainty comes from many correlated words, so it counts as less evidence than it claims)
+MODEL_TEMPER = 0.5
 
 CATEGORY_FIXES = {
     "dependency_missing": "Install the missing package, module or tool in the job (and pin it in the project's "
@@ -85,6 +93,8 @@ class Diagnosis:
     step: str = ""
     candidates: list = field(default_factory=list)
     skipped_rules: list = field(default_factory=list)
+    raw_confidence: float = 0.0
+    features: tuple = ()
 
     def to_dict(self):
         return asdict(self)
@@ -94,6 +104,7 @@ class Diagnosis:
         return {
             "category": self.category,
             "confidence": round(self.confidence, 3),
+            "raw_confidence": round(self.raw_confidence, 3),
             "suggested_fix": self.suggested_fix,
             "signature": self.signature,
             "retryable": self.retryable,
@@ -104,30 +115,71 @@ class Diagnosis:
         }
 
 
+_logger = logging.getLogger(__name__)
 _default_model = None
 _default_lock = threading.Lock()
+#: where the default model is cached (else $XDG_CACHE_HOME/ops_autopilot, else ~/.cache/ops_autopilot)
+CACHE_ENV = "OPS_AUTOPILOT_CACHE"
+
+
+def cache_dir():
+    """The folder of the cached default model."""
+    configured = os.environ.get(CACHE_ENV)
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ops_autopilot"
 
 
 def default_model():
-    """The model trained once per process from the shipped corpus (thread-safe, lazy)."""
+    """The model trained from the shipped corpus, once per process (thread-safe, lazy).
+
+    It is built once per version of its training data and kept on disk
+    (:func:`cache_dir`, named by :func:`~.textmodel.training_key`), so a fresh
+    process — a CI step, a new Odoo worker — loads it in milliseconds instead
+    of importing scikit-learn and training for seconds.
+    """
     global _default_model  # noqa: PLW0603 - a per-process cache
     if _default_model is None:
         with _default_lock:
             if _default_model is None:
-                _default_model = classifier.train(classifier.load_corpus(), metrics=False)
+                _default_model = _cached_model()
     return _default_model
 
 
-def diagnose(log_text, rules=None, model=None, min_confidence=DEFAULT_MIN_CONFIDENCE, max_lines=40):
+def _cached_model():
+    path = cache_dir() / f"diagnosis-{textmodel.training_key()[:32]}.model"
+    try:
+        return textmodel.LinearTextModel.load(path)
+    except FileNotFoundError:
+        _logger.debug("no cached diagnosis model at %s: training one", path)
+    except (OSError, textmodel.ModelFileError) as exc:
+        _logger.warning("cached diagnosis model %s unusable (%s): training a new one", path, exc)
+    from . import classifier  # noqa: PLC0415 - scikit-learn costs ~1 s to import: only without a cached model
+
+    trained = classifier.train(textmodel.training_corpus(), metrics=False)
+    model = textmodel.LinearTextModel.from_pipeline(trained.pipeline)
+    try:
+        model.save(path)
+        for old in path.parent.glob("diagnosis-*.model"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError as exc:
+        _logger.warning("the diagnosis model cannot be cached in %s: %s", path.parent, exc)
+    return model
+
+
+def diagnose(log_text, rules=None, model=None, min_confidence=DEFAULT_MIN_CONFIDENCE, max_lines=40, calibrated=None):
     """Diagnose a raw job log (str or bytes).
 
     ``rules=None`` means :data:`~autopilot.selfheal.rules.SEED_RULES` (pass the
     rules stored in the database to use managers' patterns); ``model=None``
-    uses :func:`default_model`.
+    uses :func:`default_model`; ``calibrated=None`` the shipped confidence
+    calibration (:mod:`.calibration`; pass :data:`~.calibration.IDENTITY` for
+    the raw posterior).
     """
     lines = logs.clean_log(log_text)
     excerpt = logs.failure_excerpt(lines, max_lines=max_lines)
-    return diagnose_excerpt(excerpt, rules=rules, model=model, min_confidence=min_confidence)
+    return diagnose_excerpt(excerpt, rules=rules, model=model, min_confidence=min_confidence, calibrated=calibrated)
 
 
 def _as_excerpt(excerpt):
@@ -139,24 +191,29 @@ def _as_excerpt(excerpt):
     return logs.Excerpt(lines, 0, len(lines), "", [logs.score_line(line) for line in lines])
 
 
-def diagnose_excerpt(excerpt, rules=None, model=None, min_confidence=DEFAULT_MIN_CONFIDENCE):
+def diagnose_excerpt(excerpt, rules=None, model=None, min_confidence=DEFAULT_MIN_CONFIDENCE, calibrated=None):
     """Diagnose lines already extracted (an Excerpt, a list of lines, or excerpt text)."""
     excerpt = _as_excerpt(excerpt)
     found = fingerprint.fingerprint_excerpt(excerpt)
     if not any(line.strip() for line in excerpt.lines):
-        return _unknown(excerpt, found, 0.0, [], [])
+        return _unknown(excerpt, found, 0.0, 0.0, [], [])
 
     report = match_rules(excerpt.text, rules)
     skipped = [s.rule.name for s in report.skipped]
     best_rule = report.best.rule if report else None
     model = model if model is not None else default_model()
-    posterior = model.probabilities(classifier.excerpt_text(excerpt))
+    calibrated = calibrated if calibrated is not None else calibration.shipped()
+    model_posterior = posterior = model.probabilities(textmodel.excerpt_text(excerpt))
     model_top = max(posterior, key=posterior.get)
 
     if best_rule is not None:
         reliability = rule_reliability(best_rule)
         others = (1.0 - reliability) / (len(CATEGORIES) - 1)
-        weighted = {c: p * (reliability if c == best_rule.category else others) for c, p in posterior.items()}
+        # the model reads the whole excerpt, the rule one line: a log full of test-runner words makes
+        # the model sure of ``test_failure`` even when the line the rule found names the cause
+        weighted = {
+            c: p**MODEL_TEMPER * (reliability if c == best_rule.category else others) for c, p in posterior.items()
+        }
         if best_rule.category not in weighted:
             weighted[best_rule.category] = reliability * 1e-3
         total = sum(weighted.values()) or 1.0
@@ -168,15 +225,24 @@ def diagnose_excerpt(excerpt, rules=None, model=None, min_confidence=DEFAULT_MIN
 
     ranked = sorted(posterior.items(), key=lambda item: -item[1])
     candidates = [(c, round(p, 4)) for c, p in ranked[:3]]
-    category, confidence = ranked[0]
-    if category == "unknown" or confidence < min_confidence:
-        return _unknown(excerpt, found, confidence, candidates, skipped)
-
+    category, raw = ranked[0]
     rule = next((m.rule for m in report if m.rule.category == category), None)
     if rule is not None and rule is best_rule:
         source = "both" if model_top == category else "rule"
     else:
         source = "model" if rule is None else ("both" if model_top == category else "rule")
+    values = calibration.features(
+        raw,
+        model_posterior.get(category, 0.0),
+        source,
+        rule.priority if rule else 0,
+        has_evidence,
+        conflict=len({m.rule.category for m in report}) > 1,
+        margin=raw - (ranked[1][1] if len(ranked) > 1 else 0.0),
+    )
+    confidence = raw if not calibrated.enabled else calibrated.confidence(values)
+    if category == "unknown" or confidence < min_confidence:
+        return _unknown(excerpt, found, confidence, raw, candidates, skipped, values)
     return Diagnosis(
         category=category,
         confidence=float(confidence),
@@ -190,10 +256,12 @@ def diagnose_excerpt(excerpt, rules=None, model=None, min_confidence=DEFAULT_MIN
         step=excerpt.step,
         candidates=candidates,
         skipped_rules=skipped,
+        raw_confidence=float(raw),
+        features=values,
     )
 
 
-def _unknown(excerpt, found, confidence, candidates, skipped):
+def _unknown(excerpt, found, confidence, raw, candidates, skipped, values=()):
     return Diagnosis(
         category="unknown",
         confidence=float(confidence),
@@ -207,4 +275,6 @@ def _unknown(excerpt, found, confidence, candidates, skipped):
         step=excerpt.step,
         candidates=candidates,
         skipped_rules=skipped,
+        raw_confidence=float(raw),
+        features=values,
     )

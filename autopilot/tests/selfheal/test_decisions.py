@@ -51,6 +51,22 @@ def test_a_rule_or_known_flakiness_makes_any_category_retryable():
     assert sh.decide_retry([JobFailure("a", "test_failure", quarantined=True)], 0).retry
 
 
+def test_a_transient_cause_is_re_run_only_when_its_diagnosis_is_confident():
+    sure = JobFailure("a", "network_timeout", confidence=0.9)
+    guess = JobFailure("b", "network_timeout", confidence=0.4)
+    assert sh.decide_retry([sure], 0).retry
+    decision = sh.decide_retry([sure, guess], 0)
+    assert not decision.retry
+    assert decision.escalate == (guess,)
+    assert "b (network_timeout, confidence 0.40 < 0.60)" in decision.reason
+    # the threshold is the caller's (a repository setting), and a retryable rule needs it too
+    assert sh.decide_retry([guess], 0, min_confidence=0.3).retry
+    assert not sh.decide_retry([JobFailure("c", "test_failure", retryable=True, confidence=0.5)], 0).retry
+    # the failure's own history needs no confidence; an unknown confidence is trusted as before
+    assert sh.decide_retry([JobFailure("d", "test_failure", flaky=True, confidence=0.1)], 0).retry
+    assert sh.decide_retry([JobFailure("e", "resource_exhaustion")], 0).retry
+
+
 def test_a_rule_that_says_not_retryable_wins_over_a_transient_category():
     assert not sh.decide_retry([JobFailure("a", "resource_exhaustion", retryable=False)], 0).retry
     assert sh.decide_retry([JobFailure("a", "resource_exhaustion", retryable=True)], 0).retry
