@@ -51,7 +51,7 @@ def _rows():
         fields = line.split("\t")
         assert len(fields) == len(HEADER), f"SOURCES.tsv line {number}: {len(fields)} fields"
         assert all(f.strip() for f in fields), f"SOURCES.tsv line {number}: an empty field"
-        rows.append(dict(zip(HEADER, fields)))
+        rows.append(dict(zip(HEADER, fields, strict=True)))
     return rows
 
 
@@ -117,11 +117,7 @@ def test_no_two_logs_identical():
 def test_no_log_identical_to_a_training_corpus_file():
     if not CORPUS_DIR.is_dir():
         pytest.skip("no training corpus in this checkout")
-    corpus = {
-        hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in CORPUS_DIR.rglob("*")
-        if path.is_file()
-    }
+    corpus = {hashlib.sha256(path.read_bytes()).hexdigest() for path in CORPUS_DIR.rglob("*") if path.is_file()}
     same = [rel for rel in _logs() if hashlib.sha256((SET_DIR / rel).read_bytes()).hexdigest() in corpus]
     assert not same, same
 
