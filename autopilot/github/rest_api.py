@@ -23,6 +23,10 @@ from . import events
 _logger = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.github.com"
+#: the REST API version every request asks for (GitHub's documented default; GHES 3.17+ serves it)
+API_VERSION = "2022-11-28"
+#: the media type GitHub recommends asking for, unless a call needs another (raw files, downloads)
+MEDIA_TYPE = "application/vnd.github+json"
 DEFAULT_TIMEOUT = 15
 MAX_RUNS_PER_SYNC = 500
 #: delivery attempts one check reads at most (100 pages): a busy repository's hour, with room to spare
@@ -32,8 +36,41 @@ MAX_DELIVERIES_SCANNED = 10_000
 TRANSIENT_ERRORS = (GithubException, RequestException, OSError)
 
 
+class _Headers(Auth.Auth):
+    """PyGithub authentication that also asks for GitHub's media type (PyGithub sends none by default).
+
+    PyGithub calls :meth:`authentication` on every request's headers, so this is
+    where a default ``Accept`` goes without touching the library; a call that
+    asks for another media type (a download's ``application/octet-stream``)
+    keeps its own.
+    """
+
+    def __init__(self, token=None):
+        self._token = token or ""
+
+    @property
+    def token_type(self):
+        return "token"
+
+    @property
+    def token(self):
+        return self._token
+
+    def authentication(self, headers):
+        if self._token:
+            headers["Authorization"] = f"token {self._token}"
+        headers.setdefault("Accept", MEDIA_TYPE)
+
+    def mask_authentication(self, headers):
+        if "Authorization" in headers:
+            headers["Authorization"] = "token (removed)"
+
+
 def connect(api_url, token, timeout=DEFAULT_TIMEOUT, retries=3):
     """Return a PyGithub client for ``api_url`` with a timeout and bounded retries.
+
+    Every request names the REST API version (:data:`API_VERSION`) and asks
+    for :data:`MEDIA_TYPE`, as GitHub's documentation asks of integrations.
 
     Only server errors (5xx) of idempotent requests are retried here, with a
     short backoff. Rate limits (403/429) are *not* waited for inside the call
@@ -50,8 +87,9 @@ def connect(api_url, token, timeout=DEFAULT_TIMEOUT, retries=3):
     )
     return Github(
         base_url=(api_url or DEFAULT_API_URL).rstrip("/"),
-        auth=Auth.Token(token) if token else None,
+        auth=_Headers(token),
         timeout=timeout,
+        api_version=API_VERSION,
         retry=retry,
         per_page=100,
         seconds_between_requests=None,

@@ -203,3 +203,18 @@ def test_a_failed_redelivery_request_is_not_repeated_blindly(github):
     with pytest.raises(rest_api.TRANSIENT_ERRORS):
         rest_api.redeliver(client(github, retries=3), "acme/erp", 11, attempt.delivery_id)
     assert len(github.calls("POST", r"/attempts$")) == 1
+
+
+def test_every_request_pins_the_api_version_and_media_type(github):
+    """GitHub's REST docs: send ``X-GitHub-Api-Version`` and ``Accept: application/vnd.github+json``."""
+    github.add_run("acme/erp", jobs=[{"name": "test"}])
+    rest_api.fetch_runs(client(github), "acme/erp", SINCE)
+    rest_api.connect(github.url, "test-token", timeout=5).get_repo("acme/erp")  # PyGithub's own calls too
+    github.token = None  # a public repository: no token needed
+    rest_api.connect(github.url, None, timeout=5).get_repo("acme/erp")  # and without one
+    calls = github.calls()
+    assert len(calls) >= 4
+    for call in calls:
+        assert call.headers.get("x-github-api-version") == "2022-11-28", call.path
+        assert call.headers.get("accept") == "application/vnd.github+json", call.path
+    assert "authorization" not in calls[-1].headers
