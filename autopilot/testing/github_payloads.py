@@ -26,14 +26,47 @@ def ts(moment):
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def user(login="octocat", uid=583231):
+def user(login="octocat", uid=583231, kind=None, api_url="https://api.github.com"):
+    """A user (or bot, or organization as an owner) as GitHub embeds it in payloads and REST objects."""
+    base = f"{api_url}/users/{login}"
     return {
         "login": login,
         "id": uid,
         "node_id": "MDQ6VXNlcjU4MzIzMQ==",
-        "type": "User",
-        "site_admin": False,
+        "avatar_url": f"https://avatars.githubusercontent.com/u/{uid}?v=4",
+        "gravatar_id": "",
+        "url": base,
         "html_url": f"https://github.com/{login}",
+        "followers_url": f"{base}/followers",
+        "following_url": f"{base}/following{{/other_user}}",
+        "gists_url": f"{base}/gists{{/gist_id}}",
+        "starred_url": f"{base}/starred{{/owner}}{{/repo}}",
+        "subscriptions_url": f"{base}/subscriptions",
+        "organizations_url": f"{base}/orgs",
+        "repos_url": f"{base}/repos",
+        "events_url": f"{base}/events{{/privacy}}",
+        "received_events_url": f"{base}/received_events",
+        "type": kind or ("Bot" if login.endswith("[bot]") else "User"),
+        "site_admin": False,
+    }
+
+
+def organization(login="acme", org_id=6811672, api_url="https://api.github.com"):
+    """An organization as webhook payloads of organization hooks carry it."""
+    base = f"{api_url}/orgs/{login}"
+    return {
+        "login": login,
+        "id": org_id,
+        "node_id": "MDEyOk9yZ2FuaXphdGlvbjY4MTE2NzI=",
+        "url": base,
+        "repos_url": f"{base}/repos",
+        "events_url": f"{base}/events",
+        "hooks_url": f"{base}/hooks",
+        "issues_url": f"{base}/issues",
+        "members_url": f"{base}/members{{/member}}",
+        "public_members_url": f"{base}/public_members{{/member}}",
+        "avatar_url": f"https://avatars.githubusercontent.com/u/{org_id}?v=4",
+        "description": None,
     }
 
 
@@ -283,3 +316,26 @@ def ping_event(full_name, hook_id=4242, url="https://erp.example.com/ops/github/
         "repository": repository(full_name),
         "sender": user(),
     }
+
+
+def projects_v2_item_event(org="acme", action="edited", item_id=None):
+    """A ``projects_v2_item`` delivery: an organization-level event that names no repository."""
+    payload = {
+        "action": action,
+        "projects_v2_item": {
+            "id": item_id or next_id() % 100_000_000,
+            "node_id": "PVTI_lADOAbcd1234",
+            "project_node_id": "PVT_kwDOAbcd1234",
+            "content_node_id": "I_kwDOAbcd1234",
+            "content_type": "Issue",
+            "creator": user(),
+            "created_at": ts(EPOCH),
+            "updated_at": ts(EPOCH + timedelta(minutes=5)),
+            "archived_at": None,
+        },
+        "organization": organization(org),
+        "sender": user(),
+    }
+    if action == "edited":
+        payload["changes"] = {"field_value": {"field_type": "single_select", "field_node_id": "PVTSSF_lADOAbcd"}}
+    return payload
