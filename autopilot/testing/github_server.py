@@ -20,10 +20,32 @@ from .http_server import Response, RoutedServer
 _REPO = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
 
 
+class StorageHost(RoutedServer):
+    """Where GitHub's downloads really come from: another host than the API.
+
+    GitHub answers a download (artifact zip, repository tarball, job log) with
+    a 302 to a short-lived signed URL on a storage host (``*.blob.core.windows.net``
+    for upload-artifact v4, ``codeload.github.com`` for archives), so the fake
+    serves them from a second server on its own port: a client that follows the
+    redirect as if it stayed on the API host fails here as it would on GitHub.
+    Like Azure blob storage, it refuses a request that carries an
+    ``Authorization`` header (the URL's signature is the credential).
+    """
+
+    def dispatch(self, request):
+        if "authorization" in request.headers:
+            with self._lock:
+                self.requests.append(request)
+            return Response(400, b"InvalidAuthenticationInfo", {"Content-Type": "text/plain"})
+        return super().dispatch(request)
+
+
 class FakeGitHub(RoutedServer):
     def __init__(self, token="test-token"):
         super().__init__()
         self.token = token
+        #: the storage host downloads are redirected to (see :class:`StorageHost`)
+        self.storage = StorageHost()
         self.repos = {}
         self.runs = {}  # full_name -> {run_id: run}
         self.jobs = {}  # (full_name, run_id) -> [job]
@@ -42,12 +64,23 @@ class FakeGitHub(RoutedServer):
             self._redeliver,
         )
 
+    def start(self):
+        self.storage.start()
+        return super().start()
+
+    def stop(self):
+        super().stop()
+        self.storage.stop()
+
     # -- data -------------------------------------------------------------
     def reset(self):
         """Forget all data and recorded requests (a server shared by several tests)."""
         with self._lock:
             self.requests.clear()
             self._faults.clear()
+        with self.storage._lock:
+            self.storage.requests.clear()
+            self.storage._faults.clear()
         self.repos.clear()
         self.runs.clear()
         self.jobs.clear()

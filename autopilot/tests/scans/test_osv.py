@@ -250,6 +250,20 @@ def test_security_scan_merges_osv_and_artifact_reports_and_applies_suppressions(
         assert [d.name for d in scan.unpinned] == ["babel"] and scan.unparseable
         assert [path for path, _ in scan.errors] == ["security/junk.json"]
 
+        # the artifact's storage host fails: OSV's findings are kept, the scan is partial and says why
+        gh.storage.fail_next(1, status=503, path_re=r"^/artifacts/")
+        kept = scheduled.security_scan(
+            client,
+            "acme/erp",
+            osv.OSVClient(server.url, timeout=2, policy=NO_RETRY),
+            now=now,
+            run_id=991,
+            artifact_name="security",
+        )
+        assert kept.status == "partial" and "503" in kept.reason
+        assert "GHSA-j8r2-6x86-q33q" in {f.advisory_id for f in kept.findings}
+        assert [path for path, _ in kept.errors] == ["security"]
+
         server.fail_next(1, status=503, path_re=r"/v1/vulns/PYSEC")
         partial = scheduled.security_scan(
             client, "acme/erp", osv.OSVClient(server.url, timeout=2, policy=NO_RETRY), now=now
