@@ -189,7 +189,8 @@ def parse_trivy(data):
         for position, raw_vuln in enumerate(_get(fmt, result, "Vulnerabilities", path, list, required=False)):
             vpath = f"{path}.Vulnerabilities[{position}]"
             vuln = _obj(fmt, raw_vuln, vpath)
-            version = _get(fmt, vuln, "InstalledVersion", vpath, str)
+            # Trivy writes its structs with Go's omitempty: an unknown installed version is no field at all
+            version = _get(fmt, vuln, "InstalledVersion", vpath, str, required=False)
             fixes = [f.strip() for f in str(vuln.get("FixedVersion") or "").split(",") if f.strip()]
             severity = normalise_severity(vuln.get("Severity"))
             if severity == "unknown":

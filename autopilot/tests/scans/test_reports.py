@@ -51,6 +51,27 @@ def test_trivy_report():
     assert found["CVE-2024-2961"].ecosystem == "debian" and found["CVE-2024-2961"].fixed_version == "2.36-9+deb12u7"
 
 
+def test_trivy_omits_an_empty_installed_version():
+    """Trivy writes its report with Go's ``omitempty``: a finding without a known version has no field at all."""
+    report = {
+        "SchemaVersion": 2,
+        "Results": [
+            {
+                "Target": "requirements.txt",
+                "Type": "pip",
+                "Vulnerabilities": [
+                    {"VulnerabilityID": "CVE-2023-32681", "PkgName": "requests", "FixedVersion": "2.31.0"},
+                    {"VulnerabilityID": "CVE-2021-44420", "PkgName": "Django", "InstalledVersion": "3.2.9"},
+                ],
+            }
+        ],
+    }
+    result = reports.parse_report(json.dumps(report))
+    found = by_id(result)
+    assert (found["CVE-2023-32681"].version, found["CVE-2023-32681"].fixed_version) == ("", "2.31.0")
+    assert found["CVE-2021-44420"].version == "3.2.9"
+
+
 def test_npm_audit_v2_report():
     result = reports.parse_report(sample("npm-audit-v2.json"))
     found = by_id(result)
@@ -121,7 +142,7 @@ def test_format_detection(name, fmt):
         (
             b'{"SchemaVersion": 2, "Results": [{"Vulnerabilities": [{"VulnerabilityID": "CVE-1"}]}]}',
             "trivy",
-            "InstalledVersion: missing",
+            "PkgName: missing",
         ),
         (b'{"SchemaVersion": 9}', "trivy", "unsupported schema"),
         (b'{"auditReportVersion": 2, "vulnerabilities": {"x": {"via": "nope"}}}', "npm-audit", "expected list"),
