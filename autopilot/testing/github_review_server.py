@@ -29,13 +29,17 @@ import hashlib
 import itertools
 import threading
 from datetime import datetime, timezone
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 from ..review import patches
 from . import github_payloads as gp
 from .http_server import Response
 
 _REPO = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
+#: GitHub lists at most this many files of a comparison (its REST documentation)
+COMPARE_FILES_CAP = 300
+#: and at most this many files of a pull request
+PULL_FILES_CAP = 3000
 
 
 def blob_sha(text):
@@ -363,7 +367,7 @@ class GitHubReviewMixin:
 
     def _pull_files(self, request):
         full_name, number = self._pull(request)
-        return self._page(request, self._pull_diff(full_name, number))
+        return self._page(request, self._pull_diff(full_name, number)[:PULL_FILES_CAP])
 
     def _pull_commits(self, request):
         full_name, number = self._pull(request)
@@ -418,6 +422,23 @@ class GitHubReviewMixin:
         else:
             status = "diverged"
         base = f"{self.url}/repos/{full_name}"
+        commits = [self._commit_json(full_name, s) for s in reversed(head_only)]
+        files = self._diff(full_name, merge_base, head_sha)[:COMPARE_FILES_CAP]
+        headers = {}
+        if "page" in request.query or "per_page" in request.query:
+            # paginated: the commits are paged, the files (at most 300 for the whole comparison) come on page 1
+            per_page = min(int(request.arg("per_page", 30)), 100)
+            page = max(int(request.arg("page", 1)), 1)
+            last = max((len(commits) + per_page - 1) // per_page, 1)
+            if page < last:
+                query = {k: v[0] for k, v in request.query.items()}
+                next_url = f"{self.url}{request.path}?{urlencode({**query, 'page': page + 1})}"
+                last_url = f"{self.url}{request.path}?{urlencode({**query, 'page': last})}"
+                headers["Link"] = f'<{next_url}>; rel="next", <{last_url}>; rel="last"'
+            commits = commits[(page - 1) * per_page : page * per_page]
+            files = files if page == 1 else []
+        else:
+            commits = commits[-250:]  # unpaginated: the 250 most recent commits
         return Response(
             200,
             {
@@ -432,9 +453,10 @@ class GitHubReviewMixin:
                 "ahead_by": len(head_only),
                 "behind_by": len(base_only),
                 "total_commits": len(head_only),
-                "commits": [self._commit_json(full_name, s) for s in reversed(head_only)],
-                "files": self._diff(full_name, merge_base, head_sha),
+                "commits": commits,
+                "files": files,
             },
+            headers,
         )
 
     def _get_commit(self, request):
