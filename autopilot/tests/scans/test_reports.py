@@ -310,3 +310,34 @@ def test_zip_bombs_and_links_are_left_out():
     assert set(files.files) == {"ok.json"}
     assert dict(files.skipped) == {"big.json": "too large", "link.json": "link"}
     assert read_zip(make_zip({"a": b"1", "b": b"2"}), max_files=1).skipped == (("b", "file limit"),)
+
+
+def test_cyclonedx_bom_vulnerabilities():
+    """A CycloneDX BOM is its own format (it has a ``dependencies`` list too, which is not pip-audit's)."""
+    data = json.loads(sample("cyclonedx.json"))
+    assert reports.detect_format(data) == "cyclonedx"
+    result = reports.parse_report(sample("cyclonedx.json"))
+    assert (result.format, result.tool) == ("cyclonedx", "trivy")
+    found = by_id(result)
+    assert set(found) == {"CVE-2021-44420", "GHSA-j8r2-6x86-q33q"}, "the VEX 'not_affected' statement is left out"
+    django = found["CVE-2021-44420"]
+    assert (django.package, django.ecosystem, django.version, django.fixed_version) == ("django", "PyPI", "3.2.9", "3.2.10")
+    assert django.severity == "high" and "GHSA-v6rh-hp5x-86rv" in django.aliases
+    assert django.url == "https://nvd.nist.gov/vuln/detail/CVE-2021-44420"
+    requests = found["GHSA-j8r2-6x86-q33q"]
+    assert (requests.package, requests.version, requests.severity) == ("requests", "2.28.2", "medium")
+    assert "CVE-2023-32681" in requests.aliases
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        (b'{"bomFormat": "CycloneDX", "specVersion": "0.9"}', "specVersion"),
+        (b'{"bomFormat": "CycloneDX", "specVersion": "1.5", "vulnerabilities": {}}', "vulnerabilities"),
+        (b'{"bomFormat": "CycloneDX", "specVersion": "1.5", "vulnerabilities": [{"affects": []}]}', "id: missing"),
+    ],
+)
+def test_broken_cyclonedx_boms_name_the_problem(raw, fragment):
+    with pytest.raises(reports.ReportFormatError) as info:
+        reports.parse_report(raw)
+    assert fragment in str(info.value) and "cyclonedx" in str(info.value)
