@@ -6,6 +6,7 @@ and PyGithub's own retry policy for rate limits and 5xx answers, so no call
 can hang a cron and no caller has to remember those settings.
 """
 
+import base64
 import logging
 import re
 from dataclasses import dataclass
@@ -216,6 +217,26 @@ def redeliver(client, full_name, hook_id, delivery_id):
     client.requester.requestJsonAndCheck(
         "POST", f"/repos/{full_name}/hooks/{int(hook_id)}/deliveries/{int(delivery_id)}/attempts"
     )
+
+
+def content_bytes(repo, content):
+    """The bytes of a file the contents API answered with (``repo.get_contents``).
+
+    Up to 1 MB the answer carries them in base64. Between 1 and 100 MB GitHub
+    answers ``encoding: "none"`` with an empty ``content`` (PyGithub's
+    ``decoded_content`` then fails on an assertion): the bytes are read from
+    the git blob API, which serves blobs up to 100 MB.
+    """
+    if content.encoding == "base64":
+        return content.decoded_content
+    if content.encoding == "none" or not content.content:
+        blob = repo.get_git_blob(content.sha)
+        if blob.encoding == "base64":
+            return base64.b64decode(blob.content or "")
+        if blob.encoding in ("utf-8", "utf8"):
+            return (blob.content or "").encode("utf-8")
+        raise BadAnswer("GitHub", f"blob {content.sha[:12]} has an unknown encoding {str(blob.encoding)[:20]!r}")
+    raise BadAnswer("GitHub", f"{content.path} has an unknown encoding {str(content.encoding)[:20]!r}")
 
 
 def from_github(exc, what="GitHub"):

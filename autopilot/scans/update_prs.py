@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from github import GithubException
 from packaging.requirements import InvalidRequirement, Requirement
 
+from ..github import rest_api
 from ..github.rest_api import from_github, github_call
 from . import dependencies
 from .dependencies import NPM, PYPI
@@ -373,7 +374,7 @@ def open_update_pr(client, full_name, group, labels=()):
     changed, problems = [], []
     for path, changes in sorted(changes_by_file(group).items()):
         content = github_call("GitHub", repo.get_contents, path, ref=branch)
-        text = content.decoded_content.decode("utf-8")
+        text = github_call("GitHub", rest_api.content_bytes, repo, content).decode("utf-8")
         try:
             result = edit_manifest(path, text, changes)
         except EditError as exc:

@@ -40,6 +40,8 @@ _REPO = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
 COMPARE_FILES_CAP = 300
 #: and at most this many files of a pull request
 PULL_FILES_CAP = 3000
+#: the contents API inlines a file's content up to 1 MB
+CONTENTS_INLINE_CAP = 1024 * 1024
 
 
 def blob_sha(text):
@@ -80,6 +82,7 @@ class GitHubReviewMixin:
             ("POST", r"/git/refs", self._create_ref),
             ("GET", r"/git/ref/(?P<ref>.+)", self._get_ref),
             ("GET", r"/contents/(?P<path>.+)", self._get_contents),
+            ("GET", r"/git/blobs/(?P<sha>[0-9a-f]{40})", self._get_blob),
             ("PUT", r"/contents/(?P<path>.+)", self._put_contents),
         )
         for method, pattern, handler in routes:
@@ -610,14 +613,20 @@ class GitHubReviewMixin:
         return Response(200, self._ref_json(full_name, branch, sha))
 
     def _content_json(self, full_name, path, text, ref):
-        encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
+        data = text.encode("utf-8")
+        if len(data) > CONTENTS_INLINE_CAP:
+            # GitHub: between 1 and 100 MB the contents API gives no content ("encoding": "none")
+            encoding, content = "none", ""
+        else:
+            encoded = base64.b64encode(data).decode("ascii")
+            encoding, content = "base64", "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60))
         return {
             "type": "file",
-            "encoding": "base64",
-            "size": len(text.encode("utf-8")),
+            "encoding": encoding,
+            "size": len(data),
             "name": path.rsplit("/", 1)[-1],
             "path": path,
-            "content": "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60)),
+            "content": content,
             "sha": blob_sha(text),
             "url": f"{self.url}/repos/{full_name}/contents/{path}?ref={ref}",
             "git_url": f"{self.url}/repos/{full_name}/git/blobs/{blob_sha(text)}",
@@ -633,6 +642,29 @@ class GitHubReviewMixin:
         if path not in tree:
             raise LookupError(path)
         return Response(200, self._content_json(full_name, path, tree[path], ref))
+
+    def _get_blob(self, request):
+        """``GET git/blobs/{sha}``: any file of any commit of the repository, base64, up to 100 MB."""
+        full_name, wanted = self._repo(request), request.params["sha"]
+        with self._git_lock:
+            trees = [self.objects[sha]["tree"] for sha in set(self.branches.get(full_name, {}).values())]
+            trees += [obj["tree"] for obj in self.objects.values()]
+        for tree in trees:
+            for text in tree.values():
+                if blob_sha(text) == wanted:
+                    data = text.encode("utf-8")
+                    return Response(
+                        200,
+                        {
+                            "sha": wanted,
+                            "node_id": f"B_{wanted[:12]}",
+                            "size": len(data),
+                            "url": f"{self.url}/repos/{full_name}/git/blobs/{wanted}",
+                            "content": base64.encodebytes(data).decode("ascii"),
+                            "encoding": "base64",
+                        },
+                    )
+        raise LookupError("blob")
 
     def _put_contents(self, request):
         full_name = self._repo(request)
