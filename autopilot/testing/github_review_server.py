@@ -40,6 +40,8 @@ _REPO = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
 COMPARE_FILES_CAP = 300
 #: and at most this many files of a pull request
 PULL_FILES_CAP = 3000
+#: GitHub's answer to a draft pull request where the plan has none
+DRAFTS_UNSUPPORTED = "Draft pull requests are not supported in this repository."
 #: the contents API inlines a file's content up to 1 MB
 CONTENTS_INLINE_CAP = 1024 * 1024
 
@@ -98,6 +100,7 @@ class GitHubReviewMixin:
             self.pull_reviews = {}  # (full_name, number) -> [review]
             self.check_runs = {}  # (full_name, sha) -> [check run]
             self.check_suites = {}  # (full_name, sha) -> [check suite]
+            self.drafts_unsupported = set()  # repositories whose plan has no draft pull requests
             self._review_ids = itertools.count(5_000_001)
             self._commit_counter = itertools.count(1)
 
@@ -397,6 +400,10 @@ class GitHubReviewMixin:
                 return Response(422, {"message": "Validation Failed", "errors": [{"message": message}]})
         if not self._diff(full_name, branches[base], branches[head_branch]):
             return Response(422, {"message": "Validation Failed", "errors": [{"message": "No commits between"}]})
+        if data.get("draft") and full_name in self.drafts_unsupported:
+            # private repositories on plans without draft pull requests (GitHub Free for organizations...)
+            error = {"resource": "PullRequest", "code": "custom", "message": DRAFTS_UNSUPPORTED}
+            return Response(422, {"message": "Validation Failed", "errors": [error]})
         number = max([n for (repo, n) in self.pulls if repo == full_name] + [0]) + 1
         self.add_pull(full_name, number, head_branch, base, title=data.get("title", ""), body=data.get("body") or "")
         self.pulls[(full_name, number)]["author"] = self.review_login
