@@ -14,6 +14,8 @@ from datetime import timedelta
 
 import requests
 from github import Auth, Github, GithubException
+from github.GithubException import RateLimitExceededException
+from github.Requester import Requester
 from requests.exceptions import RequestException
 from urllib3.util.retry import Retry
 
@@ -32,6 +34,9 @@ DEFAULT_TIMEOUT = 15
 MAX_RUNS_PER_SYNC = 500
 #: delivery attempts one check reads at most (100 pages): a busy repository's hour, with room to spare
 MAX_DELIVERIES_SCANNED = 10_000
+
+#: GitHub's rule for a secondary rate limit that names no time: "wait for at least one minute"
+SECONDARY_LIMIT_WAIT = 60
 
 #: failures of a GitHub call that a caller should record and retry later
 TRANSIENT_ERRORS = (GithubException, RequestException, OSError)
@@ -248,7 +253,13 @@ def from_github(exc, what="GitHub"):
         if isinstance(exc.data, dict):
             # the server's own words: mask anything credential-shaped a proxy or server may echo back
             message = mask_secrets(str(exc.data.get("message") or ""))[0][:200]
-        return classify_status(what, exc.status, exc.headers or {}, message)
+        error = classify_status(what, exc.status, exc.headers or {}, message)
+        if exc.status in (403, 429) and (isinstance(error, RateLimited) or _secondary_limit(exc)):
+            # GitHub's rate limits: retry-after when given, the primary limit's reset, else at least a minute
+            wait = error.retry_after if isinstance(error, RateLimited) else None
+            reason = f"rate limited, answered {exc.status} ({message})" if message else f"rate limited ({exc.status})"
+            return RateLimited(what, reason, status=exc.status, retry_after=wait or SECONDARY_LIMIT_WAIT)
+        return error
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
         return classify_status(what, exc.response.status_code, exc.response.headers)
     if isinstance(exc, requests.exceptions.RetryError):
@@ -266,6 +277,14 @@ def from_github(exc, what="GitHub"):
     if isinstance(exc, (ValueError, KeyError, TypeError, AttributeError)):
         return BadAnswer(what, f"unexpected answer ({type(exc).__name__})")
     raise exc
+
+
+def _secondary_limit(exc):
+    """A 403/429 GitHub gives for a secondary rate limit: it says so in its message (PyGithub's own test)."""
+    if isinstance(exc, RateLimitExceededException):
+        return True
+    message = str(exc.data.get("message") or "") if isinstance(exc.data, dict) else ""
+    return Requester.isRateLimitError(message)
 
 
 def github_call(what, function, *args, **kwargs):

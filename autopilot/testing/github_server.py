@@ -87,6 +87,31 @@ class FakeGitHub(RoutedServer):
         self.deliveries.clear()
         self.redeliver_to = None
 
+    def secondary_rate_limit(self, count=1, path_re=".*", status=403, retry_after=None):
+        """Answer the next ``count`` matching requests as GitHub's secondary rate limit does.
+
+        GitHub documents a 403 (or 429) whose message says a secondary rate
+        limit was exceeded, with ``x-ratelimit-remaining`` not at 0 (the primary
+        limit is fine) and, only sometimes, a ``retry-after``.
+        """
+        headers = {
+            "x-ratelimit-limit": "5000",
+            "x-ratelimit-remaining": "4987",
+            "x-ratelimit-used": "13",
+            "x-ratelimit-reset": str(int(datetime.now(timezone.utc).timestamp()) + 3000),
+            "x-ratelimit-resource": "core",
+        }
+        if retry_after is not None:
+            headers["retry-after"] = str(retry_after)
+        body = {
+            "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
+            "If you reach out to GitHub Support for help, please include the request ID C0DE:1234:5678.",
+            "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+            "#about-secondary-rate-limits",
+            "status": str(status),
+        }
+        self.fail_next(count, status=status, body=body, headers=headers, path_re=path_re)
+
     def add_repo(self, full_name, **kwargs):
         self.repos[full_name] = gp.repository(full_name, api_url=self.url, **kwargs)
         self.runs.setdefault(full_name, {})

@@ -1,5 +1,6 @@
 import pytest
 
+from autopilot.common import errors
 from autopilot.github import ci, rest_api
 from autopilot.testing.github_ci_server import CIGitHub
 
@@ -24,3 +25,25 @@ def test_a_comparison_of_more_than_300_files_is_said_to_be_partial(server):
     small = server.commit("acme/big", {"README.md": "y\n"}, parent=head)
     files, complete = ci.compare_files(connect(server), "acme/big", head, small)
     assert [f["filename"] for f in files] == ["README.md"] and complete
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_a_secondary_rate_limit_is_waited_for_not_refused(server, status):
+    """GitHub: a secondary rate limit without retry-after (and x-ratelimit-remaining above 0) means 'wait a minute'."""
+    run = server.add_run("acme/limits", conclusion="failure", jobs=[{"name": "test", "conclusion": "failure"}])
+    server.secondary_rate_limit(1, path_re="rerun-failed-jobs", status=status)
+    with pytest.raises(errors.RateLimited) as info:
+        ci.rerun_failed_jobs(connect(server), "acme/limits", run["id"])
+    assert info.value.retry_after >= 60
+    server.secondary_rate_limit(1, path_re="rerun-failed-jobs", retry_after=240)
+    with pytest.raises(errors.RateLimited) as told:
+        ci.rerun_failed_jobs(connect(server), "acme/limits", run["id"])
+    assert told.value.retry_after == 240
+    assert ci.rerun_failed_jobs(connect(server), "acme/limits", run["id"])
+
+
+def test_a_refusal_is_still_a_refusal(server):
+    run = server.add_run("acme/limits", conclusion="failure", jobs=[{"name": "test", "conclusion": "failure"}])
+    server.fail_next(1, status=403, body={"message": "Resource not accessible by integration"}, path_re="rerun")
+    with pytest.raises(errors.Rejected):
+        ci.rerun_failed_jobs(connect(server), "acme/limits", run["id"])
