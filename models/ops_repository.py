@@ -76,6 +76,17 @@ class OpsRepository(models.Model):
         "under 24 hours old, GitHub's delivery log can give back anything a database crash loses, and deliveries "
         "are acknowledged once committed, without waiting for the disk flush (see the settings).",
     )
+    redelivery_asked = fields.Json(
+        copy=False,
+        readonly=True,
+        help="Deliveries the sync asked GitHub to send again, and how often (kept as long as GitHub keeps them)",
+    )
+    undelivered_count = fields.Integer(
+        string="Deliveries given up",
+        compute="_compute_undelivered",
+        help="Deliveries GitHub could not deliver that the sync no longer asks for: Odoo kept refusing them",
+    )
+    undelivered_note = fields.Char(compute="_compute_undelivered")
     last_sync_state = fields.Selection(SYNC_STATES, default="never", copy=False, readonly=True)
     last_sync_message = fields.Text(copy=False, readonly=True)
     run_ids = fields.One2many("ops.workflow.run", "repository_id")
@@ -91,6 +102,26 @@ class OpsRepository(models.Model):
             "This repository is already configured for this company.",
         ),
     ]
+
+    @api.depends("redelivery_asked")
+    def _compute_undelivered(self):
+        for repo in self:
+            answers = delivery_log.given_up(repo.redelivery_asked)
+            repo.undelivered_count = len(answers)
+            repo.undelivered_note = (
+                _(
+                    "%(count)s deliveries were asked again %(refused)s times (or %(failed)s when not refused) and "
+                    "still not accepted (last answers: %(answers)s), so the sync no longer asks for them. A 401 means "
+                    "the webhook secret differs between GitHub and Odoo, a 404 that the repository's name differs; "
+                    "once mended, redeliver them from the hook's page on GitHub.",
+                    count=len(answers),
+                    refused=delivery_log.MAX_REFUSED_REDELIVERIES,
+                    failed=delivery_log.MAX_FAILED_REDELIVERIES,
+                    answers=", ".join(str(code) for code in sorted(set(answers.values()))),
+                )
+                if answers
+                else False
+            )
 
     @api.depends("full_name")
     def _compute_name_key(self):
@@ -309,7 +340,9 @@ class OpsRepository(models.Model):
     def _mark_hook_verified(self, ping):
         hook_id = ping.hook_id or False
         # another hook has a delivery log of its own, not yet checked
-        self.filtered(lambda repo: repo.hook_id != hook_id).sudo().delivery_log_mark = False
+        self.filtered(lambda repo: repo.hook_id != hook_id).sudo().write(
+            {"delivery_log_mark": False, "redelivery_asked": False}
+        )
         self.sudo().write(
             {
                 "hook_id": hook_id,
@@ -421,9 +454,12 @@ class OpsRepository(models.Model):
             .mapped("guid")
         )
         kept_since = now - timedelta(days=get_param(self.env, "delivery_retention_days"))
-        chosen = delivery_log.deliveries_to_resend(attempts, since, known, kept_since)
+        plan = delivery_log.plan_redeliveries(attempts, since, known, now, self.redelivery_asked, kept_since)
+        chosen = plan.resend
         for attempt in chosen:
             rest_api.redeliver(client, self.full_name, self.hook_id, attempt.delivery_id)
+        if plan.asked != (self.redelivery_asked or {}):
+            self.sudo().redelivery_asked = plan.asked
         if not complete:
             # the window was not read to its start: the next check starts from the same point again, and
             # the log is no longer trusted to give back what a crash loses (more traffic than one check reads)

@@ -220,3 +220,22 @@ class TestGitHubSync(OpsHttpCase):
         self.assertEqual(self.repo.last_sync_state, "ok")
         self.assertEqual(no_token.last_sync_state, "never")
         self.assertTrue(self.Run.search([("repository_id", "=", self.repo.id)]))
+
+    def test_a_delivery_odoo_keeps_refusing_is_asked_again_three_times_then_reported(self):
+        """A delivery signed with another secret is refused on every redelivery: the sync stops asking and says so."""
+        self.github.add_repo("acme/erp")
+        self.github.redeliver_to = self.base_url() + WEBHOOK
+        body = json.dumps(gp.push_event("acme/erp")).encode()
+        headers = signed_headers(body, "push", secret="the secret GitHub has, not Odoo's")
+        self.assertEqual(self.post(body, headers).status_code, 401)
+        guid = headers["X-GitHub-Delivery"]
+        self.github.add_delivery("acme/erp", 4242, guid, "push", body, headers, 401, datetime.utcnow())
+        for _sync in range(6):
+            self.repo.last_sync_attempt_at = False
+            self.repo.action_sync_from_github()
+            self.assertEqual(self.repo.last_sync_state, "ok", self.repo.last_sync_message)
+        self.assertEqual(len(self.github.calls("POST", r"/attempts$")), 3, "asked three times, then no more")
+        self.assertFalse(self.deliveries(guid=guid))
+        self.assertEqual(self.repo.undelivered_count, 1)
+        self.assertIn("401", self.repo.undelivered_note)
+        self.assertIn("webhook secret", self.repo.undelivered_note)
