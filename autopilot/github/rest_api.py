@@ -195,10 +195,28 @@ def fetch_runs(client, full_name, since, limit=MAX_RUNS_PER_SYNC, run_ids=()):
     return result
 
 
-def list_hook_deliveries(client, full_name, hook_id, since, limit=None):
+def _hook_path(full_name, hook_id, organization):
+    """A repository hook lives under its repository; an organization hook under its organization."""
+    if organization:
+        return f"/orgs/{organization}/hooks/{int(hook_id)}"
+    return f"/repos/{full_name}/hooks/{int(hook_id)}"
+
+
+def repository_github_id(client, full_name):
+    """GitHub's numeric id of a repository (``GET /repos/{owner}/{repo}``)."""
+    _headers, data = client.requester.requestJsonAndCheck("GET", f"/repos/{full_name}")
+    github_id = (data or {}).get("id")
+    if isinstance(github_id, bool) or not isinstance(github_id, int):
+        raise BadAnswer("GitHub", f"repository {full_name} has no numeric id")
+    return github_id
+
+
+def list_hook_deliveries(client, full_name, hook_id, since, limit=None, organization=None):
     """The hook's recent delivery attempts, newest first, back to ``since``; and whether they reach it.
 
     :param limit: attempts read at most; :data:`MAX_DELIVERIES_SCANNED` (read at call time) by default
+    :param organization: the hook is this organization's (``/orgs/{org}/hooks/{id}/deliveries``, which needs
+        the ``admin:org_hook`` scope or the organization's *Webhooks* permission), not the repository's
     :return: ``(attempts, complete)``: ``complete`` is false when ``limit``
         attempts were read before reaching ``since``: the older ones in the
         window were not looked at.
@@ -206,7 +224,7 @@ def list_hook_deliveries(client, full_name, hook_id, since, limit=None):
     limit = limit or MAX_DELIVERIES_SCANNED
     attempts = []
     margin = since - timedelta(minutes=5) if since else None
-    path = f"/repos/{full_name}/hooks/{int(hook_id)}/deliveries"
+    path = f"{_hook_path(full_name, hook_id, organization)}/deliveries"
     for raw in paginate(client, path):
         if len(attempts) >= limit:
             return attempts, False
@@ -217,11 +235,10 @@ def list_hook_deliveries(client, full_name, hook_id, since, limit=None):
     return attempts, True
 
 
-def redeliver(client, full_name, hook_id, delivery_id):
-    """Ask GitHub to send a delivery again (``POST .../deliveries/{id}/attempts``)."""
-    client.requester.requestJsonAndCheck(
-        "POST", f"/repos/{full_name}/hooks/{int(hook_id)}/deliveries/{int(delivery_id)}/attempts"
-    )
+def redeliver(client, full_name, hook_id, delivery_id, organization=None):
+    """Ask GitHub to send a delivery again (``POST .../deliveries/{id}/attempts``, 202)."""
+    path = f"{_hook_path(full_name, hook_id, organization)}/deliveries/{int(delivery_id)}/attempts"
+    client.requester.requestJsonAndCheck("POST", path)
 
 
 def content_bytes(repo, content):

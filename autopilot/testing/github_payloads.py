@@ -8,6 +8,7 @@ REST documentation (``workflow_run``, ``workflow_job``, ``push``,
 """
 
 import itertools
+import zlib
 from datetime import datetime, timedelta, timezone
 
 _ids = itertools.count(7_000_000_000)
@@ -70,10 +71,15 @@ def organization(login="acme", org_id=6811672, api_url="https://api.github.com")
     }
 
 
-def repository(full_name, repo_id=1296269, api_url="https://api.github.com", default_branch="main"):
+def repository_id(full_name):
+    """A stable id per repository (GitHub's ids are per repository; names compare without case)."""
+    return zlib.crc32(full_name.lower().encode()) % 900_000_000 + 100_000_000
+
+
+def repository(full_name, repo_id=None, api_url="https://api.github.com", default_branch="main"):
     owner, name = full_name.split("/")
     return {
-        "id": repo_id,
+        "id": repo_id or repository_id(full_name),
         "node_id": "MDEwOlJlcG9zaXRvcnkxMjk2MjY5",
         "name": name,
         "full_name": full_name,
@@ -135,7 +141,7 @@ def workflow_run(
         "rerun_url": f"{base}/rerun",
         "workflow_url": f"{api_url}/repos/{full_name}/actions/workflows/161335",
         "head_commit": {"id": sha, "message": "Update CI", "timestamp": ts(started)},
-        "repository": {"id": 1296269, "full_name": full_name, "name": full_name.split("/")[1]},
+        "repository": {"id": repository_id(full_name), "full_name": full_name, "name": full_name.split("/")[1]},
     }
 
 
@@ -301,21 +307,36 @@ def pull_request_event(
     }
 
 
-def ping_event(full_name, hook_id=4242, url="https://erp.example.com/ops/github/webhook"):
-    return {
+def ping_event(full_name, hook_id=4242, url="https://erp.example.com/ops/github/webhook", organization_hook=False):
+    """The ``ping`` GitHub sends when a hook is created: a repository's hook, or its owner's organization hook.
+
+    An organization hook's ping names the organization and no repository.
+    """
+    owner = full_name.split("/")[0]
+    base = f"https://api.github.com/orgs/{owner}" if organization_hook else f"https://api.github.com/repos/{full_name}"
+    payload = {
         "zen": "Keep it logically awesome.",
         "hook_id": hook_id,
         "hook": {
-            "type": "Repository",
+            "type": "Organization" if organization_hook else "Repository",
             "id": hook_id,
             "name": "web",
             "active": True,
             "events": ["workflow_run", "workflow_job", "check_run", "push", "pull_request"],
             "config": {"content_type": "json", "url": url, "insecure_ssl": "0"},
+            "updated_at": ts(EPOCH),
+            "created_at": ts(EPOCH),
+            "url": f"{base}/hooks/{hook_id}",
+            "ping_url": f"{base}/hooks/{hook_id}/pings",
+            "deliveries_url": f"{base}/hooks/{hook_id}/deliveries",
         },
-        "repository": repository(full_name),
         "sender": user(),
     }
+    if organization_hook:
+        payload["organization"] = organization(owner)
+    else:
+        payload["repository"] = repository(full_name)
+    return payload
 
 
 def projects_v2_item_event(org="acme", action="edited", item_id=None):

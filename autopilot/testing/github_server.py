@@ -18,6 +18,7 @@ from . import github_payloads as gp
 from .http_server import Response, RoutedServer
 
 _REPO = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
+_ORG = r"/orgs/(?P<org>[^/]+)"
 
 
 class StorageHost(RoutedServer):
@@ -49,7 +50,8 @@ class FakeGitHub(RoutedServer):
         self.repos = {}
         self.runs = {}  # full_name -> {run_id: run}
         self.jobs = {}  # (full_name, run_id) -> [job]
-        self.deliveries = {}  # (full_name, hook_id) -> [attempt]
+        self.deliveries = {}  # (full_name, hook_id) -> [attempt] of a repository's hook
+        self.org_deliveries = {}  # (organization, hook_id) -> [attempt] of an organization's hook
         self.redeliver_to = None  # URL the server re-sends deliveries to
         self._delivery_ids = itertools.count(90_000_001)
         self._write_lock = threading.Lock()
@@ -61,6 +63,12 @@ class FakeGitHub(RoutedServer):
         self.route(
             "POST",
             _REPO + r"/hooks/(?P<hook_id>\d+)/deliveries/(?P<delivery_id>\d+)/attempts",
+            self._redeliver,
+        )
+        self.route("GET", _ORG + r"/hooks/(?P<hook_id>\d+)/deliveries", self._list_deliveries)
+        self.route(
+            "POST",
+            _ORG + r"/hooks/(?P<hook_id>\d+)/deliveries/(?P<delivery_id>\d+)/attempts",
             self._redeliver,
         )
 
@@ -85,6 +93,7 @@ class FakeGitHub(RoutedServer):
         self.runs.clear()
         self.jobs.clear()
         self.deliveries.clear()
+        self.org_deliveries.clear()
         self.redeliver_to = None
 
     def secondary_rate_limit(self, count=1, path_re=".*", status=403, retry_after=None):
@@ -136,8 +145,14 @@ class FakeGitHub(RoutedServer):
         ]
         return obj
 
-    def add_delivery(self, full_name, hook_id, guid, event, body, headers, status_code, delivered_at=None):
-        """Record an attempt GitHub made to deliver ``body`` (as it would list it)."""
+    def add_delivery(
+        self, full_name, hook_id, guid, event, body, headers, status_code, delivered_at=None, organization_hook=False
+    ):
+        """Record an attempt GitHub made to deliver ``body`` (as it would list it).
+
+        ``organization_hook``: the hook is ``full_name``'s owner's organization hook, whose log lists the
+        deliveries of all the organization's repositories (each attempt names its ``repository_id``).
+        """
         attempt = {
             "id": next(self._delivery_ids),
             "guid": guid,
@@ -149,11 +164,14 @@ class FakeGitHub(RoutedServer):
             "event": event,
             "action": None,
             "installation_id": None,
-            "repository_id": 1296269,
+            "repository_id": gp.repository_id(full_name) if full_name else None,
             "_body": body,
             "_headers": dict(headers),
         }
-        self.deliveries.setdefault((full_name, int(hook_id)), []).append(attempt)
+        if organization_hook:
+            self.org_deliveries.setdefault((full_name.split("/")[0], int(hook_id)), []).append(attempt)
+        else:
+            self.deliveries.setdefault((full_name, int(hook_id)), []).append(attempt)
         return attempt
 
     # -- helpers -----------------------------------------------------------
@@ -164,7 +182,7 @@ class FakeGitHub(RoutedServer):
         return header in (f"token {self.token}", f"Bearer {self.token}")
 
     def dispatch(self, request):
-        if request.path.startswith("/repos/") and not self._authorized(request):
+        if request.path.startswith(("/repos/", "/orgs/")) and not self._authorized(request):
             with self._lock:
                 self.requests.append(request)
             return Response(401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
@@ -221,20 +239,26 @@ class FakeGitHub(RoutedServer):
             jobs = [j for j in jobs if j["run_attempt"] == latest]
         return self._page(request, jobs, "jobs")
 
-    def _list_deliveries(self, request):
-        full_name = self._repo(request)
-        attempts = self.deliveries.get((full_name, int(request.params["hook_id"])))
+    def _hook_log(self, request):
+        """The attempts of the hook the path names: a repository's (``/repos/..``) or an organization's (``/orgs/..``)."""
+        hook_id = int(request.params["hook_id"])
+        if "org" in request.params:
+            attempts = self.org_deliveries.get((request.params["org"], hook_id))
+        else:
+            attempts = self.deliveries.get((self._repo(request), hook_id))
         if attempts is None:
-            raise LookupError("hook")
+            raise LookupError("hook")  # an organization's hook is not one of its repositories' hooks
+        return attempts
+
+    def _list_deliveries(self, request):
+        attempts = self._hook_log(request)
         newest_first = sorted(attempts, key=lambda a: (a["delivered_at"], a["id"]), reverse=True)
         public = [{k: v for k, v in a.items() if not k.startswith("_")} for a in newest_first]
         return self._page(request, public)
 
     def _redeliver(self, request):
-        full_name = self._repo(request)
-        hook_id = int(request.params["hook_id"])
+        attempts = self._hook_log(request)
         delivery_id = int(request.params["delivery_id"])
-        attempts = self.deliveries.get((full_name, hook_id), [])
         original = next((a for a in attempts if a["id"] == delivery_id), None)
         if original is None:
             raise LookupError("delivery")

@@ -218,3 +218,22 @@ def test_every_request_pins_the_api_version_and_media_type(github):
         assert call.headers.get("x-github-api-version") == "2022-11-28", call.path
         assert call.headers.get("accept") == "application/vnd.github+json", call.path
     assert "authorization" not in calls[-1].headers
+
+
+def test_an_organization_hooks_log_is_read_under_the_organization(github):
+    """An organization hook's deliveries are at /orgs/{org}/hooks/{id}/deliveries, each naming its repository."""
+    now = datetime.utcnow()
+    github.add_repo("acme/erp")
+    github.add_delivery("acme/erp", 77, "erp-guid", "push", b"{}", {}, 502, now, organization_hook=True)
+    github.add_delivery("acme/web", 77, "web-guid", "push", b"{}", {}, 502, now, organization_hook=True)
+    with pytest.raises(rest_api.GithubException) as info:
+        rest_api.list_hook_deliveries(client(github), "acme/erp", 77, now - timedelta(hours=1))
+    assert info.value.status == 404, "an organization's hook is not one of its repositories' hooks"
+    attempts, complete = rest_api.list_hook_deliveries(
+        client(github), "acme/erp", 77, now - timedelta(hours=1), organization="acme"
+    )
+    assert complete and {a.guid for a in attempts} == {"erp-guid", "web-guid"}
+    erp_id = rest_api.repository_github_id(client(github), "acme/erp")
+    assert [a.guid for a in attempts if a.repository_id == erp_id] == ["erp-guid"]
+    rest_api.redeliver(client(github), "acme/erp", 77, attempts[0].delivery_id, organization="acme")
+    assert github.calls("POST", r"^/orgs/acme/hooks/77/deliveries/\d+/attempts$")
