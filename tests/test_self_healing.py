@@ -358,12 +358,19 @@ class TestSelfHealingLoop(SelfHealingCase):
         run = self.fail_run(NETWORK_LOG)
         self.diagnose()
         self.github.fail_next(
-            1, status=403, body={"message": "Resource not accessible by integration"}, path_re="rerun"
+            1,
+            status=403,
+            body={"message": "Resource not accessible by integration"},
+            headers={"X-Accepted-GitHub-Permissions": "actions=write"},
+            path_re="rerun",
         )
         self.remediate()
         action = run.ci_action_ids
         self.assertEqual((action.state, action.response_status), ("failed", 403))
         self.assertEqual(run.ci_state, "escalated")
+        self.assertIn("actions=write", run.ci_decision, "the refusal names the permission the token lacks")
+        reruns = next(line for line in self.repo.token_check["features"] if line["feature"] == "reruns")
+        self.assertEqual(reruns["state"], "missing", "and the repository's token check shows it")
         self.assertTrue(self.Incident.search([("run_id", "=", run.id)]))
         report = run.ci_report["decision"]
         self.assertEqual((report["state"], report["actions"][0]["state"]), ("escalated", "failed"))

@@ -19,7 +19,7 @@ from github.Requester import Requester
 from requests.exceptions import RequestException
 from urllib3.util.retry import Retry
 
-from ..common.errors import BadAnswer, RateLimited, ServiceError, ServiceUnavailable, classify_status
+from ..common.errors import BadAnswer, RateLimited, Rejected, ServiceError, ServiceUnavailable, classify_status
 from ..common.masking import mask_secrets
 from . import events
 
@@ -271,6 +271,13 @@ def from_github(exc, what="GitHub"):
             # the server's own words: mask anything credential-shaped a proxy or server may echo back
             message = mask_secrets(str(exc.data.get("message") or ""))[0][:200]
         error = classify_status(what, exc.status, exc.headers or {}, message)
+        accepted = accepted_permissions(exc.headers)
+        if accepted and isinstance(error, Rejected):
+            # a fine-grained token or GitHub App without the permission: say which one GitHub wants
+            wanted = " or ".join(", ".join(alternative) for alternative in accepted)
+            error = Rejected(what, f"{error.reason}; the token lacks the permission {wanted}"[:480], status=exc.status)
+            error.permissions = accepted
+            return error
         if exc.status in (403, 429) and (isinstance(error, RateLimited) or _secondary_limit(exc)):
             # GitHub's rate limits: retry-after when given, the primary limit's reset, else at least a minute
             wait = error.retry_after if isinstance(error, RateLimited) else None
@@ -294,6 +301,22 @@ def from_github(exc, what="GitHub"):
     if isinstance(exc, (ValueError, KeyError, TypeError, AttributeError)):
         return BadAnswer(what, f"unexpected answer ({type(exc).__name__})")
     raise exc
+
+
+def accepted_permissions(headers):
+    """GitHub's ``X-Accepted-GitHub-Permissions``: the alternative permission sets it would accept.
+
+    ``"contents=read,pull_requests=write; issues=write"`` → ``(("contents=read", "pull_requests=write"),
+    ("issues=write",))``: sets are separated by ``;``, the permissions a set needs together by ``,``.
+    """
+    lowered = {str(k).lower(): v for k, v in (headers or {}).items()}
+    value = str(lowered.get("x-accepted-github-permissions") or "")
+    alternatives = []
+    for part in value.split(";"):
+        needed = tuple(p.strip() for p in part.split(",") if "=" in p)
+        if needed:
+            alternatives.append(needed)
+    return tuple(alternatives)
 
 
 def _secondary_limit(exc):

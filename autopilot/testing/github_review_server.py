@@ -78,6 +78,7 @@ class GitHubReviewMixin:
             ("POST", r"/issues/(?P<number>\d+)/comments", self._create_comment),
             ("GET", r"/issues/comments/(?P<comment_id>\d+)", self._get_comment),
             ("PATCH", r"/issues/comments/(?P<comment_id>\d+)", self._update_comment),
+            ("GET", r"/commits", self._list_commits),
             ("GET", r"/commits/(?P<ref>[^/]+)", self._get_commit),
             ("GET", r"/commits/(?P<ref>.+)/check-runs", self._list_check_runs),
             ("GET", r"/commits/(?P<ref>.+)/check-suites", self._list_check_suites),
@@ -468,6 +469,16 @@ class GitHubReviewMixin:
             },
             headers,
         )
+
+    def _list_commits(self, request):
+        """``GET commits``: the history of ``sha`` (a branch or commit; the default branch by default), newest first."""
+        full_name = self._repo(request)
+        ref = request.arg("sha") or self.repos[full_name]["default_branch"]
+        try:
+            head = self._resolve(full_name, ref)
+        except LookupError:
+            return Response(404, {"message": "Not Found"}) if request.arg("sha") else Response(409, {"message": "Git Repository is empty."})
+        return self._page(request, [self._commit_json(full_name, sha) for sha in self._ancestors(head)])
 
     def _get_commit(self, request):
         full_name = self._repo(request)

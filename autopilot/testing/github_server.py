@@ -8,6 +8,7 @@ data in with the ``add_*`` helpers and read what was asked of it with
 """
 
 import itertools
+import re
 import threading
 from datetime import datetime, timezone
 from urllib.parse import urlencode
@@ -19,6 +20,31 @@ from .http_server import Response, RoutedServer
 
 _REPO = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
 _ORG = r"/orgs/(?P<org>[^/]+)"
+
+#: the fine-grained permission each route of the fake needs (GitHub's "Permissions required for fine-grained
+#: personal access tokens"), first match wins: (method, path regex, permission, access)
+FINE_GRAINED_RULES = tuple(
+    (method, re.compile(pattern), permission, access)
+    for method, pattern, permission, access in (
+        ("POST", r"^/repos/[^/]+/[^/]+/actions/runs/\d+/rerun", "actions", "write"),
+        ("POST", r"^/repos/[^/]+/[^/]+/actions/workflows/[^/]+/dispatches$", "actions", "write"),
+        ("GET", r"^/repos/[^/]+/[^/]+/actions/", "actions", "read"),
+        ("POST", r"^/repos/[^/]+/[^/]+/hooks/", "repository_hooks", "write"),
+        ("GET", r"^/repos/[^/]+/[^/]+/hooks/", "repository_hooks", "read"),
+        ("POST", r"^/orgs/[^/]+/hooks/", "organization_hooks", "write"),
+        ("GET", r"^/orgs/[^/]+/hooks/", "organization_hooks", "read"),
+        ("PUT", r"^/repos/[^/]+/[^/]+/contents/", "contents", "write"),
+        ("POST", r"^/repos/[^/]+/[^/]+/git/", "contents", "write"),
+        ("GET", r"^/repos/[^/]+/[^/]+/(contents|tarball|git|commits|compare|branches|dependency-graph)", "contents", "read"),
+        ("POST", r"^/repos/[^/]+/[^/]+/pulls", "pull_requests", "write"),
+        ("GET", r"^/repos/[^/]+/[^/]+/pulls", "pull_requests", "read"),
+        ("POST", r"^/repos/[^/]+/[^/]+/issues", "issues", "write"),
+        ("PATCH", r"^/repos/[^/]+/[^/]+/issues", "issues", "write"),
+        ("GET", r"^/repos/[^/]+/[^/]+/issues", "issues", "read"),
+        ("GET", r"^/repos/[^/]+/[^/]+$", "metadata", "read"),
+    )
+)
+_ACCESS = {"read": 1, "write": 2, "admin": 3}
 
 
 class StorageHost(RoutedServer):
@@ -47,6 +73,10 @@ class FakeGitHub(RoutedServer):
         self.token = token
         #: the storage host downloads are redirected to (see :class:`StorageHost`)
         self.storage = StorageHost()
+        #: a fine-grained token's permissions (``{"actions": "write", ...}``); None: the token may do everything
+        self.token_permissions = None
+        #: a classic token's scopes, sent back in ``X-OAuth-Scopes`` as GitHub does (``"repo, workflow"``)
+        self.token_scopes = None
         self.repos = {}
         self.runs = {}  # full_name -> {run_id: run}
         self.jobs = {}  # (full_name, run_id) -> [job]
@@ -95,6 +125,8 @@ class FakeGitHub(RoutedServer):
         self.deliveries.clear()
         self.org_deliveries.clear()
         self.redeliver_to = None
+        self.token_permissions = None
+        self.token_scopes = None
 
     def secondary_rate_limit(self, count=1, path_re=".*", status=403, retry_after=None):
         """Answer the next ``count`` matching requests as GitHub's secondary rate limit does.
@@ -186,7 +218,30 @@ class FakeGitHub(RoutedServer):
             with self._lock:
                 self.requests.append(request)
             return Response(401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
-        return super().dispatch(request)
+        needed = self._missing_permission(request)
+        if needed:
+            with self._lock:
+                self.requests.append(request)
+            body = {
+                "message": "Resource not accessible by personal access token",
+                "documentation_url": "https://docs.github.com/rest",
+                "status": "403",
+            }
+            return Response(403, body, {"X-Accepted-GitHub-Permissions": needed})
+        response = super().dispatch(request)
+        if self.token_scopes is not None:
+            response.headers.setdefault("X-OAuth-Scopes", self.token_scopes)
+        return response
+
+    def _missing_permission(self, request):
+        """``"actions=write"`` when a fine-grained token lacks what the route needs (GitHub answers 403 then)."""
+        if self.token_permissions is None:
+            return None
+        for method, pattern, permission, access in FINE_GRAINED_RULES:
+            if method == request.method and pattern.search(request.path):
+                granted = _ACCESS.get(self.token_permissions.get(permission, ""), 0)
+                return None if granted >= _ACCESS[access] else f"{permission}={access}"
+        return None
 
     def _repo(self, request):
         full_name = f"{request.params['owner']}/{request.params['name']}"
