@@ -67,8 +67,10 @@ class OpsRepository(models.Model):
         "organization's, read with the admin:org_hook scope or the organization's Webhooks permission)",
     )
     github_repo_id = BigInteger(
-        string="GitHub repository ID", copy=False, readonly=True, help="Picks this repository's deliveries out of an "
-        "organization hook's log"
+        string="GitHub repository ID",
+        copy=False,
+        readonly=True,
+        help="Picks this repository's deliveries out of an organization hook's log",
     )
     hook_verified_at = fields.Datetime(copy=False, readonly=True)
     hook_events = fields.Char(copy=False, readonly=True)

@@ -10,7 +10,7 @@ STATE_LABELS = {
     "ok": "✔",
     "unchecked": "?",
     "missing": "✘",
-    "not_applicable": "–",
+    "not_applicable": "-",
     "error": "!",
 }
 
@@ -40,10 +40,9 @@ class OpsRepository(models.Model):
                 for line in lines
             )
             checked = escape((repo.token_check or {}).get("checked_at") or "")
-            repo.token_check_html = (
-                Markup('<table class="table table-sm o_ops_token_check"><tbody>%s</tbody></table><small>%s</small>')
-                % (rows, checked)
-            )
+            repo.token_check_html = Markup(
+                '<table class="table table-sm o_ops_token_check"><tbody>%s</tbody></table><small>%s</small>'
+            ) % (rows, checked)
 
     def write(self, vals):
         if "token" in vals and "token_check" not in vals:
@@ -65,7 +64,9 @@ class OpsRepository(models.Model):
                     organization_hook=repo.hook_scope == "organization",
                 )
             except ServiceError as exc:
-                raise UserError(_("GitHub could not be asked about %(repo)s: %(error)s", repo=repo.full_name, error=exc)) from None
+                raise UserError(
+                    _("GitHub could not be asked about %(repo)s: %(error)s", repo=repo.full_name, error=exc)
+                ) from None
             repo.sudo().token_check = {
                 "checked_at": fields.Datetime.to_string(fields.Datetime.now()),
                 "features": [{"feature": c.feature, "state": c.state, "detail": c.detail} for c in checks],

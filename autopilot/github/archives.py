@@ -23,7 +23,6 @@ import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-
 from urllib.parse import urljoin
 
 import requests

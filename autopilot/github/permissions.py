@@ -73,7 +73,9 @@ FEATURES = (
         _REPO,
         "/repos/{repo}/commits?per_page=1",
     ),
-    Feature("issues", "Open issues and comment on them", ("issues=write",), _REPO, "/repos/{repo}/issues?per_page=1", True),
+    Feature(
+        "issues", "Open issues and comment on them", ("issues=write",), _REPO, "/repos/{repo}/issues?per_page=1", True
+    ),
     Feature(
         "pull_requests",
         "Open update and fix pull requests, comment on reviews",
@@ -119,7 +121,9 @@ def _by_probe(client, feature, path):
             wanted = " or ".join(", ".join(alternative) for alternative in accepted)
             return FeatureCheck(feature.key, "missing", f"needs {wanted}")
         if exc.status == 404 and feature.hook:
-            return FeatureCheck(feature.key, "missing", f"hook not found, or not readable: needs {feature.permissions[0]}")
+            return FeatureCheck(
+                feature.key, "missing", f"hook not found, or not readable: needs {feature.permissions[0]}"
+            )
         return FeatureCheck(feature.key, "error", rest_api.describe_error(exc))
     if feature.writes:
         return FeatureCheck(feature.key, "unchecked", f"reads; writing needs {', '.join(feature.permissions)}")

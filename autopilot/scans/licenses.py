@@ -301,7 +301,8 @@ def _license_of(package):
 
 
 def parse_sbom(data):
-    """Dependency packages of a GitHub SBOM answer (``{"sbom": {...}}``), a bare SPDX 2.x document or a CycloneDX BOM."""
+    """Dependency packages of a GitHub SBOM answer (``{"sbom": {...}}``), a bare SPDX 2.x document or a CycloneDX
+    BOM."""
     if isinstance(data, dict) and data.get("bomFormat") == "CycloneDX":
         return parse_cyclonedx(data)
     document = data.get("sbom", data) if isinstance(data, dict) else None

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from ..common.errors import BadAnswer
 from . import dependencies as deps_mod
 from .dependencies import NPM, PYPI, VersionError
-from .licenses import cyclonedx_components, from_purl
 from .findings import (
     Finding,
     dedupe,
@@ -29,6 +28,7 @@ from .findings import (
     severity_from_vector,
     sort_findings,
 )
+from .licenses import cyclonedx_components, from_purl
 
 MAX_REPORT_BYTES = 50 * 1024 * 1024
 MAX_FINDINGS = 50_000
@@ -480,7 +480,9 @@ def parse_cyclonedx(data):
             ecosystem, name, installed = packages.get(str(affect.get("ref") or ""), ("", "", ""))
             version, fixed = _cdx_versions(affect, installed, ecosystem)
             package = normalise_package(ecosystem, name)
-            findings.append(Finding(package=package, ecosystem=ecosystem, version=version, fixed_version=fixed, **common))
+            findings.append(
+                Finding(package=package, ecosystem=ecosystem, version=version, fixed_version=fixed, **common)
+            )
         if not affects:
             findings.append(Finding(**common))
     _check_count(fmt, findings)

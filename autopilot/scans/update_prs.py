@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass
 
 from github import GithubException
-from requests import RequestException
 from packaging.requirements import InvalidRequirement, Requirement
+from requests import RequestException
 
 from ..github import rest_api
 from ..github.rest_api import from_github, github_call
@@ -403,7 +403,9 @@ def open_update_pr(client, full_name, group, labels=()):
         return PullRequestResult(branch, None, "", False, (), tuple(problems))
     pull, draft = _create_pull(repo, group, problems, base, branch)
     if labels:
-        github_call("GitHub", pull.add_to_labels, *labels)
+        # GitHub's described form ({"labels": [...]}), not the bare list PyGithub's add_to_labels sends
+        path = f"/repos/{full_name}/issues/{pull.number}/labels"
+        github_call("GitHub", client.requester.requestJsonAndCheck, "POST", path, input={"labels": list(labels)})
     return PullRequestResult(branch, pull.number, pull.html_url, True, tuple(changed), tuple(problems), draft)
 
 

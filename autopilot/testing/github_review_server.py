@@ -170,33 +170,53 @@ class GitHubReviewMixin:
     def add_check_run(
         self, full_name, sha, name="test", status="completed", conclusion="success", app="github-actions"
     ):
+        run_id = next(self._review_ids)
+        url = f"{self.url}/repos/{full_name}/check-runs/{run_id}"
         run = {
-            "id": next(self._review_ids),
+            "id": run_id,
+            "node_id": f"CR_{run_id}",
             "head_sha": sha,
+            "external_id": "",
             "name": name,
             "status": status,
             "conclusion": conclusion if status == "completed" else None,
             "started_at": _now(),
             "completed_at": _now() if status == "completed" else None,
-            "url": f"{self.url}/repos/{full_name}/check-runs/{next(self._review_ids)}",
-            "html_url": f"https://github.com/{full_name}/runs/1",
-            "app": {"id": 15368, "slug": app, "name": app},
-            "output": {"title": None, "summary": None, "text": None, "annotations_count": 0},
+            "url": url,
+            "html_url": f"https://github.com/{full_name}/runs/{run_id}",
+            "details_url": f"https://github.com/{full_name}/runs/{run_id}",
+            "check_suite": {"id": run_id + 1},
+            "app": gp.app(app),
+            "output": {
+                "title": None,
+                "summary": None,
+                "text": None,
+                "annotations_count": 0,
+                "annotations_url": f"{url}/annotations",
+            },
             "pull_requests": [],
         }
         self.check_runs.setdefault((full_name, sha), []).append(run)
         return run
 
     def add_check_suite(self, full_name, sha, status="completed", conclusion="success", runs=1, app="github-actions"):
+        suite_id = next(self._review_ids)
+        url = f"{self.url}/repos/{full_name}/check-suites/{suite_id}"
         suite = {
-            "id": next(self._review_ids),
+            "id": suite_id,
+            "node_id": f"CS_{suite_id}",
             "head_sha": sha,
             "head_branch": None,
             "status": status,
             "conclusion": conclusion if status == "completed" else None,
+            "before": None,
+            "after": sha,
             "latest_check_runs_count": runs,
-            "url": f"{self.url}/repos/{full_name}/check-suites/{next(self._review_ids)}",
-            "app": {"id": 15368, "slug": app, "name": app},
+            "url": url,
+            "check_runs_url": f"{url}/check-runs",
+            "app": gp.app(app),
+            "head_commit": gp.commit_simple(sha),
+            "repository": gp.repository_lite(full_name, api_url=self.url),
             "created_at": _now(),
             "updated_at": _now(),
             "pull_requests": [],
@@ -269,25 +289,8 @@ class GitHubReviewMixin:
 
     def _commit_json(self, full_name, sha, files=None):
         obj = self.objects[sha]
-        data = {
-            "sha": sha,
-            "node_id": "C_" + sha[:12],
-            "url": f"{self.url}/repos/{full_name}/commits/{sha}",
-            "html_url": f"https://github.com/{full_name}/commit/{sha}",
-            "commit": {
-                "message": obj["message"],
-                "author": {"name": "dev", "email": "dev@example.com", "date": _now()},
-                "committer": {"name": "dev", "email": "dev@example.com", "date": _now()},
-                "tree": {"sha": sha, "url": f"{self.url}/repos/{full_name}/git/trees/{sha}"},
-                "url": f"{self.url}/repos/{full_name}/git/commits/{sha}",
-            },
-            "author": gp.user("dev"),
-            "committer": gp.user("dev"),
-            "parents": [{"sha": p, "url": f"{self.url}/repos/{full_name}/commits/{p}"} for p in obj["parents"]],
-        }
-        if files is not None:
-            data["files"] = files
-        return data
+        moment = datetime.now(timezone.utc)
+        return gp.rest_commit(full_name, sha, obj["message"], obj["parents"], files, api_url=self.url, moment=moment)
 
     # ------------------------------------------------------------------
     # pulls
@@ -325,9 +328,30 @@ class GitHubReviewMixin:
             "updated_at": _now(),
             "closed_at": None,
             "merged_at": None,
+            "merge_commit_sha": None,
+            "assignee": None,
+            "assignees": [],
+            "requested_reviewers": [],
+            "requested_teams": [],
+            "labels": [],
+            "milestone": None,
+            "diff_url": f"https://github.com/{full_name}/pull/{number}.diff",
+            "patch_url": f"https://github.com/{full_name}/pull/{number}.patch",
+            "review_comment_url": f"{base}/pulls/comments{{/number}}",
+            "statuses_url": f"{base}/statuses/{head_sha}",
+            "_links": gp.pull_links(base, f"https://github.com/{full_name}/pull/{number}", number, head_sha),
+            "author_association": "CONTRIBUTOR",
+            "auto_merge": None,
+            "active_lock_reason": None,
             "draft": False,
             "merged": False,
             "mergeable": True,
+            "rebaseable": True,
+            "mergeable_state": "clean",
+            "merged_by": None,
+            "comments": len(self.issue_comments.get((full_name, number), [])),
+            "review_comments": 0,
+            "maintainer_can_modify": False,
             "head": {
                 "label": f"{head_owner}:{pull['head_ref']}",
                 "ref": pull["head_ref"],
@@ -477,7 +501,11 @@ class GitHubReviewMixin:
         try:
             head = self._resolve(full_name, ref)
         except LookupError:
-            return Response(404, {"message": "Not Found"}) if request.arg("sha") else Response(409, {"message": "Git Repository is empty."})
+            return (
+                Response(404, {"message": "Not Found"})
+                if request.arg("sha")
+                else Response(409, {"message": "Git Repository is empty."})
+            )
         return self._page(request, [self._commit_json(full_name, sha) for sha in self._ancestors(head)])
 
     def _get_commit(self, request):
@@ -590,11 +618,16 @@ class GitHubReviewMixin:
             "commit_id": commit_id,
             "html_url": f"https://github.com/{full_name}/pull/{number}#pullrequestreview-{review_id}",
             "pull_request_url": f"{self.url}/repos/{full_name}/pulls/{number}",
+            "_links": {
+                "html": {"href": f"https://github.com/{full_name}/pull/{number}#pullrequestreview-{review_id}"},
+                "pull_request": {"href": f"{self.url}/repos/{full_name}/pulls/{number}"},
+            },
+            "author_association": "NONE",
             "submitted_at": _now(),
             "_comments": list(data.get("comments") or []),
         }
         self.pull_reviews.setdefault((full_name, number), []).append(review)
-        return Response(200, {k: v for k, v in review.items() if not k.startswith("_")})
+        return Response(200, {k: v for k, v in review.items() if k != "_comments"})
 
     # ------------------------------------------------------------------
     # refs and contents
@@ -650,6 +683,11 @@ class GitHubReviewMixin:
             "git_url": f"{self.url}/repos/{full_name}/git/blobs/{blob_sha(text)}",
             "html_url": f"https://github.com/{full_name}/blob/{ref}/{path}",
             "download_url": f"https://raw.githubusercontent.com/{full_name}/{ref}/{path}",
+            "_links": {
+                "self": f"{self.url}/repos/{full_name}/contents/{path}?ref={ref}",
+                "git": f"{self.url}/repos/{full_name}/git/blobs/{blob_sha(text)}",
+                "html": f"https://github.com/{full_name}/blob/{ref}/{path}",
+            },
         }
 
     def _get_contents(self, request):

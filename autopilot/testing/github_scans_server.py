@@ -37,7 +37,7 @@ from datetime import datetime, timezone
 from urllib.parse import unquote
 
 from . import github_payloads as gp
-from .github_review_server import GitHubReviewMixin
+from .github_review_server import GitHubReviewMixin, blob_sha
 from .github_server import FakeGitHub
 from .http_server import Response
 
@@ -106,9 +106,7 @@ class GitHubScansMixin(GitHubReviewMixin):
         for method, pattern, handler in routes:
             self.route(method, pattern, handler)
         self._download_sigs = {}
-        self.storage.route(
-            "GET", r"/codeload/(?P<owner>[^/]+)/(?P<name>[^/]+)/tar\.gz/(?P<ref>.+)", self._codeload
-        )
+        self.storage.route("GET", r"/codeload/(?P<owner>[^/]+)/(?P<name>[^/]+)/tar\.gz/(?P<ref>.+)", self._codeload)
         self.storage.route("GET", r"/artifacts/(?P<artifact_id>\d+)", self._artifact_blob)
         # ahead of the review mixin's file route: a folder (or the root) answers with its listing
         self.route("GET", _REPO + r"/contents(?:/(?P<path>.*))?", self._contents_or_listing)
@@ -137,12 +135,19 @@ class GitHubScansMixin(GitHubReviewMixin):
             "body": body,
             "state": state,
             "locked": False,
-            "labels": [{"id": next(self._scan_ids), "name": name, "color": "ededed"} for name in labels],
+            "labels": [gp.label(name, next(self._scan_ids), full_name, self.url) for name in labels],
             "user": gp.user(self.review_login),
+            "assignee": None,
+            "assignees": [],
+            "milestone": None,
             "comments": 0,
             "url": f"{base}/issues/{number}",
+            "repository_url": base,
+            "labels_url": f"{base}/issues/{number}/labels{{/name}}",
+            "events_url": f"{base}/issues/{number}/events",
             "html_url": f"https://github.com/{full_name}/issues/{number}",
             "comments_url": f"{base}/issues/{number}/comments",
+            "author_association": "NONE",
             "created_at": _now(),
             "updated_at": _now(),
             "closed_at": None,
@@ -203,7 +208,15 @@ class GitHubScansMixin(GitHubReviewMixin):
                 "name": branch,
                 "commit": commit,
                 "protected": False,
-                "_links": {"html": f"https://github.com/{full_name}/tree/{branch}"},
+                "protection": {
+                    "enabled": False,
+                    "required_status_checks": {"enforcement_level": "off", "contexts": [], "checks": []},
+                },
+                "protection_url": f"{self.url}/repos/{full_name}/branches/{branch}/protection",
+                "_links": {
+                    "html": f"https://github.com/{full_name}/tree/{branch}",
+                    "self": f"{self.url}/repos/{full_name}/branches/{branch}",
+                },
             },
         )
 
@@ -222,13 +235,32 @@ class GitHubScansMixin(GitHubReviewMixin):
                 continue
             name, sep, _rest = path[len(prefix) :].partition("/")
             if sep:
-                entries.setdefault(name, {"type": "dir", "name": name, "path": prefix + name, "size": 0})
+                entries.setdefault(name, self._dir_json(full_name, prefix + name, ref))
             else:
                 entry = self._content_json(full_name, path, text, ref)
                 entries[name] = {k: v for k, v in entry.items() if k not in ("content", "encoding")}
         if not entries:
             raise LookupError(folder or "/")
         return Response(200, [entries[name] for name in sorted(entries)])
+
+    def _dir_json(self, full_name, path, ref):
+        """A folder as a contents listing names it."""
+        sha = blob_sha(f"tree {full_name} {ref} {path}")
+        url = f"{self.url}/repos/{full_name}/contents/{path}?ref={ref}"
+        git_url = f"{self.url}/repos/{full_name}/git/trees/{sha}"
+        html_url = f"https://github.com/{full_name}/tree/{ref}/{path}"
+        return {
+            "type": "dir",
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "size": 0,
+            "sha": sha,
+            "url": url,
+            "git_url": git_url,
+            "html_url": html_url,
+            "download_url": None,
+            "_links": {"self": url, "git": git_url, "html": html_url},
+        }
 
     def _all_issues(self, full_name):
         return list(self.scan_issues.get(full_name, {}).values())
@@ -266,7 +298,10 @@ class GitHubScansMixin(GitHubReviewMixin):
     def _pull_json(self, full_name, number):
         data = super()._pull_json(full_name, number)
         data["draft"] = bool(self.pulls[(full_name, number)].get("draft"))  # as created
-        data["labels"] = [{"name": name} for name in self.issue_labels.get((full_name, number), [])]
+        data["labels"] = [
+            gp.label(name, 9_000 + index, full_name, self.url)
+            for index, name in enumerate(self.issue_labels.get((full_name, number), []))
+        ]
         return data
 
     def _add_labels(self, request):
@@ -282,7 +317,7 @@ class GitHubScansMixin(GitHubReviewMixin):
         if issue is not None:
             current[:] = [label["name"] for label in issue["labels"]]
         current.extend(n for n in names if n not in current)
-        labels = [{"id": next(self._scan_ids), "name": name, "color": "ededed"} for name in current]
+        labels = [gp.label(name, next(self._scan_ids), full_name, self.url) for name in current]
         if issue is not None:
             issue["labels"] = labels
         return Response(200, labels)

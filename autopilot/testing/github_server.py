@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from . import contracts
 from . import github_payloads as gp
 from .http_server import Response, RoutedServer
 
@@ -35,7 +36,12 @@ FINE_GRAINED_RULES = tuple(
         ("GET", r"^/orgs/[^/]+/hooks/", "organization_hooks", "read"),
         ("PUT", r"^/repos/[^/]+/[^/]+/contents/", "contents", "write"),
         ("POST", r"^/repos/[^/]+/[^/]+/git/", "contents", "write"),
-        ("GET", r"^/repos/[^/]+/[^/]+/(contents|tarball|git|commits|compare|branches|dependency-graph)", "contents", "read"),
+        (
+            "GET",
+            r"^/repos/[^/]+/[^/]+/(contents|tarball|git|commits|compare|branches|dependency-graph)",
+            "contents",
+            "read",
+        ),
         ("POST", r"^/repos/[^/]+/[^/]+/pulls", "pull_requests", "write"),
         ("GET", r"^/repos/[^/]+/[^/]+/pulls", "pull_requests", "read"),
         ("POST", r"^/repos/[^/]+/[^/]+/issues", "issues", "write"),
@@ -45,6 +51,19 @@ FINE_GRAINED_RULES = tuple(
     )
 )
 _ACCESS = {"read": 1, "write": 2, "admin": 3}
+
+
+def _error_envelope(response):
+    """GitHub's error answers: ``message``, ``documentation_url`` and ``status``; a 422 lists its ``errors``
+    as objects with a ``code`` (GitHub's ``validation-error``)."""
+    body = response.body
+    body.setdefault("documentation_url", "https://docs.github.com/rest")
+    body.setdefault("status", str(response.status))
+    if isinstance(body.get("errors"), list):
+        body["errors"] = [
+            dict({"code": "custom"}, **item) if isinstance(item, dict) else {"code": "custom", "message": str(item)}
+            for item in body["errors"]
+        ]
 
 
 class StorageHost(RoutedServer):
@@ -77,6 +96,8 @@ class FakeGitHub(RoutedServer):
         self.token_permissions = None
         #: a classic token's scopes, sent back in ``X-OAuth-Scopes`` as GitHub does (``"repo, workflow"``)
         self.token_scopes = None
+        #: every request and answer is checked against GitHub's published description (:mod:`.contracts`)
+        self.check_contract = True
         self.repos = {}
         self.runs = {}  # full_name -> {run_id: run}
         self.jobs = {}  # (full_name, run_id) -> [job]
@@ -154,7 +175,7 @@ class FakeGitHub(RoutedServer):
         self.fail_next(count, status=status, body=body, headers=headers, path_re=path_re)
 
     def add_repo(self, full_name, **kwargs):
-        self.repos[full_name] = gp.repository(full_name, api_url=self.url, **kwargs)
+        self.repos[full_name] = gp.rest_repository(full_name, api_url=self.url, **kwargs)
         self.runs.setdefault(full_name, {})
         return self.repos[full_name]
 
@@ -214,6 +235,14 @@ class FakeGitHub(RoutedServer):
         return header in (f"token {self.token}", f"Bearer {self.token}")
 
     def dispatch(self, request):
+        response = self._serve(request)
+        if response.status >= 400 and isinstance(response.body, dict):
+            _error_envelope(response)
+        if self.check_contract:
+            contracts.check_exchange(request, response)
+        return response
+
+    def _serve(self, request):
         if request.path.startswith(("/repos/", "/orgs/")) and not self._authorized(request):
             with self._lock:
                 self.requests.append(request)
@@ -295,7 +324,7 @@ class FakeGitHub(RoutedServer):
         return self._page(request, jobs, "jobs")
 
     def _hook_log(self, request):
-        """The attempts of the hook the path names: a repository's (``/repos/..``) or an organization's (``/orgs/..``)."""
+        """The attempts of the hook the path names: a repository's (``/repos/..``) or an organization's."""
         hook_id = int(request.params["hook_id"])
         if "org" in request.params:
             attempts = self.org_deliveries.get((request.params["org"], hook_id))
@@ -309,7 +338,16 @@ class FakeGitHub(RoutedServer):
         attempts = self._hook_log(request)
         newest_first = sorted(attempts, key=lambda a: (a["delivered_at"], a["id"]), reverse=True)
         public = [{k: v for k, v in a.items() if not k.startswith("_")} for a in newest_first]
-        return self._page(request, public)
+        # GitHub pages a hook's deliveries with a cursor (the Link header's next URL carries it), not page numbers
+        per_page = min(int(request.arg("per_page", 30)), 100)
+        start = int(request.arg("cursor") or 0)
+        headers = {}
+        if start + per_page < len(public):
+            query = {k: v[0] for k, v in request.query.items()}
+            headers["Link"] = (
+                f'<{self.url}{request.path}?{urlencode({**query, "cursor": start + per_page})}>; rel="next"'
+            )
+        return Response(200, public[start : start + per_page], headers)
 
     def _redeliver(self, request):
         attempts = self._hook_log(request)

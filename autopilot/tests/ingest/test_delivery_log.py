@@ -106,6 +106,8 @@ def test_a_delivery_the_gate_keeps_refusing_is_asked_again_a_bounded_number_of_t
 
 
 def test_what_was_asked_is_forgotten_once_github_no_longer_keeps_it():
-    plan = delivery_log.plan_redeliveries([attempt("g", 5, 401)], None, set(), NOW, {"gone": {"count": 3, "at": "2026-12-01T00:00:00"}})
+    plan = delivery_log.plan_redeliveries(
+        [attempt("g", 5, 401)], None, set(), NOW, {"gone": {"count": 3, "at": "2026-12-01T00:00:00"}}
+    )
     assert set(plan.asked) == {"g"} and plan.asked["g"]["count"] == 1
     assert plan.resend and not plan.given_up

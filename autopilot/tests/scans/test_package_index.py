@@ -7,9 +7,8 @@ from hypothesis import strategies as st
 from autopilot.common.backoff import BackoffPolicy
 from autopilot.common.errors import BadAnswer, NotFound, RateLimited, ServiceUnavailable, TooLarge
 from autopilot.github import rest_api
-from autopilot.scans import dependencies
+from autopilot.scans import dependencies, scheduled, update_prs
 from autopilot.scans import package_index as pi
-from autopilot.scans import scheduled, update_prs
 from autopilot.scans.dependencies import Dependency
 from autopilot.testing.github_scans_server import ScanGitHub
 from autopilot.testing.scan_servers import FakePackageIndex

@@ -6,6 +6,9 @@ from io import BytesIO
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft7Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7
 
 from autopilot.common.datafiles import DATA_DIR
 from autopilot.common.errors import BadAnswer, RateLimited, ServiceUnavailable, TooLarge
@@ -13,6 +16,7 @@ from autopilot.github import rest_api
 from autopilot.github.archives import read_zip
 from autopilot.scans import artifacts, reports
 from autopilot.scans.findings import Finding, Suppression, apply_suppressions
+from autopilot.testing import npm_contracts
 from autopilot.testing.github_scans_server import ScanGitHub, make_zip
 
 SAMPLES = DATA_DIR / "scan_samples"
@@ -321,7 +325,12 @@ def test_cyclonedx_bom_vulnerabilities():
     found = by_id(result)
     assert set(found) == {"CVE-2021-44420", "GHSA-j8r2-6x86-q33q"}, "the VEX 'not_affected' statement is left out"
     django = found["CVE-2021-44420"]
-    assert (django.package, django.ecosystem, django.version, django.fixed_version) == ("django", "PyPI", "3.2.9", "3.2.10")
+    assert (django.package, django.ecosystem, django.version, django.fixed_version) == (
+        "django",
+        "PyPI",
+        "3.2.9",
+        "3.2.10",
+    )
     assert django.severity == "high" and "GHSA-v6rh-hp5x-86rv" in django.aliases
     assert django.url == "https://nvd.nist.gov/vuln/detail/CVE-2021-44420"
     requests = found["GHSA-j8r2-6x86-q33q"]
@@ -341,3 +350,25 @@ def test_broken_cyclonedx_boms_name_the_problem(raw, fragment):
     with pytest.raises(reports.ReportFormatError) as info:
         reports.parse_report(raw)
     assert fragment in str(info.value) and "cyclonedx" in str(info.value)
+
+
+def test_the_cyclonedx_sample_is_valid_against_cyclonedxs_published_schema():
+    """The sample the parsers read is one a real tool could write: CycloneDX's own JSON schema (pinned, from npm)."""
+    folder = npm_contracts.package_dir("@cyclonedx/cyclonedx-library")
+    if folder is None and npm_contracts.ensure():
+        pytest.skip(npm_contracts.UNAVAILABLE)
+    folder = npm_contracts.package_dir("@cyclonedx/cyclonedx-library") / "res" / "schema"
+    bom = json.loads(sample("cyclonedx.json"))
+    schema = json.loads((folder / f"bom-{bom['specVersion']}.SNAPSHOT.schema.json").read_text())
+    # the BOM schema refers to its neighbours by file name, relative to its own $id
+    resources = [
+        (f"http://cyclonedx.org/schema/{name}", json.loads((folder / name).read_text()))
+        for name in ("spdx.SNAPSHOT.schema.json", "jsf-0.82.SNAPSHOT.schema.json")
+    ]
+    registry = Registry().with_resources(
+        (uri, Resource.from_contents(contents, default_specification=DRAFT7)) for uri, contents in resources
+    )
+    errors = [
+        f"{list(e.absolute_path)}: {e.message}" for e in Draft7Validator(schema, registry=registry).iter_errors(bom)
+    ]
+    assert errors == []
