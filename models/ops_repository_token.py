@@ -21,7 +21,7 @@ class OpsRepository(models.Model):
     _inherit = "ops.repository"
 
     token_check = fields.Json(copy=False, readonly=True, help="The last check of the token, feature by feature")
-    token_check_html = fields.Html(string="Token permissions", compute="_compute_token_check_html", sanitize=False)
+    token_check_html = fields.Html(string="Token permissions", compute="_compute_token_check_html")
 
     @api.depends("token_check")
     def _compute_token_check_html(self):
