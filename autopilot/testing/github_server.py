@@ -128,8 +128,9 @@ class FakeGitHub(RoutedServer):
         return super().start()
 
     def stop(self):
-        super().stop()
+        result = super().stop()
         self.storage.stop()
+        return result
 
     # -- data -------------------------------------------------------------
     def reset(self):
@@ -235,32 +236,33 @@ class FakeGitHub(RoutedServer):
         return header in (f"token {self.token}", f"Bearer {self.token}")
 
     def dispatch(self, request):
-        response = self._serve(request)
+        response = self._refusal(request)
+        if response is None:
+            response = super().dispatch(request)
+            if self.token_scopes is not None:
+                response.headers.setdefault("X-OAuth-Scopes", self.token_scopes)
         if response.status >= 400 and isinstance(response.body, dict):
             _error_envelope(response)
         if self.check_contract:
             contracts.check_exchange(request, response)
         return response
 
-    def _serve(self, request):
+    def _refusal(self, request):
+        """GitHub's answer to a request without valid credentials or the permission it needs; else None."""
         if request.path.startswith(("/repos/", "/orgs/")) and not self._authorized(request):
-            with self._lock:
-                self.requests.append(request)
-            return Response(401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
-        needed = self._missing_permission(request)
-        if needed:
-            with self._lock:
-                self.requests.append(request)
+            answer = Response(401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
+        elif needed := self._missing_permission(request):
             body = {
                 "message": "Resource not accessible by personal access token",
                 "documentation_url": "https://docs.github.com/rest",
                 "status": "403",
             }
-            return Response(403, body, {"X-Accepted-GitHub-Permissions": needed})
-        response = super().dispatch(request)
-        if self.token_scopes is not None:
-            response.headers.setdefault("X-OAuth-Scopes", self.token_scopes)
-        return response
+            answer = Response(403, body, {"X-Accepted-GitHub-Permissions": needed})
+        else:
+            return None
+        with self._lock:
+            self.requests.append(request)
+        return answer
 
     def _missing_permission(self, request):
         """``"actions=write"`` when a fine-grained token lacks what the route needs (GitHub answers 403 then)."""
