@@ -27,6 +27,7 @@ from . import (
     ops_repository,
     ops_repository_ci,
     ops_repository_scan,
+    ops_repository_token,
     ops_review,
     ops_review_ci_fix,
     ops_review_finding,

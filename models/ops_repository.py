@@ -14,6 +14,7 @@ from .ops_params import get_param
 _logger = logging.getLogger(__name__)
 
 SYNC_STATES = [("never", "Never synced"), ("ok", "Synced"), ("failed", "Failed")]
+HOOK_SCOPES = [("repository", "Repository hook"), ("organization", "Organization hook")]
 WEBHOOK_PATH = "/ops/github/webhook"
 #: the fields _webhook_directory is read from: writing one clears its cache
 WEBHOOK_CANDIDATE_FIELDS = frozenset(
@@ -58,6 +59,19 @@ class OpsRepository(models.Model):
     )
     webhook_url = fields.Char(compute="_compute_webhook_url", help="Payload URL to give GitHub")
     hook_id = BigInteger(string="Hook ID", copy=False, help="Set by GitHub's ping when the hook is created")
+    hook_scope = fields.Selection(
+        HOOK_SCOPES,
+        copy=False,
+        readonly=True,
+        help="Set by the ping: a repository's own hook, or its owner's organization hook (whose delivery log is the "
+        "organization's, read with the admin:org_hook scope or the organization's Webhooks permission)",
+    )
+    github_repo_id = BigInteger(
+        string="GitHub repository ID",
+        copy=False,
+        readonly=True,
+        help="Picks this repository's deliveries out of an organization hook's log",
+    )
     hook_verified_at = fields.Datetime(copy=False, readonly=True)
     hook_events = fields.Char(copy=False, readonly=True)
     last_sync_at = fields.Datetime(copy=False, readonly=True, help="End of the last successful sync")
@@ -76,6 +90,17 @@ class OpsRepository(models.Model):
         "under 24 hours old, GitHub's delivery log can give back anything a database crash loses, and deliveries "
         "are acknowledged once committed, without waiting for the disk flush (see the settings).",
     )
+    redelivery_asked = fields.Json(
+        copy=False,
+        readonly=True,
+        help="Deliveries the sync asked GitHub to send again, and how often (kept as long as GitHub keeps them)",
+    )
+    undelivered_count = fields.Integer(
+        string="Deliveries given up",
+        compute="_compute_undelivered",
+        help="Deliveries GitHub could not deliver that the sync no longer asks for: Odoo kept refusing them",
+    )
+    undelivered_note = fields.Char(compute="_compute_undelivered")
     last_sync_state = fields.Selection(SYNC_STATES, default="never", copy=False, readonly=True)
     last_sync_message = fields.Text(copy=False, readonly=True)
     run_ids = fields.One2many("ops.workflow.run", "repository_id")
@@ -91,6 +116,26 @@ class OpsRepository(models.Model):
             "This repository is already configured for this company.",
         ),
     ]
+
+    @api.depends("redelivery_asked")
+    def _compute_undelivered(self):
+        for repo in self:
+            answers = delivery_log.given_up(repo.redelivery_asked)
+            repo.undelivered_count = len(answers)
+            repo.undelivered_note = (
+                _(
+                    "%(count)s deliveries were asked again %(refused)s times (or %(failed)s when not refused) and "
+                    "still not accepted (last answers: %(answers)s), so the sync no longer asks for them. A 401 means "
+                    "the webhook secret differs between GitHub and Odoo, a 404 that the repository's name differs; "
+                    "once mended, redeliver them from the hook's page on GitHub.",
+                    count=len(answers),
+                    refused=delivery_log.MAX_REFUSED_REDELIVERIES,
+                    failed=delivery_log.MAX_FAILED_REDELIVERIES,
+                    answers=", ".join(str(code) for code in sorted(set(answers.values()))),
+                )
+                if answers
+                else False
+            )
 
     @api.depends("full_name")
     def _compute_name_key(self):
@@ -174,6 +219,8 @@ class OpsRepository(models.Model):
     def write(self, vals):
         if vals.get("full_name"):
             vals["full_name"] = vals["full_name"].strip()
+            if "github_repo_id" not in vals:
+                vals = dict(vals, github_repo_id=False)  # read again from GitHub under the new name
         if "token" in vals and not vals["token"]:
             # no token, no more checks of the delivery log: stop relying on it now, not 24 hours later
             vals = dict(vals, delivery_log_mark=False)
@@ -309,10 +356,13 @@ class OpsRepository(models.Model):
     def _mark_hook_verified(self, ping):
         hook_id = ping.hook_id or False
         # another hook has a delivery log of its own, not yet checked
-        self.filtered(lambda repo: repo.hook_id != hook_id).sudo().delivery_log_mark = False
+        self.filtered(lambda repo: repo.hook_id != hook_id).sudo().write(
+            {"delivery_log_mark": False, "redelivery_asked": False}
+        )
         self.sudo().write(
             {
                 "hook_id": hook_id,
+                "hook_scope": "organization" if ping.hook_type == "Organization" else "repository",
                 "hook_verified_at": fields.Datetime.now(),
                 "hook_events": ", ".join(ping.events),
             }
@@ -406,14 +456,32 @@ class OpsRepository(models.Model):
             time stays and the delivery log mark is cleared.
         """
         since = (self.last_redelivery_check_at or now - lookback) - timedelta(minutes=10)
+        organization = self.full_name.split("/")[0] if self.hook_scope == "organization" else None
         try:
-            attempts, complete = rest_api.list_hook_deliveries(client, self.full_name, self.hook_id, since)
+            attempts, complete = rest_api.list_hook_deliveries(
+                client, self.full_name, self.hook_id, since, organization=organization
+            )
         except rest_api.GithubException as exc:
+            if exc.status == 404 and organization:
+                raise UserError(
+                    _(
+                        "Runs synced, but the delivery log of organization hook %(hook)s of %(org)s could not be "
+                        "read: the hook was deleted, or the token lacks the admin:org_hook scope (fine-grained "
+                        "tokens: the organization's Webhooks permission).",
+                        hook=self.hook_id,
+                        org=organization,
+                    )
+                ) from exc
             if exc.status == 404:
                 raise UserError(
                     _("Runs synced, but hook %s was not found on GitHub (deleted?): re-create it.", self.hook_id)
                 ) from exc
             raise
+        if organization:
+            # the organization's log lists every repository's deliveries: keep this one's and the organization's own
+            if not self.github_repo_id:
+                self.sudo().github_repo_id = rest_api.repository_github_id(client, self.full_name)
+            attempts = [a for a in attempts if a.repository_id in (None, self.github_repo_id)]
         known = set(
             self.env["ops.webhook.delivery"]
             .sudo()
@@ -421,9 +489,12 @@ class OpsRepository(models.Model):
             .mapped("guid")
         )
         kept_since = now - timedelta(days=get_param(self.env, "delivery_retention_days"))
-        chosen = delivery_log.deliveries_to_resend(attempts, since, known, kept_since)
+        plan = delivery_log.plan_redeliveries(attempts, since, known, now, self.redelivery_asked, kept_since)
+        chosen = plan.resend
         for attempt in chosen:
-            rest_api.redeliver(client, self.full_name, self.hook_id, attempt.delivery_id)
+            rest_api.redeliver(client, self.full_name, self.hook_id, attempt.delivery_id, organization=organization)
+        if plan.asked != (self.redelivery_asked or {}):
+            self.sudo().redelivery_asked = plan.asked
         if not complete:
             # the window was not read to its start: the next check starts from the same point again, and
             # the log is no longer trusted to give back what a crash loses (more traffic than one check reads)

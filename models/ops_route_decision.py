@@ -45,6 +45,12 @@ class OpsRouteDecision(models.Model):
     file_count = fields.Integer(string="Files", readonly=True)
     changed_lines = fields.Integer(readonly=True)
     lines_known = fields.Boolean(readonly=True, help="False when GitHub could not give line counts (push payload only)")
+    files_partial = fields.Boolean(
+        string="File list partial",
+        readonly=True,
+        help="GitHub lists at most 300 files of a push's comparison: the decision was taken on those and on the "
+        "files the push's commits name, which may not be all of them",
+    )
     details = fields.Json(readonly=True, help="Categories of each file")
     details_text = fields.Text(string="Categories of each file", compute="_compute_details_text")
     dispatch_requested = fields.Boolean(readonly=True, help="The repository dispatches routed workflows")
@@ -134,32 +140,42 @@ class OpsRouteDecision(models.Model):
         self.env.ref("ops_autopilot.ir_cron_route_changes").sudo()._trigger(at=at)
 
     def _files(self):
-        """``(files, totals)`` for the engine: from GitHub when a token allows, else from the payload."""
+        """``(files, totals, partial)`` for the engine: from GitHub when a token allows, else from the payload.
+
+        ``partial``: GitHub's comparison of a push stopped at its 300-file cap;
+        the files the push's commits name (without line counts) are added.
+        """
         repo = self.repository_id
         client = repo._github_client() if repo.has_token else None
         if self.pull_request_id:
             pull = self.pull_request_id
             if client:
                 try:
-                    return router.files_from_list(ci.pull_request_files(client, repo.full_name, pull.number)), None
+                    files = ci.pull_request_files(client, repo.full_name, pull.number)
+                    return router.files_from_list(files), None, False
                 except ServiceError as exc:
                     if decisions.is_transient(exc):
                         raise
-            return [], (pull.changed_file_count, pull.additions + pull.deletions)
+            return [], (pull.changed_file_count, pull.additions + pull.deletions), False
         push = self.push_id
         known = [router.ChangedFile(f.filename, None, None, f.status or "") for f in push.file_ids]
         if client and push.before_sha and push.before_sha != NULL_SHA and not push.created:
             try:
-                compared = ci.compare_files(client, repo.full_name, push.before_sha, push.after_sha)
-                return router.files_from_list(compared), None
+                compared, complete = ci.compare_files(client, repo.full_name, push.before_sha, push.after_sha)
             except ServiceError as exc:
                 if decisions.is_transient(exc):
                     raise
-        return known, None
+            else:
+                files = router.files_from_list(compared)
+                if complete:
+                    return files, None, False
+                listed = {f.filename for f in files}
+                return files + [f for f in known if f.filename not in listed], None, True
+        return known, None, False
 
     def _decide(self, routes):
         self.ensure_one()
-        files, totals = self._files()
+        files, totals, partial = self._files()
         decision = router.route_files(files, routes, totals)
         repo = self.repository_id
         vals = {
@@ -170,6 +186,7 @@ class OpsRouteDecision(models.Model):
             "file_count": decision.file_count,
             "changed_lines": decision.changed_lines,
             "lines_known": decision.lines_known,
+            "files_partial": partial,
             "details": decision.to_dict()["files"],
             "dispatch_requested": repo.ci_dispatch_routed_workflows,
             "decided_at": fields.Datetime.now(),

@@ -251,7 +251,9 @@ class OpsScanRun(models.Model):
         stats = {
             "updates": len(scan.check.updates),
             "by_kind": _count_by([{"kind": u.kind} for u in scan.check.updates], "kind"),
-            "pull_requests": [{"branch": r.branch, "number": r.number, "url": r.url} for r in opened + refreshed],
+            "pull_requests": [
+                {"branch": r.branch, "number": r.number, "url": r.url, "draft": r.draft} for r in opened + refreshed
+            ],
             "deferred": [g.branch for g in scan.plan.deferred],
             "declined": [g.branch for g in scan.plan.declined],
             "index_failures": [f"{dep.name}: {error}" for dep, error in scan.check.failures][:200],

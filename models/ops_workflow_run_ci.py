@@ -585,6 +585,7 @@ class OpsWorkflowRun(models.Model):
             self.env.ref("ops_autopilot.ir_cron_ci_remediate").sudo()._trigger(at=at)
             return
         action._mark_done(False, detail=str(error), status_code=error.status)
+        self.repository_id._token_refused("reruns", error)
         if action.kind == "rerun_jobs":
             current = self.diagnosis_ids.filtered(lambda d: d.run_attempt == self.run_attempt)
             reason = f"GitHub refused the re-run: {error}"

@@ -28,6 +28,7 @@ from . import (
     test_self_healing,
     test_self_healing_knowledge,
     test_setup,
+    test_token_permissions,
     test_ui_dashboard,
     test_ui_tours,
     test_webhook_endpoint,

@@ -5,6 +5,7 @@ from odoo.tests import HttpCase, TransactionCase
 
 from ..autopilot.github import signature
 from ..autopilot.ingest import gate
+from ..autopilot.testing import contracts
 from ..autopilot.testing import github_payloads as gp
 
 SECRET = "it's-a-secret-to-everybody"
@@ -23,8 +24,17 @@ def signed_headers(body, event, secret=SECRET, guid=None, content_type="applicat
     return headers
 
 
+def hold_fakes_to_contracts(case):
+    """Fail ``case`` when a fake it used received or answered what the service's published contract forbids."""
+    case.addCleanup(contracts.LOG.check_since, contracts.LOG.mark())
+
+
 class OpsDataMixin:
     """A repository with a secret, and helpers to feed it deliveries without HTTP."""
+
+    def setUp(self):
+        super().setUp()
+        hold_fakes_to_contracts(self)
 
     @classmethod
     def setUpClass(cls):

@@ -15,6 +15,7 @@ from ..autopilot.testing.github_scans_server import ScanGitHub
 from ..autopilot.testing.http_server import Response
 from ..autopilot.testing.paging_server import FakePagerDuty
 from ..autopilot.testing.probe_targets import ProbeTargets
+from .common import hold_fakes_to_contracts
 
 _REPO = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
 ROUTING_KEY = "R0UTINGKEY0123456789abcdefabcdef"
@@ -78,6 +79,7 @@ class MonitoringCase(TransactionCase):
 
     def setUp(self):
         super().setUp()
+        hold_fakes_to_contracts(self)
         # simulated time runs ahead with each tick: start it in the past, so what people do
         # "now" (acknowledge, resolve) happens after it, as in real life
         self.now = fields.Datetime.now().replace(microsecond=0) - timedelta(hours=3)

@@ -12,6 +12,7 @@ from ..autopilot.testing.github_scans_server import ScanGitHub
 from ..autopilot.testing.scan_servers import FakeOSV, FakePackageIndex
 from ..models.ops_params import PREFIX
 from ..models.ops_scan_run import CRON_XMLIDS
+from .common import hold_fakes_to_contracts
 
 SAMPLES = Path(__file__).resolve().parents[1] / "autopilot" / "data" / "scan_samples"
 OSV_RECORDS = json.loads((SAMPLES / "osv-records.json").read_text())
@@ -41,6 +42,7 @@ class ScanCase(TransactionCase):
 
     def setUp(self):
         super().setUp()
+        hold_fakes_to_contracts(self)
         self.gh = ScanGitHub(token=TOKEN).start()
         self.addCleanup(self.gh.stop)
         self.index = FakePackageIndex().start()

@@ -44,7 +44,8 @@ class TestDeliveryProcessing(OpsTransactionCase):
         self.assertEqual((run.run_attempt, run.status), (2, "queued"))
 
     def test_unknown_statuses_are_stored_as_unknown(self):
-        payload = self.run_payload(status="completed", conclusion="brand_new_conclusion")
+        # a conclusion GitHub may add one day: not in its published schema yet, on purpose
+        payload = self.run_payload(status="completed", conclusion="brand_new_conclusion", off_contract=True)
         self.deliver("workflow_run", payload)
         run = self.Run.search([("github_id", "=", 5550001)])
         self.assertEqual((run.conclusion, run.outcome), ("unknown", "other"))

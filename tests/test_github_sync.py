@@ -220,3 +220,53 @@ class TestGitHubSync(OpsHttpCase):
         self.assertEqual(self.repo.last_sync_state, "ok")
         self.assertEqual(no_token.last_sync_state, "never")
         self.assertTrue(self.Run.search([("repository_id", "=", self.repo.id)]))
+
+    def test_a_delivery_odoo_keeps_refusing_is_asked_again_three_times_then_reported(self):
+        """A delivery signed with another secret is refused on every redelivery: the sync stops asking and says so."""
+        self.github.add_repo("acme/erp")
+        self.github.redeliver_to = self.base_url() + WEBHOOK
+        body = json.dumps(gp.push_event("acme/erp")).encode()
+        headers = signed_headers(body, "push", secret="the secret GitHub has, not Odoo's")
+        self.assertEqual(self.post(body, headers).status_code, 401)
+        guid = headers["X-GitHub-Delivery"]
+        self.github.add_delivery("acme/erp", 4242, guid, "push", body, headers, 401, datetime.utcnow())
+        for _sync in range(6):
+            self.repo.last_sync_attempt_at = False
+            self.repo.action_sync_from_github()
+            self.assertEqual(self.repo.last_sync_state, "ok", self.repo.last_sync_message)
+        self.assertEqual(len(self.github.calls("POST", r"/attempts$")), 3, "asked three times, then no more")
+        self.assertFalse(self.deliveries(guid=guid))
+        self.assertEqual(self.repo.undelivered_count, 1)
+        self.assertIn("401", self.repo.undelivered_note)
+        self.assertIn("webhook secret", self.repo.undelivered_note)
+
+    def test_an_organization_hook_is_synced_from_the_organizations_delivery_log(self):
+        """An org hook's ping is matched by owner; its deliveries are listed and redelivered under /orgs/{org}."""
+        self.repo.write({"hook_id": False})
+        self.github.add_repo("acme/erp")
+        self.github.add_repo("acme/other")
+        self.github.redeliver_to = self.base_url() + WEBHOOK
+        response = self.post_event("ping", gp.ping_event("acme/erp", hook_id=777, organization_hook=True))
+        self.assertEqual(response.status_code, 200, response.text)
+        self.env.invalidate_all()
+        self.assertEqual(self.repo.hook_id, 777)
+
+        lost_body = json.dumps(gp.workflow_run_event("acme/erp", run_id=9090)).encode()
+        lost = signed_headers(lost_body, "workflow_run")
+        other_body = json.dumps(gp.workflow_run_event("acme/other", run_id=9191)).encode()
+        other = signed_headers(other_body, "workflow_run", secret="acme/other's secret")
+        now = datetime.utcnow()
+        for guid_headers, body, name in ((lost, lost_body, "acme/erp"), (other, other_body, "acme/other")):
+            guid = guid_headers["X-GitHub-Delivery"]
+            self.github.add_delivery(
+                name, 777, guid, "workflow_run", body, guid_headers, 502, now, organization_hook=True
+            )
+        self.repo.action_sync_from_github()
+        self.assertEqual(self.repo.last_sync_state, "ok", self.repo.last_sync_message)
+        self.assertEqual(self.repo.hook_scope, "organization")
+        self.assertTrue(self.github.calls("GET", r"^/orgs/acme/hooks/777/deliveries$"), "the org's delivery log")
+        self.assertFalse(self.github.calls("GET", r"^/repos/acme/erp/hooks/"), "not the repository's")
+        (asked,) = self.github.calls("POST", r"/attempts$")
+        self.assertTrue(asked.path.startswith("/orgs/acme/hooks/777/deliveries/"))
+        self.assertEqual(self.deliveries(guid=lost["X-GitHub-Delivery"]).state, "received")
+        self.assertFalse(self.deliveries(guid=other["X-GitHub-Delivery"]), "another repository's is not asked for")

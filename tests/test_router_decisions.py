@@ -80,6 +80,25 @@ class TestRouterDecisions(OpsTransactionCase):
         self.deliver("pull_request", closed)
         self.assertEqual(self.Decision.search_count([("pull_request_id", "=", decision.pull_request_id.id)]), 1)
 
+    def test_a_push_beyond_githubs_300_file_comparison_is_routed_on_what_is_known(self):
+        """GitHub's comparison stops at 300 files: the push's own lists fill in, and the decision says so."""
+        self.repo.write({"token": TOKEN})
+        base = self.github.seed_repo(REPO, {"README.md": "erp\n"})
+        many = {f"addons/sale_x/models/m_{i:03}.py": f"x = {i}\n" for i in range(340)}
+        # GitHub lists files in path order: docker-compose.yml comes after the 340 files of addons/
+        head = self.github.commit(REPO, {**many, "docker-compose.yml": "services: {}\n"}, parent=base, branch="main")
+        payload = gp.push_event(
+            REPO, before=base, after=head, commits=[{"added": sorted(many)[:5]}, {"added": ["docker-compose.yml"]}]
+        )
+        self.deliver("push", payload)
+        self.route()
+        decision = self.Decision.search([("repository_id", "=", self.repo.id)])
+        self.assertEqual(decision.state, "done", decision.error)
+        self.assertIn("docker", decision.categories, "a file past GitHub's cap, known from the push, is routed")
+        self.assertTrue(decision.files_partial, "the decision says its file list is partial")
+        self.assertGreaterEqual(decision.file_count, 301)
+        self.assertFalse(decision.lines_known)
+
     def test_rate_limited_routing_is_retried_later(self):
         self.repo.write({"token": TOKEN})
         self.github.add_repo(REPO)

@@ -96,6 +96,17 @@ class TestSecurityScan(ScanCase):
         self.assertNotIn("CVE-2023-32681", advisories, "Trivy's alias of the OSV advisory is merged")
         self.assertIn("trivy", self.findings(advisory_id="CVE-2024-2961").source)
 
+    def test_an_artifact_that_cannot_be_downloaded_keeps_the_osv_findings(self):
+        """The artifact's storage host fails: what OSV found is recorded, the run is partial and says why."""
+        self.repo.scan_report_workflow = "security.yml"
+        self.scanner_run(4601, "success", 2, {"trivy.json": (SAMPLES / "trivy.json").read_bytes()})
+        self.gh.storage.fail_next(1, status=503, path_re=r"^/artifacts/")
+        run = self.run_cron("security")
+        self.assertEqual(run.state, "partial", run.reason)
+        self.assertIn("503", run.reason)
+        self.assertTrue(self.findings(advisory_id=LODASH), "OSV's findings are kept")
+        self.assertFalse(self.findings(advisory_id="CVE-2024-2961"), "the report that was not read adds nothing")
+
     def scanner_run(self, run_id, conclusion, hours_ago, reports):
         """A finished run of the repository's scanner workflow whose artifact holds ``reports``."""
         payload = self.gh.add_run("acme/erp", run_id=run_id, path=".github/workflows/security.yml", name="Security")

@@ -114,3 +114,13 @@ class TestDependencyUpdates(ScanCase):
         self.assertEqual((run.state, run.error_kind), ("partial", "rate_limited"))
         self.assertIn("autopilot/deps/npm-patch", run.reason)
         self.assertEqual(len(self.pulls()), 2, "the other groups still got their pull request")
+
+    def test_a_repository_without_draft_pull_requests_gets_ready_ones(self):
+        """GitHub answers 422 to a draft on private repositories of some plans: the update is proposed all the same."""
+        self.gh.drafts_unsupported.add("acme/erp")
+        run = self.run_cron("dependency_updates")
+        self.assertEqual(run.state, "done", run.reason)
+        pulls = self.pulls()
+        self.assertEqual(len(pulls), 3)
+        self.assertFalse(any(pull["draft"] for pull in pulls.values()))
+        self.assertFalse(any(pr["draft"] for pr in run.stats["pull_requests"]))

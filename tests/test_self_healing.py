@@ -340,6 +340,21 @@ class TestSelfHealingLoop(SelfHealingCase):
         self.assertEqual(action.state, "running")
         self.assertEqual(len(self.github.reruns), 1)
 
+    def test_a_secondary_rate_limit_reschedules_the_rerun_a_minute_later(self):
+        """GitHub's secondary limit (403, no retry-after, primary limit not spent) means wait, not 'refused'."""
+        run = self.fail_run(NETWORK_LOG)
+        self.diagnose()
+        action = run.ci_action_ids
+        self.github.secondary_rate_limit(1, path_re="rerun-failed-jobs")
+        self.remediate()
+        self.assertEqual(action.state, "proposed", "the re-run stays scheduled")
+        self.assertNotEqual(run.ci_state, "escalated")
+        self.assertFalse(self.Incident.search([("run_id", "=", run.id)]))
+        wait = (action.not_before - fields.Datetime.now()).total_seconds()
+        self.assertGreaterEqual(wait, 55)
+        self.remediate()
+        self.assertEqual(action.state, "running")
+
     def test_one_failing_run_never_blocks_the_others(self):
         blocked = self.fail_run(TEST_LOG, job_name="blocked")
         other = self.fail_run(TEST_LOG, job_name="other", sha="d" * 40)
@@ -355,12 +370,19 @@ class TestSelfHealingLoop(SelfHealingCase):
         run = self.fail_run(NETWORK_LOG)
         self.diagnose()
         self.github.fail_next(
-            1, status=403, body={"message": "Resource not accessible by integration"}, path_re="rerun"
+            1,
+            status=403,
+            body={"message": "Resource not accessible by integration"},
+            headers={"X-Accepted-GitHub-Permissions": "actions=write"},
+            path_re="rerun",
         )
         self.remediate()
         action = run.ci_action_ids
         self.assertEqual((action.state, action.response_status), ("failed", 403))
         self.assertEqual(run.ci_state, "escalated")
+        self.assertIn("actions=write", run.ci_decision, "the refusal names the permission the token lacks")
+        reruns = next(line for line in self.repo.token_check["features"] if line["feature"] == "reruns")
+        self.assertEqual(reruns["state"], "missing", "and the repository's token check shows it")
         self.assertTrue(self.Incident.search([("run_id", "=", run.id)]))
         report = run.ci_report["decision"]
         self.assertEqual((report["state"], report["actions"][0]["state"]), ("escalated", "failed"))

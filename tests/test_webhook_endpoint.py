@@ -115,6 +115,16 @@ class TestWebhookEndpoint(OpsHttpCase):
         self.assertEqual(delivery.state, "ignored")
         self.assertEqual(self.process(), 0)
 
+    def test_an_organization_event_with_digits_in_its_name_is_stored_as_ignored(self):
+        """An organization hook set to send everything delivers ``projects_v2_item``: 202, stored, ignored."""
+        response = self.post_event("projects_v2_item", gp.projects_v2_item_event("acme"))
+        self.assertEqual(response.status_code, 202, response.text)
+        self.assertEqual(response.json()["status"], "ignored")
+        delivery = self.deliveries(event="projects_v2_item")
+        self.assertEqual(delivery.state, "ignored")
+        self.assertEqual(delivery.repository_id, self.repo)
+        self.assertEqual(self.process(), 0)
+
     def test_ping_verifies_the_hook(self):
         response = self.post_event("ping", gp.ping_event("acme/erp", hook_id=987654321))
         self.assertEqual(response.status_code, 200)

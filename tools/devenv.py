@@ -11,6 +11,9 @@ Steps, each idempotent:
   ``pip install -r requirements.txt``) into ``~/.cache/ops_autopilot``;
 * PostgreSQL reachable (the local cluster is started when installed and stopped);
 * Chromium for browser tests (installed with apt-get when running as root);
+* the published contracts the fakes are held to (GitHub's OpenAPI description and webhook
+  schemas, CycloneDX's schemas: pinned npm packages, installed with npm into
+  ``~/.cache/ops_autopilot/npm``; see ``autopilot/testing/npm_contracts.py``);
 * an addons directory in which this repository appears as ``ops_autopilot``.
 
 Used as a library by ``tools/run_tests.py``, ``tools/run_demo.py`` and ``tools/run_lint.py``; the benchmarks
@@ -20,6 +23,7 @@ of its "Odoo processes" section.
 
 import hashlib
 import importlib.metadata
+import importlib.util
 import json
 import os
 import shutil
@@ -361,6 +365,23 @@ def ensure_chromium():
         )
 
 
+# --------------------------------------------------------------------------
+# Published contracts of the fakes (npm packages, tests only)
+# --------------------------------------------------------------------------
+def ensure_npm_contracts():
+    """Install the pinned npm packages the fakes are validated against (autopilot/testing/npm_contracts.py)."""
+    spec = importlib.util.spec_from_file_location("npm_contracts", ROOT / "autopilot" / "testing" / "npm_contracts.py")
+    npm_contracts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(npm_contracts)
+    if npm_contracts.missing():
+        say(f"installing the published contracts with npm into {npm_contracts.PREFIX}")
+    still = npm_contracts.ensure()
+    if still and shutil.which("npm"):
+        raise SetupError(f"npm could not install {', '.join(still)} into {npm_contracts.PREFIX}")
+    if still:
+        say(npm_contracts.UNAVAILABLE)
+
+
 def prepare(with_tests=False):
     """Everything at once; returns the Odoo description from :func:`find_odoo`."""
     ensure_python_packages(with_tests=with_tests)
@@ -368,6 +389,7 @@ def prepare(with_tests=False):
     ensure_postgres()
     if with_tests:
         ensure_chromium()
+        ensure_npm_contracts()
     return odoo
 
 

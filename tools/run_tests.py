@@ -14,6 +14,7 @@ Odoo tests (default ``/ops_autopilot``); ``PYTEST_ARGS`` is passed to pytest;
 ``TEST_LOG`` names the Odoo log file (default ``.test-logs/odoo.log``).
 """
 
+import json
 import os
 import re
 import shlex
@@ -44,6 +45,32 @@ def check_layer_contracts():
     return (1, 0) if done.returncode == 0 else (0, 1)
 
 
+def contract_report(half):
+    """Where a half of the run writes what the GitHub fakes were asked (autopilot/testing/contracts.py)."""
+    return LOGS / f"contracts-{half}-{os.getpid()}.json"
+
+
+def summarize_contracts():
+    """One line: the GitHub operations exercised and validated against the published description, per half."""
+    seen, parts, violations = {}, [], 0
+    for half in ("engine", "odoo"):
+        path = contract_report(half)
+        if not path.exists():
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        path.unlink()
+        seen.update(data["operations"])
+        violations += data["violations"]
+        parts.append(f"{half} {len(data['operations'])}")
+        description = data["description"]
+    if parts:
+        print(
+            f"== GitHub contract ({description}): {len(seen)} operations exercised and validated "
+            f"({', '.join(parts)}), {sum(seen.values())} answers; {violations} violations",
+            flush=True,
+        )
+
+
 def run_engine_tests():
     """pytest over autopilot/tests; returns (passed, failed, skipped)."""
     report = LOGS / f"engine-junit-{os.getpid()}.xml"
@@ -59,7 +86,8 @@ def run_engine_tests():
         *shlex.split(os.environ.get("PYTEST_ARGS", "")),
     ]
     print("== engine tests: " + " ".join(command[1:]), flush=True)
-    code = subprocess.run(command, cwd=ROOT, check=False).returncode
+    env = dict(os.environ, OPS_CONTRACT_REPORT=str(contract_report("engine")))
+    code = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
     if not report.exists():
         return 0, 1, 0
     suite = ET.parse(report).getroot()
@@ -99,7 +127,7 @@ def run_odoo_tests(odoo):
         process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=devenv.odoo_env(odoo),
+            env=dict(devenv.odoo_env(odoo), OPS_CONTRACT_REPORT=str(contract_report("odoo"))),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -148,6 +176,7 @@ def main():
         print(f"!! {len(bad_lines)} ERROR/CRITICAL line(s) in the Odoo log:", flush=True)
         for line in bad_lines[:30]:
             print("   " + line[:400])
+    summarize_contracts()
     passed = contracts[0] + engine[0] + addon_passed
     failed = contracts[1] + engine[1] + addon_failed + (1 if bad_lines and not addon_failed else 0)
     print(

@@ -1,6 +1,6 @@
-"""``license-check``: licence verdicts of the packages of an SPDX SBOM, under a policy.
+"""``license-check``: licence verdicts of the packages of an SPDX or CycloneDX SBOM, under a policy.
 
-Reads GitHub's dependency-graph SBOM (or a bare SPDX 2.x document) and prints
+Reads GitHub's dependency-graph SBOM (or a bare SPDX 2.x document, or a CycloneDX JSON BOM) and prints
 the licence summary; exit 1 when a package is denied, 2 when the SBOM cannot
 be read.
 """
@@ -31,9 +31,9 @@ def run(args, parser):
 
 def register(commands):
     command = commands.add_parser(
-        "license-check", help="license verdicts of an SPDX SBOM", description=__doc__.splitlines()[0]
+        "license-check", help="license verdicts of an SPDX or CycloneDX SBOM", description=__doc__.splitlines()[0]
     )
-    command.add_argument("file", help="GitHub dependency-graph SBOM JSON (or a bare SPDX 2.x document)")
+    command.add_argument("file", help="GitHub dependency-graph SBOM JSON, a bare SPDX 2.x document or a CycloneDX BOM")
     command.add_argument("--allowed", help="allowed SPDX ids (comma separated); default policy when none given")
     command.add_argument("--review", help="SPDX ids needing review")
     command.add_argument("--denied", help="denied SPDX ids")

@@ -1,4 +1,4 @@
-"""``scan-report``: print the findings of a scanner report (pip-audit, Trivy, npm audit, SARIF 2.1.0).
+"""``scan-report``: print the findings of a scanner report (pip-audit, Trivy, npm audit, SARIF 2.1.0, CycloneDX).
 
 Exit 1 when a finding reaches ``--fail-on``, 2 when the report cannot be read.
 """
@@ -34,7 +34,7 @@ def register(commands):
     command = commands.add_parser(
         "scan-report", help="print the findings of a scanner report", description=__doc__.splitlines()[0]
     )
-    command.add_argument("file", help="pip-audit / Trivy / npm audit JSON or SARIF 2.1.0 file")
+    command.add_argument("file", help="pip-audit / Trivy / npm audit / CycloneDX JSON or SARIF 2.1.0 file")
     command.add_argument("--format", default="auto", choices=("auto", *reports.FORMATS))
     command.add_argument("--fail-on", choices=SEVERITIES[1:], help="exit 1 when a finding is this severe or more")
     command.set_defaults(handler=run)

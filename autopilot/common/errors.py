@@ -21,6 +21,9 @@ class ServiceError(Exception):
 
     #: a short kind for the run's state field
     kind = "error"
+    #: for a refusal: the alternative sets of permissions the service said it would accept (GitHub's
+    #: ``X-Accepted-GitHub-Permissions``), e.g. ``(("actions=write",),)``; empty when it named none
+    permissions = ()
 
     def __init__(self, service, reason, status=None, retry_after=None, partial=None):
         super().__init__(f"{service}: {reason}"[:500])

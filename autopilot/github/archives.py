@@ -6,22 +6,30 @@ the archive (no absolute paths, no ``..``), nothing bigger than the per-file
 cap, and no more than the file-count and total-size caps (what is left out
 is listed with its reason, so a report can say the scan was partial).
 
-Downloads go through PyGithub's requester (authentication, timeout,
-redirects to the storage host without the token) and stop with
-:class:`~..common.errors.TooLarge` past their byte cap.
+Downloads ask the API through PyGithub's requester (authentication, API
+version, timeout, retries), which answers with a 302 to a signed URL on a
+storage host (``codeload.github.com``, ``*.blob.core.windows.net`` for
+upload-artifact v4). That URL is followed here with ``requests``, without
+the token, with the client's timeout, streamed, and stopped with
+:class:`~..common.errors.TooLarge` past the byte cap. (PyGithub's own
+``getStream`` refuses a redirect to a host it does not know with an
+``AssertionError``, and opens that connection without a timeout.)
 """
 
 import io
+import json
 import posixpath
 import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin
 
+import requests
 from github import GithubException
 from requests import RequestException
 
-from ..common.errors import BadAnswer, TooLarge, read_capped
+from ..common.errors import BadAnswer, TooLarge, classify_status, read_capped
 from .rest_api import from_github
 
 MAX_ARCHIVE_BYTES = 200 * 1024 * 1024
@@ -30,15 +38,49 @@ MAX_FILES = 20_000
 MAX_TOTAL_BYTES = 500 * 1024 * 1024
 
 
-def stream_download(client, path, max_bytes, what="download"):
-    """GET ``path`` (API-relative or absolute) as bytes, following the redirect, at most ``max_bytes``."""
+CHUNK = 65536
+
+
+def download_location(client, path):
+    """The signed URL GitHub redirects a download (``path``, API-relative) to.
+
+    GitHub documents a 302 for every download endpoint; any other success is
+    not an answer this client can use.
+    """
+    requester = client.requester
     try:
-        _status, headers, chunks = client.requester.getStream(path, chunk_size=65536)
-        length = str((headers or {}).get("content-length") or "")
-        if length.isdigit() and int(length) > max_bytes:
-            raise TooLarge("GitHub", f"{what} is {length} bytes, over the {max_bytes} byte cap")
-        return read_capped(chunks, max_bytes, "GitHub", what)
+        status, headers, body = requester.requestJson("GET", path)
     except (GithubException, RequestException, OSError) as exc:
+        raise from_github(exc) from None
+    if status >= 400:
+        raise from_github(requester.createException(status, headers, _json_or_none(body))) from None
+    location = (headers or {}).get("location")
+    if status not in (301, 302, 303, 307, 308) or not location:
+        raise BadAnswer("GitHub", f"answered {status} to a download without the redirect it documents")
+    return urljoin(requester.base_url.rstrip("/") + "/", location)
+
+
+def _json_or_none(body):
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None
+
+
+def stream_download(client, path, max_bytes, what="download"):
+    """GET ``path`` (API-relative) as bytes: ask the API, follow its redirect; at most ``max_bytes``."""
+    location = download_location(client, path)
+    timeout = client.requester.kwargs.get("timeout") or 15
+    try:
+        # no Authorization header: the signed URL is the credential, and storage hosts refuse a token
+        with requests.get(location, stream=True, timeout=timeout, allow_redirects=True) as answer:
+            if answer.status_code >= 400:
+                raise classify_status("GitHub", answer.status_code, answer.headers, f"{what} download")
+            length = str(answer.headers.get("content-length") or "")
+            if length.isdigit() and int(length) > max_bytes:
+                raise TooLarge("GitHub", f"{what} is {length} bytes, over the {max_bytes} byte cap")
+            return read_capped(answer.iter_content(CHUNK), max_bytes, "GitHub", what)
+    except RequestException as exc:
         raise from_github(exc) from None
 
 

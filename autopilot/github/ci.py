@@ -27,6 +27,8 @@ SERVICE = "GitHub"
 DEFAULT_MAX_LOG_BYTES = 8 * 1024 * 1024
 CHUNK = 64 * 1024
 MAX_PR_FILES = 3000
+#: GitHub lists at most this many files of a comparison (whatever the page): a longer list is cut there
+COMPARE_FILES_CAP = 300
 
 
 @dataclass(frozen=True)
@@ -157,8 +159,15 @@ def pull_request_files(client, full_name, number, limit=MAX_PR_FILES):
     return github_call(SERVICE, collect)
 
 
-def compare_files(client, full_name, base, head, limit=MAX_PR_FILES):
-    """Files changed between two commits with their line counts (``Repository.compare``)."""
+def compare_files(client, full_name, base, head):
+    """``(files, complete)``: files changed between two commits with their line counts (``Repository.compare``).
+
+    GitHub lists at most :data:`COMPARE_FILES_CAP` files of a comparison, and
+    paging through it pages the commits, not the files: ``complete`` is false
+    when the list reached that cap, so the caller knows it holds only part of
+    the change (and can add what it knows otherwise, e.g. a push's own lists).
+    """
     repo = _repo(client, full_name)
     comparison = github_call(SERVICE, repo.compare, base, head)
-    return github_call(SERVICE, lambda: [_file_dict(item) for item in comparison.files[:limit]])
+    files = github_call(SERVICE, lambda: [_file_dict(item) for item in comparison.files])
+    return files, len(files) < COMPARE_FILES_CAP

@@ -310,6 +310,9 @@ class HookDelivery:
     delivered_at: datetime | None
     status_code: int
     redelivery: bool
+    #: the repository the delivery was about (an organization hook's log holds all of its repositories'); None for
+    #: an event of the organization itself
+    repository_id: int | None = None
 
     @property
     def succeeded(self):
@@ -589,6 +592,7 @@ def parse_hook_delivery(data, path="deliveries[]"):
         delivered_at=_dt(data, "delivered_at", path),
         status_code=_int(data, "status_code", path),
         redelivery=_bool(data, "redelivery", path),
+        repository_id=_int(data, "repository_id", path) or None,
     )
 
 

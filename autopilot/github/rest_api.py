@@ -6,6 +6,7 @@ and PyGithub's own retry policy for rate limits and 5xx answers, so no call
 can hang a cron and no caller has to remember those settings.
 """
 
+import base64
 import logging
 import re
 from dataclasses import dataclass
@@ -13,27 +14,69 @@ from datetime import timedelta
 
 import requests
 from github import Auth, Github, GithubException
+from github.GithubException import RateLimitExceededException
+from github.Requester import Requester
 from requests.exceptions import RequestException
 from urllib3.util.retry import Retry
 
-from ..common.errors import BadAnswer, RateLimited, ServiceError, ServiceUnavailable, classify_status
+from ..common.errors import BadAnswer, RateLimited, Rejected, ServiceError, ServiceUnavailable, classify_status
 from ..common.masking import mask_secrets
 from . import events
 
 _logger = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.github.com"
+#: the REST API version every request asks for (GitHub's documented default; GHES 3.17+ serves it)
+API_VERSION = "2022-11-28"
+#: the media type GitHub recommends asking for, unless a call needs another (raw files, downloads)
+MEDIA_TYPE = "application/vnd.github+json"
 DEFAULT_TIMEOUT = 15
 MAX_RUNS_PER_SYNC = 500
 #: delivery attempts one check reads at most (100 pages): a busy repository's hour, with room to spare
 MAX_DELIVERIES_SCANNED = 10_000
 
+#: GitHub's rule for a secondary rate limit that names no time: "wait for at least one minute"
+SECONDARY_LIMIT_WAIT = 60
+
 #: failures of a GitHub call that a caller should record and retry later
 TRANSIENT_ERRORS = (GithubException, RequestException, OSError)
 
 
+class _Headers(Auth.Auth):
+    """PyGithub authentication that also asks for GitHub's media type (PyGithub sends none by default).
+
+    PyGithub calls :meth:`authentication` on every request's headers, so this is
+    where a default ``Accept`` goes without touching the library; a call that
+    asks for another media type (a download's ``application/octet-stream``)
+    keeps its own.
+    """
+
+    def __init__(self, token=None):
+        self._token = token or ""
+
+    @property
+    def token_type(self):
+        return "token"
+
+    @property
+    def token(self):
+        return self._token
+
+    def authentication(self, headers):
+        if self._token:
+            headers["Authorization"] = f"token {self._token}"
+        headers.setdefault("Accept", MEDIA_TYPE)
+
+    def mask_authentication(self, headers):
+        if "Authorization" in headers:
+            headers["Authorization"] = "token (removed)"
+
+
 def connect(api_url, token, timeout=DEFAULT_TIMEOUT, retries=3):
     """Return a PyGithub client for ``api_url`` with a timeout and bounded retries.
+
+    Every request names the REST API version (:data:`API_VERSION`) and asks
+    for :data:`MEDIA_TYPE`, as GitHub's documentation asks of integrations.
 
     Only server errors (5xx) of idempotent requests are retried here, with a
     short backoff. Rate limits (403/429) are *not* waited for inside the call
@@ -50,8 +93,9 @@ def connect(api_url, token, timeout=DEFAULT_TIMEOUT, retries=3):
     )
     return Github(
         base_url=(api_url or DEFAULT_API_URL).rstrip("/"),
-        auth=Auth.Token(token) if token else None,
+        auth=_Headers(token),
         timeout=timeout,
+        api_version=API_VERSION,
         retry=retry,
         per_page=100,
         seconds_between_requests=None,
@@ -151,10 +195,28 @@ def fetch_runs(client, full_name, since, limit=MAX_RUNS_PER_SYNC, run_ids=()):
     return result
 
 
-def list_hook_deliveries(client, full_name, hook_id, since, limit=None):
+def _hook_path(full_name, hook_id, organization):
+    """A repository hook lives under its repository; an organization hook under its organization."""
+    if organization:
+        return f"/orgs/{organization}/hooks/{int(hook_id)}"
+    return f"/repos/{full_name}/hooks/{int(hook_id)}"
+
+
+def repository_github_id(client, full_name):
+    """GitHub's numeric id of a repository (``GET /repos/{owner}/{repo}``)."""
+    _headers, data = client.requester.requestJsonAndCheck("GET", f"/repos/{full_name}")
+    github_id = (data or {}).get("id")
+    if isinstance(github_id, bool) or not isinstance(github_id, int):
+        raise BadAnswer("GitHub", f"repository {full_name} has no numeric id")
+    return github_id
+
+
+def list_hook_deliveries(client, full_name, hook_id, since, limit=None, organization=None):
     """The hook's recent delivery attempts, newest first, back to ``since``; and whether they reach it.
 
     :param limit: attempts read at most; :data:`MAX_DELIVERIES_SCANNED` (read at call time) by default
+    :param organization: the hook is this organization's (``/orgs/{org}/hooks/{id}/deliveries``, which needs
+        the ``admin:org_hook`` scope or the organization's *Webhooks* permission), not the repository's
     :return: ``(attempts, complete)``: ``complete`` is false when ``limit``
         attempts were read before reaching ``since``: the older ones in the
         window were not looked at.
@@ -162,7 +224,7 @@ def list_hook_deliveries(client, full_name, hook_id, since, limit=None):
     limit = limit or MAX_DELIVERIES_SCANNED
     attempts = []
     margin = since - timedelta(minutes=5) if since else None
-    path = f"/repos/{full_name}/hooks/{int(hook_id)}/deliveries"
+    path = f"{_hook_path(full_name, hook_id, organization)}/deliveries"
     for raw in paginate(client, path):
         if len(attempts) >= limit:
             return attempts, False
@@ -173,11 +235,30 @@ def list_hook_deliveries(client, full_name, hook_id, since, limit=None):
     return attempts, True
 
 
-def redeliver(client, full_name, hook_id, delivery_id):
-    """Ask GitHub to send a delivery again (``POST .../deliveries/{id}/attempts``)."""
-    client.requester.requestJsonAndCheck(
-        "POST", f"/repos/{full_name}/hooks/{int(hook_id)}/deliveries/{int(delivery_id)}/attempts"
-    )
+def redeliver(client, full_name, hook_id, delivery_id, organization=None):
+    """Ask GitHub to send a delivery again (``POST .../deliveries/{id}/attempts``, 202)."""
+    path = f"{_hook_path(full_name, hook_id, organization)}/deliveries/{int(delivery_id)}/attempts"
+    client.requester.requestJsonAndCheck("POST", path)
+
+
+def content_bytes(repo, content):
+    """The bytes of a file the contents API answered with (``repo.get_contents``).
+
+    Up to 1 MB the answer carries them in base64. Between 1 and 100 MB GitHub
+    answers ``encoding: "none"`` with an empty ``content`` (PyGithub's
+    ``decoded_content`` then fails on an assertion): the bytes are read from
+    the git blob API, which serves blobs up to 100 MB.
+    """
+    if content.encoding == "base64":
+        return content.decoded_content
+    if content.encoding == "none" or not content.content:
+        blob = repo.get_git_blob(content.sha)
+        if blob.encoding == "base64":
+            return base64.b64decode(blob.content or "")
+        if blob.encoding in ("utf-8", "utf8"):
+            return (blob.content or "").encode("utf-8")
+        raise BadAnswer("GitHub", f"blob {content.sha[:12]} has an unknown encoding {str(blob.encoding)[:20]!r}")
+    raise BadAnswer("GitHub", f"{content.path} has an unknown encoding {str(content.encoding)[:20]!r}")
 
 
 def from_github(exc, what="GitHub"):
@@ -189,7 +270,20 @@ def from_github(exc, what="GitHub"):
         if isinstance(exc.data, dict):
             # the server's own words: mask anything credential-shaped a proxy or server may echo back
             message = mask_secrets(str(exc.data.get("message") or ""))[0][:200]
-        return classify_status(what, exc.status, exc.headers or {}, message)
+        error = classify_status(what, exc.status, exc.headers or {}, message)
+        accepted = accepted_permissions(exc.headers)
+        if accepted and isinstance(error, Rejected):
+            # a fine-grained token or GitHub App without the permission: say which one GitHub wants
+            wanted = " or ".join(", ".join(alternative) for alternative in accepted)
+            error = Rejected(what, f"{error.reason}; the token lacks the permission {wanted}"[:480], status=exc.status)
+            error.permissions = accepted
+            return error
+        if exc.status in (403, 429) and (isinstance(error, RateLimited) or _secondary_limit(exc)):
+            # GitHub's rate limits: retry-after when given, the primary limit's reset, else at least a minute
+            wait = error.retry_after if isinstance(error, RateLimited) else None
+            reason = f"rate limited, answered {exc.status} ({message})" if message else f"rate limited ({exc.status})"
+            return RateLimited(what, reason, status=exc.status, retry_after=wait or SECONDARY_LIMIT_WAIT)
+        return error
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
         return classify_status(what, exc.response.status_code, exc.response.headers)
     if isinstance(exc, requests.exceptions.RetryError):
@@ -207,6 +301,30 @@ def from_github(exc, what="GitHub"):
     if isinstance(exc, (ValueError, KeyError, TypeError, AttributeError)):
         return BadAnswer(what, f"unexpected answer ({type(exc).__name__})")
     raise exc
+
+
+def accepted_permissions(headers):
+    """GitHub's ``X-Accepted-GitHub-Permissions``: the alternative permission sets it would accept.
+
+    ``"contents=read,pull_requests=write; issues=write"`` → ``(("contents=read", "pull_requests=write"),
+    ("issues=write",))``: sets are separated by ``;``, the permissions a set needs together by ``,``.
+    """
+    lowered = {str(k).lower(): v for k, v in (headers or {}).items()}
+    value = str(lowered.get("x-accepted-github-permissions") or "")
+    alternatives = []
+    for part in value.split(";"):
+        needed = tuple(p.strip() for p in part.split(",") if "=" in p)
+        if needed:
+            alternatives.append(needed)
+    return tuple(alternatives)
+
+
+def _secondary_limit(exc):
+    """A 403/429 GitHub gives for a secondary rate limit: it says so in its message (PyGithub's own test)."""
+    if isinstance(exc, RateLimitExceededException):
+        return True
+    message = str(exc.data.get("message") or "") if isinstance(exc.data, dict) else ""
+    return Requester.isRateLimitError(message)
 
 
 def github_call(what, function, *args, **kwargs):

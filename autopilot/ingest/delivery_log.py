@@ -16,6 +16,7 @@ well inside the time GitHub keeps it, so a check that starts failing
 leaves days to mend it before anything could be lost for good.
 """
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 #: how long GitHub keeps a hook's deliveries (its documentation: the past 3 days)
@@ -24,6 +25,10 @@ GITHUB_KEEPS = timedelta(days=3)
 TRUSTED_FOR = timedelta(hours=24)
 #: the webhook workers cache the time of the last check; it is rewritten (and the caches cleared) this often
 MARK_REFRESH = timedelta(hours=12)
+#: redeliveries asked for a delivery Odoo keeps refusing (4xx: wrong secret, renamed repository) before giving up
+MAX_REFUSED_REDELIVERIES = 3
+#: redeliveries asked for a delivery that keeps failing otherwise (5xx, no answer) before giving up
+MAX_FAILED_REDELIVERIES = 24
 
 
 def covers(marked_at, now):
@@ -75,3 +80,55 @@ def deliveries_to_resend(attempts, since, known_guids, kept_since=None):
 
 def _chronological(attempt):
     return (attempt.delivered_at or datetime.min, attempt.delivery_id)
+
+
+@dataclass(frozen=True)
+class RedeliveryPlan:
+    """What one check of the log asks GitHub to send again, and what it no longer asks for."""
+
+    #: newest attempts of the deliveries to ask again for, oldest first
+    resend: tuple = ()
+    #: newest attempts of the deliveries given up on (asked often enough, still refused), oldest first
+    given_up: tuple = ()
+    #: GUID -> ``{"count": redeliveries asked, "at": ISO time of the last, "gave_up": last status once given
+    #: up}``, for the next check (and :func:`given_up`)
+    asked: dict = field(default_factory=dict)
+
+
+def plan_redeliveries(attempts, since, known_guids, now, asked=None, kept_since=None):
+    """:func:`deliveries_to_resend`, bounded: a delivery is asked again a limited number of times.
+
+    GitHub records each redelivery as a new attempt, so a delivery Odoo keeps
+    refusing (a wrong secret, a repository renamed on one side) would be
+    asked for again on every check until GitHub forgets it, and each answer
+    starts that over. It is asked :data:`MAX_REFUSED_REDELIVERIES` times
+    while its newest attempt is a refusal (4xx), :data:`MAX_FAILED_REDELIVERIES`
+    times while it fails otherwise, then given up (and said so). ``asked``
+    is what the previous checks recorded; entries older than GitHub's
+    retention are dropped.
+    """
+    kept = {}
+    for guid, entry in (asked or {}).items():
+        try:
+            at = datetime.fromisoformat(str(entry.get("at")))
+        except (TypeError, ValueError, AttributeError):
+            continue
+        if now - at < GITHUB_KEEPS:
+            kept[guid] = dict(entry, count=int(entry.get("count") or 0))
+    resend, gave_up = [], []
+    for attempt in deliveries_to_resend(attempts, since, known_guids, kept_since):
+        entry = kept.get(attempt.guid, {})
+        count = entry.get("count", 0)
+        refused = 400 <= (attempt.status_code or 0) < 500
+        if count >= (MAX_REFUSED_REDELIVERIES if refused else MAX_FAILED_REDELIVERIES):
+            gave_up.append(attempt)
+            kept[attempt.guid] = dict(entry, gave_up=attempt.status_code or 0)
+            continue
+        resend.append(attempt)
+        kept[attempt.guid] = {"count": count + 1, "at": now.isoformat(timespec="seconds")}
+    return RedeliveryPlan(tuple(resend), tuple(gave_up), kept)
+
+
+def given_up(asked):
+    """GUID -> the last answer of the deliveries no longer asked for (from :attr:`RedeliveryPlan.asked`)."""
+    return {guid: entry["gave_up"] for guid, entry in (asked or {}).items() if "gave_up" in entry}

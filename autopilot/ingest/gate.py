@@ -32,7 +32,7 @@ from ..github import events, signature
 MAX_BODY = 25 * 1024 * 1024
 
 _GUID_RE = re.compile(r"^[A-Za-z0-9-]{1,64}$")
-_EVENT_RE = re.compile(r"^[a-z_]{1,64}$")
+_EVENT_RE = re.compile(r"^[a-z0-9_]{1,64}$")
 
 
 @dataclass(frozen=True)

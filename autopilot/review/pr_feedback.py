@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from github import GithubException
 from github.Repository import Repository
 
+from ..common.errors import BadAnswer
 from ..common.markdown import code_block, defuse_mentions
 from ..common.masking import mask_secrets
 from ..github import rest_api
@@ -161,11 +162,11 @@ class ContentLoader:
                 return None
             raise
         text = None
-        if not isinstance(content, list) and content.encoding == "base64" and content.content is not None:
+        if not isinstance(content, list) and getattr(content, "type", "file") == "file":
             try:
-                text = content.decoded_content.decode("utf-8")
+                text = rest_api.content_bytes(self._repo, content).decode("utf-8")
                 self._blobs[key] = content.sha
-            except (UnicodeDecodeError, ValueError):
+            except (UnicodeDecodeError, ValueError, BadAnswer):
                 text = None
         self._cache[key] = text
         return text

@@ -96,7 +96,7 @@ class ParseResult:
 
 
 def normalise_name(ecosystem, name):
-    """The index's canonical package name (PEP 503 for PyPI, lower case for npm)."""
+    """The index's canonical package name (PEP 503 for PyPI; npm names are case-sensitive, kept as written)."""
     return normalise_package(ecosystem, name)
 
 

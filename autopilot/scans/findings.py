@@ -168,12 +168,14 @@ def severity_from_vector(vector):
 
 
 def normalise_package(ecosystem, name):
-    """PyPI names per PEP 503, npm names lowercased, others stripped."""
+    """PyPI names per PEP 503; npm names (and others) as written, stripped.
+
+    The npm registry and OSV treat npm names as case-sensitive: ``JSONStream``
+    and ``jsonstream`` are two packages, so neither may be folded into the other.
+    """
     name = str(name or "").strip()
     if ecosystem == "PyPI":
         return re.sub(r"[-_.]+", "-", name).lower()
-    if ecosystem == "npm":
-        return name.lower()
     return name
 
 

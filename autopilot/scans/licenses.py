@@ -13,8 +13,10 @@ Decides a verdict per dependency — ``allowed``, ``review``, ``denied`` or
   else ``A`` decides.
 
 Verdicts rank allowed < review < unknown < denied. The SBOM comes from
-``GET /repos/{owner}/{repo}/dependency-graph/sbom`` (SPDX 2.3 JSON);
-``licenseConcluded`` is preferred over ``licenseDeclared``.
+``GET /repos/{owner}/{repo}/dependency-graph/sbom`` (SPDX 2.3 JSON;
+``licenseConcluded`` is preferred over ``licenseDeclared``) or is a
+CycloneDX JSON BOM (1.2 to 1.6: each component's licence ids, names or
+expression).
 :func:`summarize` gives the numbers and lists of the monthly report.
 """
 
@@ -280,7 +282,7 @@ def fetch_sbom(client, full_name):
     return data
 
 
-def _from_purl(purl):
+def from_purl(purl):
     """``(ecosystem, name, version)`` from ``pkg:type/namespace/name@version``."""
     match = re.match(r"^pkg:(?P<type>[A-Za-z0-9.+-]+)/(?P<path>[^@?#]+)(?:@(?P<version>[^?#]+))?", purl or "")
     if not match:
@@ -299,7 +301,10 @@ def _license_of(package):
 
 
 def parse_sbom(data):
-    """Dependency packages of a GitHub SBOM answer (``{"sbom": {...}}``) or of a bare SPDX 2.x document."""
+    """Dependency packages of a GitHub SBOM answer (``{"sbom": {...}}``), a bare SPDX 2.x document or a CycloneDX
+    BOM."""
+    if isinstance(data, dict) and data.get("bomFormat") == "CycloneDX":
+        return parse_cyclonedx(data)
     document = data.get("sbom", data) if isinstance(data, dict) else None
     if not isinstance(document, dict):
         raise BadAnswer("GitHub SBOM", "answer is not an SPDX document")
@@ -326,7 +331,7 @@ def parse_sbom(data):
             ),
             "",
         )
-        ecosystem, name, version = _from_purl(purl)
+        ecosystem, name, version = from_purl(purl)
         if not name:
             ecosystem, _, name = package["name"].rpartition(":")
         result.append(
@@ -337,6 +342,68 @@ def parse_sbom(data):
                 license=_license_of(package),
                 purl=str(purl or ""),
                 spdx_id=str(package.get("SPDXID") or ""),
+            )
+        )
+    return result
+
+
+def cyclonedx_components(data, service="CycloneDX"):
+    """``(path, component)`` of every component of a CycloneDX BOM, nested ones included (the BOM's own subject not)."""
+    found, stack = [], [("$.components", data.get("components"))]
+    while stack:
+        path, components = stack.pop(0)
+        if components is None:
+            continue
+        if not isinstance(components, list):
+            raise BadAnswer(service, f"{path} is not a list")
+        for index, component in enumerate(components):
+            where = f"{path}[{index}]"
+            if not isinstance(component, dict) or not isinstance(component.get("name"), str):
+                raise BadAnswer(service, f"{where} has no name")
+            found.append((where, component))
+            stack.append((f"{where}.components", component.get("components")))
+    return found
+
+
+def _cyclonedx_license(component):
+    """One SPDX expression for a component's ``licenses`` (ids and expressions; a bare name is no SPDX id)."""
+    parts = []
+    for choice in component.get("licenses") or []:
+        if not isinstance(choice, dict):
+            continue
+        if isinstance(choice.get("expression"), str) and choice["expression"].strip():
+            parts.append(choice["expression"].strip())
+            continue
+        license_ = choice.get("license") if isinstance(choice.get("license"), dict) else {}
+        if isinstance(license_.get("id"), str) and license_["id"].strip():
+            parts.append(license_["id"].strip())
+        else:
+            return "NOASSERTION"  # a licence known only by name: a person must look
+    if not parts:
+        return "NOASSERTION"
+    # several entries all apply (CycloneDX lists the licences of the component, not options)
+    return parts[0] if len(parts) == 1 else " AND ".join(f"({part})" if " " in part else part for part in parts)
+
+
+def parse_cyclonedx(data):
+    """Packages of a CycloneDX JSON BOM (``bomFormat: CycloneDX``), with their licences."""
+    if not str(data.get("specVersion") or "").startswith("1."):
+        raise BadAnswer("CycloneDX", f"specVersion {str(data.get('specVersion'))[:20]!r} is not CycloneDX 1.x")
+    result = []
+    for _path, component in cyclonedx_components(data):
+        purl = str(component.get("purl") or "")
+        ecosystem, name, version = from_purl(purl)
+        if ecosystem != "npm" or not name:  # npm: the purl's name carries the scope; others: the name as written
+            group = str(component.get("group") or "")
+            name = f"{group}/{component['name']}" if group.startswith("@") else component["name"]
+        result.append(
+            SbomPackage(
+                name=name,
+                version=str(component.get("version") or version or ""),
+                ecosystem=ecosystem,
+                license=_cyclonedx_license(component),
+                purl=purl,
+                spdx_id=str(component.get("bom-ref") or ""),
             )
         )
     return result

@@ -20,6 +20,7 @@ from github import GithubException
 from requests import RequestException
 
 from ..common.errors import TooLarge
+from ..github import rest_api
 from ..github.rest_api import from_github, github_call
 from . import dependencies
 
@@ -41,7 +42,11 @@ def read_text(repo, path, ref=None, max_bytes=MAX_FILE_BYTES):
         return None
     if (content.size or 0) > max_bytes:
         raise TooLarge("GitHub", f"{path} larger than {max_bytes} bytes")
-    return content.decoded_content.decode("utf-8", errors="replace")
+    try:
+        data = rest_api.content_bytes(repo, content)
+    except (GithubException, RequestException, OSError) as exc:
+        raise from_github(exc) from None
+    return data.decode("utf-8", errors="replace")
 
 
 def is_pattern(path):

@@ -1,7 +1,8 @@
 """Read the scanner reports a repository's own workflow uploads as artifacts.
 
 Decides what a pip-audit JSON, Trivy JSON, npm audit JSON (report version 2
-and the legacy version 1) or SARIF 2.1.0 file says, as
+and the legacy version 1), SARIF 2.1.0 or CycloneDX JSON (1.4 to 1.6, its
+``vulnerabilities``) file says, as
 :class:`~.findings.Finding` records, so findings from a workflow's scanners
 and from the engine's own OSV scan land in the same table.
 
@@ -27,10 +28,11 @@ from .findings import (
     severity_from_vector,
     sort_findings,
 )
+from .licenses import cyclonedx_components, from_purl
 
 MAX_REPORT_BYTES = 50 * 1024 * 1024
 MAX_FINDINGS = 50_000
-FORMATS = ("pip-audit", "trivy", "npm-audit", "sarif")
+FORMATS = ("pip-audit", "trivy", "npm-audit", "sarif", "cyclonedx")
 
 _TRIVY_ECOSYSTEMS = {
     "pip": PYPI,
@@ -189,7 +191,8 @@ def parse_trivy(data):
         for position, raw_vuln in enumerate(_get(fmt, result, "Vulnerabilities", path, list, required=False)):
             vpath = f"{path}.Vulnerabilities[{position}]"
             vuln = _obj(fmt, raw_vuln, vpath)
-            version = _get(fmt, vuln, "InstalledVersion", vpath, str)
+            # Trivy writes its structs with Go's omitempty: an unknown installed version is no field at all
+            version = _get(fmt, vuln, "InstalledVersion", vpath, str, required=False)
             fixes = [f.strip() for f in str(vuln.get("FixedVersion") or "").split(",") if f.strip()]
             severity = normalise_severity(vuln.get("Severity"))
             if severity == "unknown":
@@ -390,15 +393,129 @@ def _sarif_location(locations):
 
 
 # --------------------------------------------------------------------------
+# CycloneDX
+# --------------------------------------------------------------------------
+
+#: vulnerabilities entered CycloneDX in 1.4; earlier BOMs list components only
+_CDX_VERSIONS = ("1.2", "1.3", "1.4", "1.5", "1.6")
+#: VEX analysis states that say the product is not exposed
+_CDX_NOT_EXPOSED = {"not_affected", "false_positive", "resolved"}
+
+
+def _cdx_packages(fmt, data):
+    """bom-ref -> ``(ecosystem, name, version)`` of the BOM's components."""
+    try:
+        listed = cyclonedx_components(data, fmt)
+    except BadAnswer as exc:
+        raise ReportFormatError(fmt, "$.components", exc.reason) from None
+    packages = {}
+    for _path, component in listed:
+        ecosystem, name, version = from_purl(str(component.get("purl") or ""))
+        identity = (ecosystem, name or component["name"], str(component.get("version") or version or ""))
+        packages[str(component.get("bom-ref") or component.get("purl") or component["name"])] = identity
+    return packages
+
+
+def _cdx_severity(ratings):
+    labels = []
+    for rating in ratings if isinstance(ratings, list) else ():
+        if not isinstance(rating, dict):
+            continue
+        label = normalise_severity(rating.get("severity"))
+        if label == "unknown" and rating.get("vector"):
+            label = severity_from_vector(rating.get("vector"))
+        if label == "unknown" and rating.get("score") is not None:
+            label = severity_from_score(rating.get("score"))
+        labels.append(label)
+    return max_severity(*labels)
+
+
+def _cdx_versions(affect, installed, ecosystem):
+    """``(installed, fixed)`` from an ``affects`` entry: its affected version, the lowest unaffected one above."""
+    versions = [v for v in affect.get("versions") or [] if isinstance(v, dict) and isinstance(v.get("version"), str)]
+    affected = [v["version"] for v in versions if v.get("status", "affected") == "affected"]
+    installed = installed or (affected[0] if affected else "")
+    unaffected = [v["version"] for v in versions if v.get("status") == "unaffected"]
+    if ecosystem in (PYPI, NPM):
+        return installed, _lowest_fix_above(ecosystem, installed, unaffected)
+    return installed, unaffected[0] if unaffected else ""
+
+
+def parse_cyclonedx(data):
+    """CycloneDX JSON (``bomFormat: CycloneDX``): one finding per vulnerability and affected component.
+
+    Vulnerabilities a VEX analysis declares ``not_affected``, ``false_positive``
+    or ``resolved`` are left out; the fixed version is the lowest version an
+    ``affects`` entry lists as ``unaffected`` above the installed one.
+    """
+    fmt = "cyclonedx"
+    spec = str(data.get("specVersion") or "")
+    if spec not in _CDX_VERSIONS:
+        raise ReportFormatError(fmt, "$.specVersion", f"unsupported CycloneDX version {spec[:20]!r}")
+    packages = _cdx_packages(fmt, data)
+    findings = []
+    for index, raw in enumerate(_get(fmt, data, "vulnerabilities", "$", list, required=False)):
+        vpath = f"$.vulnerabilities[{index}]"
+        vuln = _obj(fmt, raw, vpath)
+        advisory = _get(fmt, vuln, "id", vpath, str)
+        analysis = vuln.get("analysis") if isinstance(vuln.get("analysis"), dict) else {}
+        if analysis.get("state") in _CDX_NOT_EXPOSED:
+            continue
+        references = [r for r in vuln.get("references") or [] if isinstance(r, dict)]
+        aliases = tuple(str(r["id"]) for r in references if isinstance(r.get("id"), str) and r["id"] != advisory)
+        advisories = [a for a in vuln.get("advisories") or [] if isinstance(a, dict) and a.get("url")]
+        source = vuln.get("source") if isinstance(vuln.get("source"), dict) else {}
+        url = str((advisories[0]["url"] if advisories else "") or source.get("url") or "")
+        common = {
+            "advisory_id": advisory,
+            "aliases": aliases,
+            "severity": _cdx_severity(vuln.get("ratings")),
+            "summary": _text(vuln.get("description") or vuln.get("detail")),
+            "url": url,
+            "source": fmt,
+        }
+        affects = _get(fmt, vuln, "affects", vpath, list, required=False)
+        for position, raw_affect in enumerate(affects):
+            affect = _obj(fmt, raw_affect, f"{vpath}.affects[{position}]")
+            ecosystem, name, installed = packages.get(str(affect.get("ref") or ""), ("", "", ""))
+            version, fixed = _cdx_versions(affect, installed, ecosystem)
+            package = normalise_package(ecosystem, name)
+            findings.append(
+                Finding(package=package, ecosystem=ecosystem, version=version, fixed_version=fixed, **common)
+            )
+        if not affects:
+            findings.append(Finding(**common))
+    _check_count(fmt, findings)
+    tools = data.get("metadata", {}).get("tools") if isinstance(data.get("metadata"), dict) else None
+    return ReportResult(fmt, tuple(dedupe(findings)), (), _cdx_tool(tools))
+
+
+def _cdx_tool(tools):
+    """The tool that wrote the BOM: ``metadata.tools`` is a list (up to 1.4) or ``{"components": [...]}`` (1.5+)."""
+    if isinstance(tools, dict):
+        tools = tools.get("components")
+    names = [t.get("name") for t in tools or [] if isinstance(t, dict) and isinstance(t.get("name"), str)]
+    return ", ".join(dict.fromkeys(names))
+
+
+# --------------------------------------------------------------------------
 # detection
 # --------------------------------------------------------------------------
 
-_PARSERS = {"pip-audit": parse_pip_audit, "trivy": parse_trivy, "npm-audit": parse_npm_audit, "sarif": parse_sarif}
+_PARSERS = {
+    "pip-audit": parse_pip_audit,
+    "trivy": parse_trivy,
+    "npm-audit": parse_npm_audit,
+    "sarif": parse_sarif,
+    "cyclonedx": parse_cyclonedx,
+}
 
 
 def detect_format(data):
     """The format a decoded report is in, or :class:`ReportFormatError`."""
     if isinstance(data, dict):
+        if data.get("bomFormat") == "CycloneDX":
+            return "cyclonedx"  # before pip-audit: a BOM has a "dependencies" list too
         if data.get("version") == "2.1.0" or "sarif" in str(data.get("$schema", "")).lower():
             return "sarif"
         if "auditReportVersion" in data or "advisories" in data or isinstance(data.get("error"), dict):
@@ -412,7 +529,7 @@ def detect_format(data):
             return "trivy"
         if all("name" in item and ("vulns" in item or "skip_reason" in item) for item in data):
             return "pip-audit"
-    raise ReportFormatError("report", "$", "not a pip-audit, Trivy, npm audit or SARIF 2.1.0 report")
+    raise ReportFormatError("report", "$", "not a pip-audit, Trivy, npm audit, SARIF 2.1.0 or CycloneDX report")
 
 
 def parse_report(raw, fmt="auto"):
@@ -433,7 +550,7 @@ def parse_report(raw, fmt="auto"):
     parser = _PARSERS.get(fmt)
     if parser is None:
         raise ValueError(f"unknown report format {fmt!r}; expected one of {FORMATS}")
-    if not isinstance(data, (dict, list)) or (isinstance(data, list) and fmt in ("npm-audit", "sarif")):
+    if not isinstance(data, (dict, list)) or (isinstance(data, list) and fmt in ("npm-audit", "sarif", "cyclonedx")):
         raise ReportFormatError(fmt, "$", f"expected an object, got {type(data).__name__}")
     try:
         result = parser(data)

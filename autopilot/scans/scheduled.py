@@ -22,7 +22,7 @@ later). Failures before anything was gathered raise the
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from ..common.errors import ServiceError
+from ..common.errors import RateLimited, ServiceError, ServiceUnavailable
 from . import artifacts, licenses, manifests, osv, package_index, update_prs
 from .dependencies import DEFAULT_MANIFESTS
 from .findings import apply_suppressions, dedupe, sort_findings
@@ -71,9 +71,12 @@ def security_scan(
         result, status, reason, retry_after = error.partial, "partial", str(error), error.retry_after
     found = list(result.findings)
     if run_id and artifact_name:
-        report_findings, report_errors = _artifact_findings(client, full_name, run_id, artifact_name)
+        report_findings, report_errors, failure = _artifact_findings(client, full_name, run_id, artifact_name)
         found += report_findings
         errors += report_errors
+        if failure is not None and status == "done":
+            # what OSV found is kept; the run is partial and retried for the reports it could not read
+            status, reason, retry_after = "partial", str(failure), failure.retry_after
     active, suppressed = apply_suppressions(sort_findings(dedupe(found)), suppressions, now)
     return SecurityScan(
         declared.ref,
@@ -90,16 +93,36 @@ def security_scan(
 
 
 def _artifact_findings(client, full_name, run_id, artifact_name):
+    """``(findings, errors, failure)``: a failed download is an error of its own, never the scan's.
+
+    ``failure`` is the first failure worth trying again (GitHub unavailable or
+    rate limiting); an artifact GitHub refuses (expired, too large, not a zip)
+    is only listed in ``errors``.
+    """
     found, errors = [], []
-    for artifact in artifacts.list_artifacts(client, full_name, run_id, artifact_name):
-        files = artifacts.download_artifact(client, full_name, artifact)
+    try:
+        listed = artifacts.list_artifacts(client, full_name, run_id, artifact_name)
+    except ServiceError as error:
+        return found, [(artifact_name, str(error))], error if _transient(error) else None
+    failure = None
+    for artifact in listed:
+        try:
+            files = artifacts.download_artifact(client, full_name, artifact)
+        except ServiceError as error:
+            errors.append((artifact.name, str(error)))
+            failure = failure or (error if _transient(error) else None)
+            continue
         errors += [(f"{artifact.name}/{path}", reason) for path, reason in files.skipped]
         for report in artifacts.read_reports(files.files):
             if report.error:
                 errors.append((f"{artifact.name}/{report.path}", report.error))
             else:
                 found += report.result.findings
-    return found, errors
+    return found, errors, failure
+
+
+def _transient(error):
+    return isinstance(error, ServiceUnavailable | RateLimited)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 
 from github import GithubException
 from packaging.requirements import InvalidRequirement, Requirement
+from requests import RequestException
 
+from ..github import rest_api
 from ..github.rest_api import from_github, github_call
 from . import dependencies
 from .dependencies import NPM, PYPI
@@ -283,7 +285,7 @@ def changes_by_file(group):
     return result
 
 
-def pr_body(group, problems=()):
+def pr_body(group, problems=(), draft=True):
     """Markdown body of the group's pull request (a table of the updates)."""
     lines = [
         MARKER,
@@ -300,10 +302,16 @@ def pr_body(group, problems=()):
     if problems:
         lines += ["", "Left for a human:", ""]
         lines += [f"- `{name}`: {reason}" for name, reason in problems]
+    if draft:
+        status = "This is a draft: CI runs on it; mark it ready for review once it passes."
+    else:
+        status = (
+            "This pull request cannot be a draft (GitHub does not allow drafts in this repository): CI runs on it;"
+            " review it once it passes."
+        )
     lines += [
         "",
-        "This is a draft: CI runs on it; mark it ready for review once it passes. Closing it unmerged "
-        "declines these versions: the next proposal waits for a newer release.",
+        f"{status} Closing it unmerged declines these versions: the next proposal waits for a newer release.",
     ]
     return "\n".join(lines)
 
@@ -316,6 +324,8 @@ class PullRequestResult:
     created: bool
     changed_files: tuple = ()
     problems: tuple = ()
+    #: False when the repository does not allow drafts and the pull request was opened ready for review
+    draft: bool = True
 
 
 def open_update_branches(client, full_name, prefix=BRANCH_PREFIX):
@@ -373,7 +383,7 @@ def open_update_pr(client, full_name, group, labels=()):
     changed, problems = [], []
     for path, changes in sorted(changes_by_file(group).items()):
         content = github_call("GitHub", repo.get_contents, path, ref=branch)
-        text = content.decoded_content.decode("utf-8")
+        text = github_call("GitHub", rest_api.content_bytes, repo, content).decode("utf-8")
         try:
             result = edit_manifest(path, text, changes)
         except EditError as exc:
@@ -391,18 +401,36 @@ def open_update_pr(client, full_name, group, labels=()):
         return PullRequestResult(branch, pull.number, pull.html_url, False, tuple(changed), tuple(problems))
     if not changed and _branch_is_base(repo, branch, base):
         return PullRequestResult(branch, None, "", False, (), tuple(problems))
-    pull = github_call(
-        "GitHub",
-        repo.create_pull,
-        title=group.title,
-        body=pr_body(group, problems),
-        base=base,
-        head=branch,
-        draft=True,
-    )
+    pull, draft = _create_pull(repo, group, problems, base, branch)
     if labels:
-        github_call("GitHub", pull.add_to_labels, *labels)
-    return PullRequestResult(branch, pull.number, pull.html_url, True, tuple(changed), tuple(problems))
+        # GitHub's described form ({"labels": [...]}), not the bare list PyGithub's add_to_labels sends
+        path = f"/repos/{full_name}/issues/{pull.number}/labels"
+        github_call("GitHub", client.requester.requestJsonAndCheck, "POST", path, input={"labels": list(labels)})
+    return PullRequestResult(branch, pull.number, pull.html_url, True, tuple(changed), tuple(problems), draft)
+
+
+def _drafts_unsupported(exc):
+    """GitHub's 422 for a draft where the repository's plan has none (private repositories of some plans)."""
+    if exc.status != 422 or not isinstance(exc.data, dict):
+        return False
+    texts = [str(exc.data.get("message") or "")]
+    texts += [str(e.get("message") or "") for e in exc.data.get("errors") or [] if isinstance(e, dict)]
+    return any("draft pull requests are not supported" in text.lower() for text in texts)
+
+
+def _create_pull(repo, group, problems, base, branch):
+    """``(pull, draft)``: a draft pull request, or a ready one where GitHub does not allow drafts."""
+    try:
+        pull = repo.create_pull(title=group.title, body=pr_body(group, problems), base=base, head=branch, draft=True)
+        return pull, True
+    except GithubException as exc:
+        if not _drafts_unsupported(exc):
+            raise from_github(exc) from None
+    except (RequestException, OSError) as exc:
+        raise from_github(exc) from None
+    body = pr_body(group, problems, draft=False)
+    pull = github_call("GitHub", repo.create_pull, title=group.title, body=body, base=base, head=branch, draft=False)
+    return pull, False
 
 
 def _branch_is_base(repo, branch, base):

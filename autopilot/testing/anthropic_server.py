@@ -12,6 +12,10 @@ error shapes (``{"type": "error", "error": {"type": ..., "message": ...}}``):
 Tests queue replies with :meth:`FakeAnthropic.push` (a reply, or a callable
 ``request_body -> reply`` that builds one from what was sent) and read what
 the server received in :attr:`FakeAnthropic.received`.
+
+Every answer it builds is validated with the ``anthropic`` SDK's own types
+(``Message``, ``ErrorResponse``): a mismatch is a contract violation
+(:mod:`.contracts`), so the fake cannot answer what the real API could not.
 """
 
 import itertools
@@ -20,6 +24,10 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
+import pydantic
+from anthropic.types import ErrorResponse, Message
+
+from . import contracts
 from .http_server import Response, RoutedServer
 
 API_VERSION_HEADER = "anthropic-version"
@@ -152,6 +160,7 @@ class FakeAnthropic(RoutedServer):
     @staticmethod
     def _error(status, error_type, message, headers=None):
         body = {"type": "error", "error": {"type": error_type, "message": message}, "request_id": _request_id()}
+        _held_to_the_sdk(ErrorResponse, body, f"error {status}")
         return Response(status, body, {"request-id": body["request_id"], **(headers or {})})
 
     def _authorised(self, request):
@@ -202,7 +211,22 @@ class FakeAnthropic(RoutedServer):
                 "cache_read_input_tokens": 0,
             },
         }
+        _held_to_the_sdk(Message, message, "message")
         return Response(200, message, {"request-id": _request_id(), **reply.headers})
+
+
+def _held_to_the_sdk(model, body, what):
+    """Record a contract violation when ``body`` is not what the anthropic SDK's own types accept.
+
+    The SDK's pydantic models are Anthropic's machine-readable description of
+    its answers; a scripted reply that is deliberately broken (``raw_body``)
+    is sent as it is, to test the client's defences, and is not checked.
+    """
+    try:
+        model.model_validate(body)
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        contracts.LOG.violation(f"Anthropic Messages API {what}", problems)
 
 
 def _request_id():

@@ -29,13 +29,21 @@ import hashlib
 import itertools
 import threading
 from datetime import datetime, timezone
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 from ..review import patches
 from . import github_payloads as gp
 from .http_server import Response
 
 _REPO = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
+#: GitHub lists at most this many files of a comparison (its REST documentation)
+COMPARE_FILES_CAP = 300
+#: and at most this many files of a pull request
+PULL_FILES_CAP = 3000
+#: GitHub's answer to a draft pull request where the plan has none
+DRAFTS_UNSUPPORTED = "Draft pull requests are not supported in this repository."
+#: the contents API inlines a file's content up to 1 MB
+CONTENTS_INLINE_CAP = 1024 * 1024
 
 
 def blob_sha(text):
@@ -70,12 +78,14 @@ class GitHubReviewMixin:
             ("POST", r"/issues/(?P<number>\d+)/comments", self._create_comment),
             ("GET", r"/issues/comments/(?P<comment_id>\d+)", self._get_comment),
             ("PATCH", r"/issues/comments/(?P<comment_id>\d+)", self._update_comment),
+            ("GET", r"/commits", self._list_commits),
             ("GET", r"/commits/(?P<ref>[^/]+)", self._get_commit),
             ("GET", r"/commits/(?P<ref>.+)/check-runs", self._list_check_runs),
             ("GET", r"/commits/(?P<ref>.+)/check-suites", self._list_check_suites),
             ("POST", r"/git/refs", self._create_ref),
             ("GET", r"/git/ref/(?P<ref>.+)", self._get_ref),
             ("GET", r"/contents/(?P<path>.+)", self._get_contents),
+            ("GET", r"/git/blobs/(?P<sha>[0-9a-f]{40})", self._get_blob),
             ("PUT", r"/contents/(?P<path>.+)", self._put_contents),
         )
         for method, pattern, handler in routes:
@@ -91,6 +101,7 @@ class GitHubReviewMixin:
             self.pull_reviews = {}  # (full_name, number) -> [review]
             self.check_runs = {}  # (full_name, sha) -> [check run]
             self.check_suites = {}  # (full_name, sha) -> [check suite]
+            self.drafts_unsupported = set()  # repositories whose plan has no draft pull requests
             self._review_ids = itertools.count(5_000_001)
             self._commit_counter = itertools.count(1)
 
@@ -159,33 +170,53 @@ class GitHubReviewMixin:
     def add_check_run(
         self, full_name, sha, name="test", status="completed", conclusion="success", app="github-actions"
     ):
+        run_id = next(self._review_ids)
+        url = f"{self.url}/repos/{full_name}/check-runs/{run_id}"
         run = {
-            "id": next(self._review_ids),
+            "id": run_id,
+            "node_id": f"CR_{run_id}",
             "head_sha": sha,
+            "external_id": "",
             "name": name,
             "status": status,
             "conclusion": conclusion if status == "completed" else None,
             "started_at": _now(),
             "completed_at": _now() if status == "completed" else None,
-            "url": f"{self.url}/repos/{full_name}/check-runs/{next(self._review_ids)}",
-            "html_url": f"https://github.com/{full_name}/runs/1",
-            "app": {"id": 15368, "slug": app, "name": app},
-            "output": {"title": None, "summary": None, "text": None, "annotations_count": 0},
+            "url": url,
+            "html_url": f"https://github.com/{full_name}/runs/{run_id}",
+            "details_url": f"https://github.com/{full_name}/runs/{run_id}",
+            "check_suite": {"id": run_id + 1},
+            "app": gp.app(app),
+            "output": {
+                "title": None,
+                "summary": None,
+                "text": None,
+                "annotations_count": 0,
+                "annotations_url": f"{url}/annotations",
+            },
             "pull_requests": [],
         }
         self.check_runs.setdefault((full_name, sha), []).append(run)
         return run
 
     def add_check_suite(self, full_name, sha, status="completed", conclusion="success", runs=1, app="github-actions"):
+        suite_id = next(self._review_ids)
+        url = f"{self.url}/repos/{full_name}/check-suites/{suite_id}"
         suite = {
-            "id": next(self._review_ids),
+            "id": suite_id,
+            "node_id": f"CS_{suite_id}",
             "head_sha": sha,
             "head_branch": None,
             "status": status,
             "conclusion": conclusion if status == "completed" else None,
+            "before": None,
+            "after": sha,
             "latest_check_runs_count": runs,
-            "url": f"{self.url}/repos/{full_name}/check-suites/{next(self._review_ids)}",
-            "app": {"id": 15368, "slug": app, "name": app},
+            "url": url,
+            "check_runs_url": f"{url}/check-runs",
+            "app": gp.app(app),
+            "head_commit": gp.commit_simple(sha),
+            "repository": gp.repository_lite(full_name, api_url=self.url),
             "created_at": _now(),
             "updated_at": _now(),
             "pull_requests": [],
@@ -258,25 +289,8 @@ class GitHubReviewMixin:
 
     def _commit_json(self, full_name, sha, files=None):
         obj = self.objects[sha]
-        data = {
-            "sha": sha,
-            "node_id": "C_" + sha[:12],
-            "url": f"{self.url}/repos/{full_name}/commits/{sha}",
-            "html_url": f"https://github.com/{full_name}/commit/{sha}",
-            "commit": {
-                "message": obj["message"],
-                "author": {"name": "dev", "email": "dev@example.com", "date": _now()},
-                "committer": {"name": "dev", "email": "dev@example.com", "date": _now()},
-                "tree": {"sha": sha, "url": f"{self.url}/repos/{full_name}/git/trees/{sha}"},
-                "url": f"{self.url}/repos/{full_name}/git/commits/{sha}",
-            },
-            "author": gp.user("dev"),
-            "committer": gp.user("dev"),
-            "parents": [{"sha": p, "url": f"{self.url}/repos/{full_name}/commits/{p}"} for p in obj["parents"]],
-        }
-        if files is not None:
-            data["files"] = files
-        return data
+        moment = datetime.now(timezone.utc)
+        return gp.rest_commit(full_name, sha, obj["message"], obj["parents"], files, api_url=self.url, moment=moment)
 
     # ------------------------------------------------------------------
     # pulls
@@ -314,9 +328,30 @@ class GitHubReviewMixin:
             "updated_at": _now(),
             "closed_at": None,
             "merged_at": None,
+            "merge_commit_sha": None,
+            "assignee": None,
+            "assignees": [],
+            "requested_reviewers": [],
+            "requested_teams": [],
+            "labels": [],
+            "milestone": None,
+            "diff_url": f"https://github.com/{full_name}/pull/{number}.diff",
+            "patch_url": f"https://github.com/{full_name}/pull/{number}.patch",
+            "review_comment_url": f"{base}/pulls/comments{{/number}}",
+            "statuses_url": f"{base}/statuses/{head_sha}",
+            "_links": gp.pull_links(base, f"https://github.com/{full_name}/pull/{number}", number, head_sha),
+            "author_association": "CONTRIBUTOR",
+            "auto_merge": None,
+            "active_lock_reason": None,
             "draft": False,
             "merged": False,
             "mergeable": True,
+            "rebaseable": True,
+            "mergeable_state": "clean",
+            "merged_by": None,
+            "comments": len(self.issue_comments.get((full_name, number), [])),
+            "review_comments": 0,
+            "maintainer_can_modify": False,
             "head": {
                 "label": f"{head_owner}:{pull['head_ref']}",
                 "ref": pull["head_ref"],
@@ -363,7 +398,7 @@ class GitHubReviewMixin:
 
     def _pull_files(self, request):
         full_name, number = self._pull(request)
-        return self._page(request, self._pull_diff(full_name, number))
+        return self._page(request, self._pull_diff(full_name, number)[:PULL_FILES_CAP])
 
     def _pull_commits(self, request):
         full_name, number = self._pull(request)
@@ -390,6 +425,10 @@ class GitHubReviewMixin:
                 return Response(422, {"message": "Validation Failed", "errors": [{"message": message}]})
         if not self._diff(full_name, branches[base], branches[head_branch]):
             return Response(422, {"message": "Validation Failed", "errors": [{"message": "No commits between"}]})
+        if data.get("draft") and full_name in self.drafts_unsupported:
+            # private repositories on plans without draft pull requests (GitHub Free for organizations...)
+            error = {"resource": "PullRequest", "code": "custom", "message": DRAFTS_UNSUPPORTED}
+            return Response(422, {"message": "Validation Failed", "errors": [error]})
         number = max([n for (repo, n) in self.pulls if repo == full_name] + [0]) + 1
         self.add_pull(full_name, number, head_branch, base, title=data.get("title", ""), body=data.get("body") or "")
         self.pulls[(full_name, number)]["author"] = self.review_login
@@ -418,6 +457,23 @@ class GitHubReviewMixin:
         else:
             status = "diverged"
         base = f"{self.url}/repos/{full_name}"
+        commits = [self._commit_json(full_name, s) for s in reversed(head_only)]
+        files = self._diff(full_name, merge_base, head_sha)[:COMPARE_FILES_CAP]
+        headers = {}
+        if "page" in request.query or "per_page" in request.query:
+            # paginated: the commits are paged, the files (at most 300 for the whole comparison) come on page 1
+            per_page = min(int(request.arg("per_page", 30)), 100)
+            page = max(int(request.arg("page", 1)), 1)
+            last = max((len(commits) + per_page - 1) // per_page, 1)
+            if page < last:
+                query = {k: v[0] for k, v in request.query.items()}
+                next_url = f"{self.url}{request.path}?{urlencode({**query, 'page': page + 1})}"
+                last_url = f"{self.url}{request.path}?{urlencode({**query, 'page': last})}"
+                headers["Link"] = f'<{next_url}>; rel="next", <{last_url}>; rel="last"'
+            commits = commits[(page - 1) * per_page : page * per_page]
+            files = files if page == 1 else []
+        else:
+            commits = commits[-250:]  # unpaginated: the 250 most recent commits
         return Response(
             200,
             {
@@ -432,10 +488,25 @@ class GitHubReviewMixin:
                 "ahead_by": len(head_only),
                 "behind_by": len(base_only),
                 "total_commits": len(head_only),
-                "commits": [self._commit_json(full_name, s) for s in reversed(head_only)],
-                "files": self._diff(full_name, merge_base, head_sha),
+                "commits": commits,
+                "files": files,
             },
+            headers,
         )
+
+    def _list_commits(self, request):
+        """``GET commits``: the history of ``sha`` (a branch or commit; the default branch by default), newest first."""
+        full_name = self._repo(request)
+        ref = request.arg("sha") or self.repos[full_name]["default_branch"]
+        try:
+            head = self._resolve(full_name, ref)
+        except LookupError:
+            return (
+                Response(404, {"message": "Not Found"})
+                if request.arg("sha")
+                else Response(409, {"message": "Git Repository is empty."})
+            )
+        return self._page(request, [self._commit_json(full_name, sha) for sha in self._ancestors(head)])
 
     def _get_commit(self, request):
         full_name = self._repo(request)
@@ -547,11 +618,16 @@ class GitHubReviewMixin:
             "commit_id": commit_id,
             "html_url": f"https://github.com/{full_name}/pull/{number}#pullrequestreview-{review_id}",
             "pull_request_url": f"{self.url}/repos/{full_name}/pulls/{number}",
+            "_links": {
+                "html": {"href": f"https://github.com/{full_name}/pull/{number}#pullrequestreview-{review_id}"},
+                "pull_request": {"href": f"{self.url}/repos/{full_name}/pulls/{number}"},
+            },
+            "author_association": "NONE",
             "submitted_at": _now(),
             "_comments": list(data.get("comments") or []),
         }
         self.pull_reviews.setdefault((full_name, number), []).append(review)
-        return Response(200, {k: v for k, v in review.items() if not k.startswith("_")})
+        return Response(200, {k: v for k, v in review.items() if k != "_comments"})
 
     # ------------------------------------------------------------------
     # refs and contents
@@ -588,19 +664,30 @@ class GitHubReviewMixin:
         return Response(200, self._ref_json(full_name, branch, sha))
 
     def _content_json(self, full_name, path, text, ref):
-        encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
+        data = text.encode("utf-8")
+        if len(data) > CONTENTS_INLINE_CAP:
+            # GitHub: between 1 and 100 MB the contents API gives no content ("encoding": "none")
+            encoding, content = "none", ""
+        else:
+            encoded = base64.b64encode(data).decode("ascii")
+            encoding, content = "base64", "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60))
         return {
             "type": "file",
-            "encoding": "base64",
-            "size": len(text.encode("utf-8")),
+            "encoding": encoding,
+            "size": len(data),
             "name": path.rsplit("/", 1)[-1],
             "path": path,
-            "content": "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60)),
+            "content": content,
             "sha": blob_sha(text),
             "url": f"{self.url}/repos/{full_name}/contents/{path}?ref={ref}",
             "git_url": f"{self.url}/repos/{full_name}/git/blobs/{blob_sha(text)}",
             "html_url": f"https://github.com/{full_name}/blob/{ref}/{path}",
             "download_url": f"https://raw.githubusercontent.com/{full_name}/{ref}/{path}",
+            "_links": {
+                "self": f"{self.url}/repos/{full_name}/contents/{path}?ref={ref}",
+                "git": f"{self.url}/repos/{full_name}/git/blobs/{blob_sha(text)}",
+                "html": f"https://github.com/{full_name}/blob/{ref}/{path}",
+            },
         }
 
     def _get_contents(self, request):
@@ -611,6 +698,29 @@ class GitHubReviewMixin:
         if path not in tree:
             raise LookupError(path)
         return Response(200, self._content_json(full_name, path, tree[path], ref))
+
+    def _get_blob(self, request):
+        """``GET git/blobs/{sha}``: any file of any commit of the repository, base64, up to 100 MB."""
+        full_name, wanted = self._repo(request), request.params["sha"]
+        with self._git_lock:
+            trees = [self.objects[sha]["tree"] for sha in set(self.branches.get(full_name, {}).values())]
+            trees += [obj["tree"] for obj in self.objects.values()]
+        for tree in trees:
+            for text in tree.values():
+                if blob_sha(text) == wanted:
+                    data = text.encode("utf-8")
+                    return Response(
+                        200,
+                        {
+                            "sha": wanted,
+                            "node_id": f"B_{wanted[:12]}",
+                            "size": len(data),
+                            "url": f"{self.url}/repos/{full_name}/git/blobs/{wanted}",
+                            "content": base64.encodebytes(data).decode("ascii"),
+                            "encoding": "base64",
+                        },
+                    )
+        raise LookupError("blob")
 
     def _put_contents(self, request):
         full_name = self._repo(request)

@@ -10,9 +10,9 @@ adds::
     GET  /repos/{o}/{r}/branches/{branch}
     GET  /repos/{o}/{r}/issues            (state, labels filters)   POST /repos/{o}/{r}/issues
     GET  /repos/{o}/{r}/issues/{n}        POST .../issues/{n}/comments on plain issues too
-    GET  /repos/{o}/{r}/tarball/{ref}     302 to a codeload-like URL (or the body directly)
+    GET  /repos/{o}/{r}/tarball/{ref}     302 to a signed codeload URL on the storage host
     GET  /repos/{o}/{r}/actions/runs/{id}/artifacts
-    GET  /repos/{o}/{r}/actions/artifacts/{id}/zip   302 to a blob URL (410 once expired)
+    GET  /repos/{o}/{r}/actions/artifacts/{id}/zip   302 to a signed blob URL on the storage host (410 once expired)
     GET  /repos/{o}/{r}/dependency-graph/sbom
     GET  /repos/{o}/{r}/actions/workflows/{id or file}
     POST /repos/{o}/{r}/actions/workflows/{id or file}/dispatches   (204, creates a run)
@@ -30,13 +30,14 @@ Wiring (the lead's choice)::
 
 import io
 import itertools
+import secrets
 import tarfile
 import zipfile
 from datetime import datetime, timezone
 from urllib.parse import unquote
 
 from . import github_payloads as gp
-from .github_review_server import GitHubReviewMixin
+from .github_review_server import GitHubReviewMixin, blob_sha
 from .github_server import FakeGitHub
 from .http_server import Response
 
@@ -80,7 +81,6 @@ class GitHubScansMixin(GitHubReviewMixin):
             self.install_review_routes()
         self.scan_issues = {}  # full_name -> {number: issue}
         self.tarballs = {}  # (full_name, ref) -> raw bytes overriding the generated archive
-        self.tarball_redirect = True
         self.artifacts = {}  # full_name -> {run_id: [artifact]}
         self.artifact_zips = {}  # artifact id -> bytes
         self.sboms = {}  # full_name -> SPDX document
@@ -96,10 +96,8 @@ class GitHubScansMixin(GitHubReviewMixin):
             ("GET", _REPO + r"/issues/(?P<number>\d+)", self._get_issue),
             ("POST", _REPO + r"/issues/(?P<number>\d+)/labels", self._add_labels),
             ("GET", _REPO + r"/tarball/(?P<ref>.+)", self._tarball),
-            ("GET", r"/_codeload/(?P<owner>[^/]+)/(?P<name>[^/]+)/tar\.gz/(?P<ref>.+)", self._codeload),
             ("GET", _REPO + r"/actions/runs/(?P<run_id>\d+)/artifacts", self._list_artifacts),
             ("GET", _REPO + r"/actions/artifacts/(?P<artifact_id>\d+)/zip", self._artifact_zip),
-            ("GET", r"/_blobs/artifacts/(?P<artifact_id>\d+)", self._artifact_blob),
             ("GET", _REPO + r"/dependency-graph/sbom", self._sbom),
             ("GET", _REPO + r"/actions/workflows/(?P<workflow>[^/]+)", self._get_workflow),
             ("POST", _REPO + r"/actions/workflows/(?P<workflow>[^/]+)/dispatches", self._dispatch),
@@ -107,6 +105,9 @@ class GitHubScansMixin(GitHubReviewMixin):
         )
         for method, pattern, handler in routes:
             self.route(method, pattern, handler)
+        self._download_sigs = {}
+        self.storage.route("GET", r"/codeload/(?P<owner>[^/]+)/(?P<name>[^/]+)/tar\.gz/(?P<ref>.+)", self._codeload)
+        self.storage.route("GET", r"/artifacts/(?P<artifact_id>\d+)", self._artifact_blob)
         # ahead of the review mixin's file route: a folder (or the root) answers with its listing
         self.route("GET", _REPO + r"/contents(?:/(?P<path>.*))?", self._contents_or_listing)
         self._routes.insert(0, self._routes.pop())
@@ -134,12 +135,19 @@ class GitHubScansMixin(GitHubReviewMixin):
             "body": body,
             "state": state,
             "locked": False,
-            "labels": [{"id": next(self._scan_ids), "name": name, "color": "ededed"} for name in labels],
+            "labels": [gp.label(name, next(self._scan_ids), full_name, self.url) for name in labels],
             "user": gp.user(self.review_login),
+            "assignee": None,
+            "assignees": [],
+            "milestone": None,
             "comments": 0,
             "url": f"{base}/issues/{number}",
+            "repository_url": base,
+            "labels_url": f"{base}/issues/{number}/labels{{/name}}",
+            "events_url": f"{base}/issues/{number}/events",
             "html_url": f"https://github.com/{full_name}/issues/{number}",
             "comments_url": f"{base}/issues/{number}/comments",
+            "author_association": "NONE",
             "created_at": _now(),
             "updated_at": _now(),
             "closed_at": None,
@@ -200,7 +208,15 @@ class GitHubScansMixin(GitHubReviewMixin):
                 "name": branch,
                 "commit": commit,
                 "protected": False,
-                "_links": {"html": f"https://github.com/{full_name}/tree/{branch}"},
+                "protection": {
+                    "enabled": False,
+                    "required_status_checks": {"enforcement_level": "off", "contexts": [], "checks": []},
+                },
+                "protection_url": f"{self.url}/repos/{full_name}/branches/{branch}/protection",
+                "_links": {
+                    "html": f"https://github.com/{full_name}/tree/{branch}",
+                    "self": f"{self.url}/repos/{full_name}/branches/{branch}",
+                },
             },
         )
 
@@ -219,13 +235,32 @@ class GitHubScansMixin(GitHubReviewMixin):
                 continue
             name, sep, _rest = path[len(prefix) :].partition("/")
             if sep:
-                entries.setdefault(name, {"type": "dir", "name": name, "path": prefix + name, "size": 0})
+                entries.setdefault(name, self._dir_json(full_name, prefix + name, ref))
             else:
                 entry = self._content_json(full_name, path, text, ref)
                 entries[name] = {k: v for k, v in entry.items() if k not in ("content", "encoding")}
         if not entries:
             raise LookupError(folder or "/")
         return Response(200, [entries[name] for name in sorted(entries)])
+
+    def _dir_json(self, full_name, path, ref):
+        """A folder as a contents listing names it."""
+        sha = blob_sha(f"tree {full_name} {ref} {path}")
+        url = f"{self.url}/repos/{full_name}/contents/{path}?ref={ref}"
+        git_url = f"{self.url}/repos/{full_name}/git/trees/{sha}"
+        html_url = f"https://github.com/{full_name}/tree/{ref}/{path}"
+        return {
+            "type": "dir",
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "size": 0,
+            "sha": sha,
+            "url": url,
+            "git_url": git_url,
+            "html_url": html_url,
+            "download_url": None,
+            "_links": {"self": url, "git": git_url, "html": html_url},
+        }
 
     def _all_issues(self, full_name):
         return list(self.scan_issues.get(full_name, {}).values())
@@ -263,7 +298,10 @@ class GitHubScansMixin(GitHubReviewMixin):
     def _pull_json(self, full_name, number):
         data = super()._pull_json(full_name, number)
         data["draft"] = bool(self.pulls[(full_name, number)].get("draft"))  # as created
-        data["labels"] = [{"name": name} for name in self.issue_labels.get((full_name, number), [])]
+        data["labels"] = [
+            gp.label(name, 9_000 + index, full_name, self.url)
+            for index, name in enumerate(self.issue_labels.get((full_name, number), []))
+        ]
         return data
 
     def _add_labels(self, request):
@@ -279,7 +317,7 @@ class GitHubScansMixin(GitHubReviewMixin):
         if issue is not None:
             current[:] = [label["name"] for label in issue["labels"]]
         current.extend(n for n in names if n not in current)
-        labels = [{"id": next(self._scan_ids), "name": name, "color": "ededed"} for name in current]
+        labels = [gp.label(name, next(self._scan_ids), full_name, self.url) for name in current]
         if issue is not None:
             issue["labels"] = labels
         return Response(200, labels)
@@ -302,18 +340,30 @@ class GitHubScansMixin(GitHubReviewMixin):
         root = f"{full_name.replace('/', '-')}-{sha[:7]}"
         return make_tarball(root, self.objects[sha]["tree"])
 
+    def _signed(self, key, url):
+        """``url`` with a fresh signature for ``key`` (the storage host checks it)."""
+        sig = secrets.token_hex(8)
+        self._download_sigs[key] = sig
+        return f"{url}?sig={sig}"
+
+    def _signature_ok(self, key, request):
+        return request.arg("sig") is not None and request.arg("sig") == self._download_sigs.get(key)
+
     def _tarball(self, request):
         full_name = self._repo(request)
         ref = unquote(request.params["ref"])
-        data = self._tarball_bytes(full_name, ref)
-        if self.tarball_redirect:
-            owner, name = full_name.split("/")
-            return Response(302, b"", {"Location": f"{self.url}/_codeload/{owner}/{name}/tar.gz/{ref}"})
-        return Response(200, data, {"Content-Type": "application/x-gzip"})
+        if (full_name, ref) not in self.tarballs:
+            self._resolve(full_name, ref)  # an unknown ref: 404, as GitHub answers
+        owner, name = full_name.split("/")
+        location = self._signed(("tarball", full_name, ref), f"{self.storage.url}/codeload/{owner}/{name}/tar.gz/{ref}")
+        return Response(302, b"", {"Location": location})
 
     def _codeload(self, request):
         full_name = f"{request.params['owner']}/{request.params['name']}"
-        data = self._tarball_bytes(full_name, unquote(request.params["ref"]))
+        ref = unquote(request.params["ref"])
+        if not self._signature_ok(("tarball", full_name, ref), request):
+            return Response(403, b"AuthenticationFailed", {"Content-Type": "text/plain"})
+        data = self._tarball_bytes(full_name, ref)
         return Response(200, data, {"Content-Type": "application/x-gzip"})
 
     def _list_artifacts(self, request):
@@ -336,12 +386,16 @@ class GitHubScansMixin(GitHubReviewMixin):
         artifact = self._find_artifact(full_name, int(request.params["artifact_id"]))
         if artifact["expired"]:
             return Response(410, {"message": "Artifact has expired"})
-        return Response(302, b"", {"Location": f"{self.url}/_blobs/artifacts/{artifact['id']}"})
+        location = self._signed(("artifact", artifact["id"]), f"{self.storage.url}/artifacts/{artifact['id']}")
+        return Response(302, b"", {"Location": location})
 
     def _artifact_blob(self, request):
-        data = self.artifact_zips.get(int(request.params["artifact_id"]))
+        artifact_id = int(request.params["artifact_id"])
+        data = self.artifact_zips.get(artifact_id)
         if data is None:
             raise LookupError("blob")
+        if not self._signature_ok(("artifact", artifact_id), request):
+            return Response(403, b"AuthenticationFailed", {"Content-Type": "text/plain"})
         return Response(200, data, {"Content-Type": "application/zip"})
 
     def _sbom(self, request):

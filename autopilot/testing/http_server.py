@@ -35,6 +35,8 @@ class Response:
     status: int = 200
     body: object = None
     headers: dict = field(default_factory=dict)
+    #: a deliberately broken answer (a test of the client's defences), not held to the service's contract
+    off_contract: bool = False
 
     def encode(self):
         if self.body is None:
@@ -67,8 +69,12 @@ class RoutedServer:
     def route(self, method, pattern, handler):
         self._routes.append((method, re.compile(f"^{pattern}$"), handler))
 
-    def fail_next(self, count=1, status=500, body=None, headers=None, path_re=".*", delay=0.0):
-        """Answer the next ``count`` matching requests with an error (fault injection)."""
+    def fail_next(self, count=1, status=500, body=None, headers=None, path_re=".*", delay=0.0, off_contract=False):
+        """Answer the next ``count`` matching requests with an error (fault injection).
+
+        ``off_contract``: the answer is one the real service would not give (garbage, a wrong shape) on purpose,
+        to test the client's defences; fakes held to a published contract do not check it.
+        """
         with self._lock:
             self._faults.append(
                 {
@@ -78,6 +84,7 @@ class RoutedServer:
                     "headers": headers or {},
                     "path": re.compile(path_re),
                     "delay": delay,
+                    "off_contract": off_contract,
                 }
             )
 
@@ -166,7 +173,7 @@ class RoutedServer:
         if fault:
             if fault["delay"]:
                 threading.Event().wait(fault["delay"])
-            return Response(fault["status"], fault["body"], dict(fault["headers"]))
+            return Response(fault["status"], fault["body"], dict(fault["headers"]), fault["off_contract"])
         if self.answer_delay:
             threading.Event().wait(self.answer_delay)
         for method, pattern, handler in self._routes:

@@ -96,7 +96,7 @@ class FakePackageIndex(RoutedServer):
                 manifest["deprecated"] = "this version has a critical bug"
             document["versions"][version] = manifest
             document["time"][version] = _iso(published)
-        self.npm[name.lower()] = document
+        self.npm[name] = document  # the npm registry is case-sensitive: JSONStream is not jsonstream
 
     def _pypi(self, request):
         document = self.pypi.get(_pypi_name(unquote(request.params["name"])))
@@ -105,7 +105,7 @@ class FakePackageIndex(RoutedServer):
         return Response(200, document)
 
     def _npm(self, request):
-        document = self.npm.get(unquote(request.params["name"]).lower())
+        document = self.npm.get(unquote(request.params["name"]))
         if document is None:
             return Response(404, {"error": "Not found"})
         return Response(200, document)
@@ -128,7 +128,8 @@ class FakeOSV(RoutedServer):
     def _matches(self, query):
         package = query.get("package") or {}
         ecosystem, name, version = package.get("ecosystem"), package.get("name", ""), query.get("version")
-        norm = _pypi_name if ecosystem == "PyPI" else str.lower
+        # OSV normalises PyPI names (PEP 503); npm names are matched exactly, as npm treats them
+        norm = _pypi_name if ecosystem == "PyPI" else str
         found = []
         for vuln_id, record in sorted(self.vulns.items()):
             for entry in record.get("affected", []):

@@ -111,7 +111,8 @@ def test_redeliver_posts_to_the_attempts_endpoint(github):
 
 def test_malformed_api_answers_raise_payload_errors(github):
     github.add_repo("acme/erp")
-    github.deliveries[("acme/erp", 5)] = [{"id": "not-a-number", "guid": "g", "delivered_at": "2026-01-01T00:00:00Z"}]
+    garbage = [{"id": "not-a-number", "guid": "g", "delivered_at": "2026-01-01T00:00:00Z"}]
+    github.fail_next(1, status=200, body=garbage, path_re="/deliveries$", off_contract=True)
     with pytest.raises(events.PayloadError):
         rest_api.list_hook_deliveries(client(github), "acme/erp", 5, SINCE)
 
@@ -162,13 +163,14 @@ def test_a_failing_jobs_page_fails_the_whole_fetch(github):
 
 def test_a_hanging_api_times_out_and_is_retried_within_bounds(github):
     github.add_run("acme/erp")
-    github.fail_next(1, status=200, path_re=r"/actions/runs$", delay=4)  # the first answer comes too late
+    # the first answer comes too late (whatever it says: the client has given up on it)
+    github.fail_next(1, status=200, path_re=r"/actions/runs$", delay=4, off_contract=True)
     started = datetime.utcnow()
     fetched = rest_api.fetch_runs(rest_api.connect(github.url, "test-token", timeout=1, retries=2), "acme/erp", SINCE)
     assert len(fetched) == 1, "the retry after the timeout got the real answer"
     assert (datetime.utcnow() - started).total_seconds() < 4
 
-    github.fail_next(5, status=200, path_re=r"/actions/runs$", delay=4)
+    github.fail_next(5, status=200, path_re=r"/actions/runs$", delay=4, off_contract=True)
     started = datetime.utcnow()
     with pytest.raises(rest_api.TRANSIENT_ERRORS) as info:
         rest_api.fetch_runs(rest_api.connect(github.url, "test-token", timeout=1, retries=1), "acme/erp", SINCE)
@@ -203,3 +205,37 @@ def test_a_failed_redelivery_request_is_not_repeated_blindly(github):
     with pytest.raises(rest_api.TRANSIENT_ERRORS):
         rest_api.redeliver(client(github, retries=3), "acme/erp", 11, attempt.delivery_id)
     assert len(github.calls("POST", r"/attempts$")) == 1
+
+
+def test_every_request_pins_the_api_version_and_media_type(github):
+    """GitHub's REST docs: send ``X-GitHub-Api-Version`` and ``Accept: application/vnd.github+json``."""
+    github.add_run("acme/erp", jobs=[{"name": "test"}])
+    rest_api.fetch_runs(client(github), "acme/erp", SINCE)
+    rest_api.connect(github.url, "test-token", timeout=5).get_repo("acme/erp")  # PyGithub's own calls too
+    github.token = None  # a public repository: no token needed
+    rest_api.connect(github.url, None, timeout=5).get_repo("acme/erp")  # and without one
+    calls = github.calls()
+    assert len(calls) >= 4
+    for call in calls:
+        assert call.headers.get("x-github-api-version") == "2022-11-28", call.path
+        assert call.headers.get("accept") == "application/vnd.github+json", call.path
+    assert "authorization" not in calls[-1].headers
+
+
+def test_an_organization_hooks_log_is_read_under_the_organization(github):
+    """An organization hook's deliveries are at /orgs/{org}/hooks/{id}/deliveries, each naming its repository."""
+    now = datetime.utcnow()
+    github.add_repo("acme/erp")
+    github.add_delivery("acme/erp", 77, "erp-guid", "push", b"{}", {}, 502, now, organization_hook=True)
+    github.add_delivery("acme/web", 77, "web-guid", "push", b"{}", {}, 502, now, organization_hook=True)
+    with pytest.raises(rest_api.GithubException) as info:
+        rest_api.list_hook_deliveries(client(github), "acme/erp", 77, now - timedelta(hours=1))
+    assert info.value.status == 404, "an organization's hook is not one of its repositories' hooks"
+    attempts, complete = rest_api.list_hook_deliveries(
+        client(github), "acme/erp", 77, now - timedelta(hours=1), organization="acme"
+    )
+    assert complete and {a.guid for a in attempts} == {"erp-guid", "web-guid"}
+    erp_id = rest_api.repository_github_id(client(github), "acme/erp")
+    assert [a.guid for a in attempts if a.repository_id == erp_id] == ["erp-guid"]
+    rest_api.redeliver(client(github), "acme/erp", 77, attempts[0].delivery_id, organization="acme")
+    assert github.calls("POST", r"^/orgs/acme/hooks/77/deliveries/\d+/attempts$")

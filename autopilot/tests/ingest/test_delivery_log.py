@@ -81,3 +81,33 @@ def test_while_checks_succeed_every_few_hours_the_cached_mark_keeps_covering(gap
             mark = clock
         # up to the next check (at most MARK_REFRESH later) the workers' cached mark still covers
         assert delivery_log.covers(mark, clock + limit - timedelta(seconds=1))
+
+
+def test_a_delivery_the_gate_keeps_refusing_is_asked_again_a_bounded_number_of_times():
+    """A wrong secret or a renamed repository: each redelivery is refused again; after 3 the sync stops asking."""
+    asked, resent_per_check, given_up, now = {}, [], [], NOW
+    log = [attempt("refused", 30, 401), attempt("outage", 30, 502)]
+    for check in range(30):
+        plan = delivery_log.plan_redeliveries(log, now - timedelta(hours=2), set(), now, asked)
+        resent_per_check.append(sorted(a.guid for a in plan.resend))
+        given_up += [(a.guid, a.status_code) for a in plan.given_up]
+        asked = plan.asked
+        # GitHub records each redelivery as a new attempt, answered as before
+        log = log + [
+            HookDelivery(9000 + check * 2 + i, a.guid, "push", now, a.status_code, True)
+            for i, a in enumerate(plan.resend)
+        ]
+        now += timedelta(minutes=5)
+    assert resent_per_check[:3] == [["outage", "refused"]] * 3
+    assert sum("refused" in guids for guids in resent_per_check) == delivery_log.MAX_REFUSED_REDELIVERIES
+    assert sum("outage" in guids for guids in resent_per_check) == delivery_log.MAX_FAILED_REDELIVERIES
+    assert ("refused", 401) in given_up and ("outage", 502) in given_up
+    assert delivery_log.given_up(asked) == {"refused": 401, "outage": 502}, "remembered for the repository form"
+
+
+def test_what_was_asked_is_forgotten_once_github_no_longer_keeps_it():
+    plan = delivery_log.plan_redeliveries(
+        [attempt("g", 5, 401)], None, set(), NOW, {"gone": {"count": 3, "at": "2026-12-01T00:00:00"}}
+    )
+    assert set(plan.asked) == {"g"} and plan.asked["g"]["count"] == 1
+    assert plan.resend and not plan.given_up

@@ -136,3 +136,12 @@ def test_organization_ping_matches_the_owners_repositories_by_secret():
     verdict = evaluate(body, headers(body, event="ping", secret="other-secret"))
     assert isinstance(verdict, gate.Accepted) and verdict.matches == (2,)
     assert evaluate(body, headers(body, event="ping", secret="nobody's")).status == 401
+
+
+@pytest.mark.parametrize("event", ["projects_v2_item", "projects_v2", "projects_v2_status_update", "sub_issues"])
+def test_event_names_with_digits_are_valid(event):
+    """An organization hook sending everything delivers events such as ``projects_v2_item``: stored, not refused."""
+    body = json.dumps(gp.projects_v2_item_event("acme")).encode()
+    verdict = evaluate(body, headers(body, event=event, secret="other-secret"))
+    assert isinstance(verdict, gate.Accepted), verdict
+    assert verdict.matches == (2,) and not verdict.handled

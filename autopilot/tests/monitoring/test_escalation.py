@@ -228,7 +228,8 @@ TOKEN = "ghp_0123456789abcdefABCDEF0123456789abcd"
         (GithubException(503, None, {}), None),
         (GithubException(429, {"message": "slow down"}, {"Retry-After": "120"}), 120),
         (GithubException(403, {"message": "You have exceeded a secondary rate limit"}, {"Retry-After": "90"}), 90),
-        (GithubException(403, {"message": "You have exceeded a secondary rate limit"}, {}), None),
+        # GitHub: a secondary limit that names no time means at least a minute (autopilot.github.rest_api)
+        (GithubException(403, {"message": "You have exceeded a secondary rate limit"}, {}), 60),
         (requests.Timeout("read timed out"), None),
         (requests.ConnectionError("refused"), None),
     ],

@@ -274,3 +274,12 @@ def test_a_suggested_patch_is_shown_whole_in_a_fence_it_cannot_close():
     finding = AIFinding("README.md", 1, "warning", "Use a fence.", 0.9, patch)
     body = pr_feedback._finding_body(finding)
     assert "Suggested patch:\n````diff\n" + patch + "\n````" in body
+
+
+def test_the_content_loader_reads_files_over_one_megabyte(github):
+    """Past 1 MB the contents API answers ``encoding: "none"``: the loader reads the git blob, not nothing."""
+    big = "# data\n" + "x = 1\n" * 200_000
+    sha = github.commit(REPO, {"shop_extras/data/big.py": big}, branch="main")
+    loader = pr_feedback.ContentLoader(client(github), REPO)
+    assert loader("shop_extras/data/big.py", sha) == big
+    assert loader.blob_sha("shop_extras/data/big.py", sha)

@@ -142,7 +142,7 @@ def test_package_json_sections_lines_and_non_registry_specs():
     assert found["lodash"].line == 6 and found["lodash"].group == ""
     assert found["@babel/core"].pinned_version == "7.24.0"
     assert found["jest"].group == "devDependencies" and found["jest"].line == 14
-    assert found["chalk"].spec == ">=4 <6"
+    assert found["Chalk"].spec == ">=4 <6"
     assert {u.text.split(":")[0] for u in result.unparseable} == {"left-pad", "local-lib", "tagged", "shorthand"}
 
 

@@ -74,6 +74,23 @@ def test_sbom_packages_skip_the_repository_and_read_purls():
     assert packages["actions/checkout"].license == "MIT"  # licenseDeclared when nothing concluded
 
 
+def test_cyclonedx_components_and_their_licences():
+    """A CycloneDX BOM's components (licence ids, expressions and names) are read like an SPDX SBOM's packages."""
+    bom = json.loads((DATA_DIR / "scan_samples" / "cyclonedx.json").read_text())
+    packages = {p.name: p for p in licenses.parse_sbom(bom)}
+    assert set(packages) == {"Django", "requests", "JSONStream", "@acme/left-pad", "lodash", "psycopg2"}
+    assert (packages["Django"].ecosystem, packages["Django"].version, packages["Django"].license) == (
+        "PyPI",
+        "3.2.9",
+        "BSD-3-Clause",
+    )
+    assert packages["JSONStream"].license == "MIT OR Apache-2.0" and packages["JSONStream"].ecosystem == "npm"
+    assert packages["@acme/left-pad"].license == "NOASSERTION", "a licence name that is no SPDX id"
+    assert packages["psycopg2"].license == "NOASSERTION"
+    verdicts = {v.package.name: v.verdict for v in licenses.check_packages(packages.values(), POLICY)}
+    assert verdicts["JSONStream"] == "allowed" and verdicts["@acme/left-pad"] == "unknown"
+
+
 def test_verdicts_and_monthly_summary():
     verdicts = licenses.check_packages(licenses.parse_sbom(SAMPLE), POLICY)
     by_name = {v.package.name: v.verdict for v in verdicts}
@@ -109,6 +126,8 @@ def test_default_policy_suits_an_lgpl_addon():
         {"sbom": {"spdxVersion": "SPDX-3.0"}},
         {"sbom": {"spdxVersion": "SPDX-2.3", "packages": {}}},
         {"spdxVersion": "SPDX-2.3", "packages": [{"SPDXID": "x"}]},
+        {"bomFormat": "CycloneDX", "specVersion": "1.5", "components": {}},
+        {"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [{"type": "library"}]},
     ],
 )
 def test_garbage_sboms_are_bad_answers(document):

@@ -73,3 +73,13 @@ def test_a_rate_limited_listing_stops_the_scan_with_its_wait(gh, client):
     with pytest.raises(RateLimited) as info:
         manifests.collect_dependencies(client, "acme/erp")
     assert info.value.retry_after == 120
+
+
+def test_a_manifest_over_one_megabyte_is_read_through_the_blob_api(gh, client):
+    """Past 1 MB the contents API answers ``encoding: "none"`` and no content: the git blob API has the bytes."""
+    big = "# generated, do not edit\n" + "# padding line to make a large lock file\n" * 30_000 + "flask==3.0.3\n"
+    assert len(big) > 1024 * 1024
+    gh.commit("acme/erp", {"requirements-lock.txt": big}, branch="main")
+    repo = client.get_repo("acme/erp")
+    assert manifests.read_text(repo, "requirements-lock.txt") == big
+    assert gh.calls("GET", r"/git/blobs/")

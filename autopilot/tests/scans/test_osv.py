@@ -8,7 +8,7 @@ from autopilot.common.backoff import BackoffPolicy
 from autopilot.common.datafiles import DATA_DIR
 from autopilot.common.errors import BadAnswer, NotFound, RateLimited, ServiceUnavailable
 from autopilot.github import rest_api
-from autopilot.scans import findings, osv, scheduled
+from autopilot.scans import dependencies, findings, osv, scheduled
 from autopilot.scans.dependencies import Dependency
 from autopilot.scans.findings import Suppression
 from autopilot.testing.github_scans_server import ScanGitHub
@@ -250,6 +250,20 @@ def test_security_scan_merges_osv_and_artifact_reports_and_applies_suppressions(
         assert [d.name for d in scan.unpinned] == ["babel"] and scan.unparseable
         assert [path for path, _ in scan.errors] == ["security/junk.json"]
 
+        # the artifact's storage host fails: OSV's findings are kept, the scan is partial and says why
+        gh.storage.fail_next(1, status=503, path_re=r"^/artifacts/")
+        kept = scheduled.security_scan(
+            client,
+            "acme/erp",
+            osv.OSVClient(server.url, timeout=2, policy=NO_RETRY),
+            now=now,
+            run_id=991,
+            artifact_name="security",
+        )
+        assert kept.status == "partial" and "503" in kept.reason
+        assert "GHSA-j8r2-6x86-q33q" in {f.advisory_id for f in kept.findings}
+        assert [path for path, _ in kept.errors] == ["security"]
+
         server.fail_next(1, status=503, path_re=r"/v1/vulns/PYSEC")
         partial = scheduled.security_scan(
             client, "acme/erp", osv.OSVClient(server.url, timeout=2, policy=NO_RETRY), now=now
@@ -260,3 +274,23 @@ def test_security_scan_merges_osv_and_artifact_reports_and_applies_suppressions(
             scheduled.security_scan(client, "acme/erp", osv.OSVClient(server.url, timeout=2, policy=NO_RETRY), now=now)
     finally:
         gh.stop()
+
+
+def test_npm_names_keep_their_case(server):
+    """npm names are case-sensitive (``JSONStream`` is not ``jsonstream``): OSV is asked for the name as declared."""
+    server.add_vuln(
+        {
+            "id": "GHSA-jsonstream-test",
+            "modified": "2026-01-01T00:00:00Z",
+            "summary": "JSONStream parses what it should not",
+            "affected": [{"package": {"ecosystem": "npm", "name": "JSONStream"}, "versions": ["1.3.1"]}],
+        }
+    )
+    package_json = '{"dependencies": {"JSONStream": "1.3.1", "jsonstream": "1.3.1"}}'
+    declared = dependencies.parse_package_json(package_json).dependencies
+    assert [d.name for d in declared] == ["JSONStream", "jsonstream"], "two packages, not one"
+    scan = osv.scan_dependencies(client(server), declared)
+    (finding,) = scan.findings
+    assert (finding.advisory_id, finding.package) == ("GHSA-jsonstream-test", "JSONStream")
+    asked = [q["package"]["name"] for q in json.loads(server.calls("POST", "/v1/querybatch")[0].body)["queries"]]
+    assert sorted(asked) == ["JSONStream", "jsonstream"]

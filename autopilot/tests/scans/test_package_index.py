@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from autopilot.common.backoff import BackoffPolicy
 from autopilot.common.errors import BadAnswer, NotFound, RateLimited, ServiceUnavailable, TooLarge
 from autopilot.github import rest_api
+from autopilot.scans import dependencies, scheduled, update_prs
 from autopilot.scans import package_index as pi
-from autopilot.scans import scheduled, update_prs
 from autopilot.scans.dependencies import Dependency
 from autopilot.testing.github_scans_server import ScanGitHub
 from autopilot.testing.scan_servers import FakePackageIndex
@@ -144,6 +144,15 @@ def test_check_updates_records_unknown_packages_and_goes_on(index):
     assert [(d.name, type(e)) for d, e in check.failures] == [("private-pkg", NotFound)]
     assert [d.name for d in check.skipped] == ["x"]
     assert len(index.calls("GET", r"/pypi/django/json")) == 1  # one request per package
+
+
+def test_npm_names_are_looked_up_as_declared(index):
+    """The npm registry is case-sensitive: ``JSONStream`` is found under that name, ``jsonstream`` is another."""
+    index.add_npm("JSONStream", {"1.3.1": days_ago(900), "1.3.5": days_ago(400)})
+    declared = dependencies.parse_package_json('{"dependencies": {"JSONStream": "1.3.1"}}').dependencies
+    check = pi.check_updates(declared, {"npm": npm(index)}, min_release_age_days=3, now=NOW)
+    assert [(u.name, u.latest) for u in check.updates] == [("JSONStream", "1.3.5")]
+    assert not check.failures and index.calls("GET", r"^/JSONStream$")
 
 
 # --------------------------------------------------------------------------

@@ -6,6 +6,9 @@ from io import BytesIO
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft7Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7
 
 from autopilot.common.datafiles import DATA_DIR
 from autopilot.common.errors import BadAnswer, RateLimited, ServiceUnavailable, TooLarge
@@ -13,6 +16,7 @@ from autopilot.github import rest_api
 from autopilot.github.archives import read_zip
 from autopilot.scans import artifacts, reports
 from autopilot.scans.findings import Finding, Suppression, apply_suppressions
+from autopilot.testing import npm_contracts
 from autopilot.testing.github_scans_server import ScanGitHub, make_zip
 
 SAMPLES = DATA_DIR / "scan_samples"
@@ -49,6 +53,27 @@ def test_trivy_report():
     assert found["CVE-2021-23337"].severity == "high"  # UNKNOWN label: computed from the CVSS vector
     assert found["CVE-2021-23337"].path == "package-lock.json"
     assert found["CVE-2024-2961"].ecosystem == "debian" and found["CVE-2024-2961"].fixed_version == "2.36-9+deb12u7"
+
+
+def test_trivy_omits_an_empty_installed_version():
+    """Trivy writes its report with Go's ``omitempty``: a finding without a known version has no field at all."""
+    report = {
+        "SchemaVersion": 2,
+        "Results": [
+            {
+                "Target": "requirements.txt",
+                "Type": "pip",
+                "Vulnerabilities": [
+                    {"VulnerabilityID": "CVE-2023-32681", "PkgName": "requests", "FixedVersion": "2.31.0"},
+                    {"VulnerabilityID": "CVE-2021-44420", "PkgName": "Django", "InstalledVersion": "3.2.9"},
+                ],
+            }
+        ],
+    }
+    result = reports.parse_report(json.dumps(report))
+    found = by_id(result)
+    assert (found["CVE-2023-32681"].version, found["CVE-2023-32681"].fixed_version) == ("", "2.31.0")
+    assert found["CVE-2021-44420"].version == "3.2.9"
 
 
 def test_npm_audit_v2_report():
@@ -121,7 +146,7 @@ def test_format_detection(name, fmt):
         (
             b'{"SchemaVersion": 2, "Results": [{"Vulnerabilities": [{"VulnerabilityID": "CVE-1"}]}]}',
             "trivy",
-            "InstalledVersion: missing",
+            "PkgName: missing",
         ),
         (b'{"SchemaVersion": 9}', "trivy", "unsupported schema"),
         (b'{"auditReportVersion": 2, "vulnerabilities": {"x": {"via": "nope"}}}', "npm-audit", "expected list"),
@@ -248,8 +273,9 @@ def test_artifact_reports_are_listed_downloaded_and_parsed(gh):
     assert set(by_path) == {"pip-audit.json", "nested/codeql.sarif", "broken.json"}
     assert by_path["broken.json"].result is None and "not JSON" in by_path["broken.json"].error
     assert by_path["pip-audit.json"].result.format == "pip-audit"
-    download = gh.calls("GET", r"/_blobs/artifacts/")
-    assert download and "authorization" in download[0].headers  # same host: GitHub's own storage here
+    download = gh.storage.calls("GET", r"^/artifacts/")
+    # GitHub redirects to blob storage on another host, which refuses the API token
+    assert download and "authorization" not in download[0].headers
 
 
 def test_artifact_trouble(gh):
@@ -271,7 +297,7 @@ def test_artifact_trouble(gh):
     with pytest.raises(RateLimited) as info:
         artifacts.list_artifacts(client, "acme/erp", 7)
     assert info.value.retry_after == 30
-    gh.fail_next(1, status=503, path_re=r"/_blobs/")
+    gh.storage.fail_next(1, status=503, path_re=r"^/artifacts/")
     with pytest.raises(ServiceUnavailable):
         artifacts.download_artifact(client, "acme/erp", garbage)
 
@@ -288,3 +314,61 @@ def test_zip_bombs_and_links_are_left_out():
     assert set(files.files) == {"ok.json"}
     assert dict(files.skipped) == {"big.json": "too large", "link.json": "link"}
     assert read_zip(make_zip({"a": b"1", "b": b"2"}), max_files=1).skipped == (("b", "file limit"),)
+
+
+def test_cyclonedx_bom_vulnerabilities():
+    """A CycloneDX BOM is its own format (it has a ``dependencies`` list too, which is not pip-audit's)."""
+    data = json.loads(sample("cyclonedx.json"))
+    assert reports.detect_format(data) == "cyclonedx"
+    result = reports.parse_report(sample("cyclonedx.json"))
+    assert (result.format, result.tool) == ("cyclonedx", "trivy")
+    found = by_id(result)
+    assert set(found) == {"CVE-2021-44420", "GHSA-j8r2-6x86-q33q"}, "the VEX 'not_affected' statement is left out"
+    django = found["CVE-2021-44420"]
+    assert (django.package, django.ecosystem, django.version, django.fixed_version) == (
+        "django",
+        "PyPI",
+        "3.2.9",
+        "3.2.10",
+    )
+    assert django.severity == "high" and "GHSA-v6rh-hp5x-86rv" in django.aliases
+    assert django.url == "https://nvd.nist.gov/vuln/detail/CVE-2021-44420"
+    requests = found["GHSA-j8r2-6x86-q33q"]
+    assert (requests.package, requests.version, requests.severity) == ("requests", "2.28.2", "medium")
+    assert "CVE-2023-32681" in requests.aliases
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        (b'{"bomFormat": "CycloneDX", "specVersion": "0.9"}', "specVersion"),
+        (b'{"bomFormat": "CycloneDX", "specVersion": "1.5", "vulnerabilities": {}}', "vulnerabilities"),
+        (b'{"bomFormat": "CycloneDX", "specVersion": "1.5", "vulnerabilities": [{"affects": []}]}', "id: missing"),
+    ],
+)
+def test_broken_cyclonedx_boms_name_the_problem(raw, fragment):
+    with pytest.raises(reports.ReportFormatError) as info:
+        reports.parse_report(raw)
+    assert fragment in str(info.value) and "cyclonedx" in str(info.value)
+
+
+def test_the_cyclonedx_sample_is_valid_against_cyclonedxs_published_schema():
+    """The sample the parsers read is one a real tool could write: CycloneDX's own JSON schema (pinned, from npm)."""
+    folder = npm_contracts.package_dir("@cyclonedx/cyclonedx-library")
+    if folder is None and npm_contracts.ensure():
+        pytest.skip(npm_contracts.UNAVAILABLE)
+    folder = npm_contracts.package_dir("@cyclonedx/cyclonedx-library") / "res" / "schema"
+    bom = json.loads(sample("cyclonedx.json"))
+    schema = json.loads((folder / f"bom-{bom['specVersion']}.SNAPSHOT.schema.json").read_text())
+    # the BOM schema refers to its neighbours by file name, relative to its own $id
+    resources = [
+        (f"http://cyclonedx.org/schema/{name}", json.loads((folder / name).read_text()))
+        for name in ("spdx.SNAPSHOT.schema.json", "jsf-0.82.SNAPSHOT.schema.json")
+    ]
+    registry = Registry().with_resources(
+        (uri, Resource.from_contents(contents, default_specification=DRAFT7)) for uri, contents in resources
+    )
+    errors = [
+        f"{list(e.absolute_path)}: {e.message}" for e in Draft7Validator(schema, registry=registry).iter_errors(bom)
+    ]
+    assert errors == []

@@ -216,6 +216,29 @@ def test_grouped_draft_pr_is_opened_on_its_own_branch(gh):
     assert pull.draft and [label.name for label in pull.labels] == ["dependencies"]
 
 
+def test_where_drafts_are_not_supported_a_ready_pull_request_is_opened(gh):
+    """Private repositories of some plans answer 422 to a draft: the PR is opened ready, and its body says so."""
+    gh.drafts_unsupported.add("acme/erp")
+    group = next(g for g in group_updates(updates(), max_groups=5).to_open if g.key == "pypi-minor")
+    result = update_prs.open_update_pr(connect(gh), "acme/erp", group)
+    assert result.created and result.number and not result.draft
+    first, second = gh.calls("POST", r"/pulls$")
+    assert first.json()["draft"] is True and second.json()["draft"] is False
+    assert "cannot be a draft" in second.json()["body"]
+    assert not connect(gh).get_repo("acme/erp").get_pull(result.number).draft
+
+
+def test_a_manifest_over_one_megabyte_is_edited(gh):
+    """The contents API gives no content past 1 MB (``encoding: "none"``): the edit reads the git blob instead."""
+    padding = "# pinned by the release team\n" * 40_000
+    gh.commit("acme/erp", {"requirements.txt": padding + REQUIREMENTS}, branch="main")
+    group = next(g for g in group_updates(updates(), max_groups=5).to_open if g.key == "pypi-minor")
+    result = update_prs.open_update_pr(connect(gh), "acme/erp", group)
+    assert "requirements.txt" in result.changed_files
+    edited = gh.files_at("acme/erp", result.branch)["requirements.txt"]
+    assert edited.startswith(padding) and "requests[socks] == 2.32.3" in edited
+
+
 def test_running_twice_changes_nothing(gh):
     client = connect(gh)
     group = group_updates(updates()).to_open[0]

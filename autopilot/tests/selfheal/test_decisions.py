@@ -371,7 +371,7 @@ def test_job_log_follows_the_redirect_without_the_token(ci_github_server, client
     assert log.data.endswith(b"last line\n") and not log.truncated
     tail = ci.fetch_job_log(client, "acme/erp", failed["id"], max_bytes=20)
     assert tail.truncated and tail.data == b"last line\n", "the tail is kept, from a whole line"
-    blob = ci_github_server.calls("GET", r"^/_blobs/job-logs/")[-1]
+    blob = ci_github_server.storage.calls("GET", r"^/job-logs/")[-1]
     assert "authorization" not in blob.headers
 
 
