@@ -382,6 +382,19 @@ def ensure_npm_contracts():
         say(npm_contracts.UNAVAILABLE)
 
 
+def ensure_pypi_contracts():
+    """Unpack the published schemas that ship inside PyPI packages (autopilot/testing/pypi_contracts.py)."""
+    spec = importlib.util.spec_from_file_location(
+        "pypi_contracts", ROOT / "autopilot" / "testing" / "pypi_contracts.py"
+    )
+    pypi_contracts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pypi_contracts)
+    if pypi_contracts.missing():
+        say(f"downloading the published schemas from PyPI into {pypi_contracts.PREFIX}")
+    if pypi_contracts.ensure():
+        say(pypi_contracts.UNAVAILABLE)
+
+
 def prepare(with_tests=False):
     """Everything at once; returns the Odoo description from :func:`find_odoo`."""
     ensure_python_packages(with_tests=with_tests)
@@ -390,6 +403,7 @@ def prepare(with_tests=False):
     if with_tests:
         ensure_chromium()
         ensure_npm_contracts()
+        ensure_pypi_contracts()
     return odoo
 
 

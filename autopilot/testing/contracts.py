@@ -40,7 +40,7 @@ from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator, oa
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from . import npm_contracts
+from . import npm_contracts, pypi_contracts
 
 _logger = logging.getLogger(__name__)
 
@@ -91,6 +91,11 @@ class ContractLog:
     def since(self, mark):
         with self._lock:
             return list(self.violations[mark:])
+
+    def discard_since(self, mark):
+        """Forget the violations recorded since ``mark``: a test that provoked them on purpose has seen them."""
+        with self._lock:
+            del self.violations[mark:]
 
     def check_since(self, mark):
         """Raise :class:`ContractViolation` with what broke the contract since ``mark``."""
@@ -474,3 +479,49 @@ def check_webhook(event, payload):
         fields = "; ".join(f"{_path(e.absolute_path) or '.'}: {_short(e.message)}" for e in errors[:5])
         raise ContractViolation(f"webhook {name}: {fields}")
     return payload
+
+
+# --------------------------------------------------------------------------
+# OSV records
+# --------------------------------------------------------------------------
+
+
+@functools.cache
+def _osv_validators():
+    """``(record, reference)`` validators from OSV's published schema, or None where it is not unpacked.
+
+    A full record (``/v1/vulns/{id}``) is held to the whole schema; a ``/v1/querybatch`` result lists each
+    vulnerability by ``id`` and ``modified`` only, held to those two properties of the same schema.
+    """
+    schema_file = pypi_contracts.path("osv-schema")
+    if not schema_file.is_file():
+        return None
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    kind = validators.validator_for(schema)
+    reference = {**schema, "required": ["id", "modified"]}
+    reference["properties"] = {key: schema["properties"][key] for key in ("id", "modified")}
+    reference["additionalProperties"] = False
+    checker = FormatChecker()
+    return kind(schema, format_checker=checker), kind(reference, format_checker=checker)
+
+
+def check_osv_answer(request, response):
+    """Record a violation when an OSV fake's answer holds a record the published OSV schema refuses."""
+    loaded = _osv_validators()
+    if loaded is None or response.status != 200 or getattr(response, "off_contract", False):
+        return
+    record_validator, reference_validator = loaded
+    body = response.body if isinstance(response.body, dict) else {}
+    if request.path.startswith("/v1/vulns/"):
+        checks = [(record_validator, body, "record")]
+    else:
+        checks = [
+            (reference_validator, vuln, f"results[{index}].vulns[{position}]")
+            for index, result in enumerate(body.get("results") or [])
+            for position, vuln in enumerate(result.get("vulns") or [])
+        ]
+    for validator, instance, where in checks:
+        errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+        if errors:
+            fields = "; ".join(f"{_path(e.absolute_path) or '.'}: {_short(e.message)}" for e in errors[:5])
+            LOG.violation(f"OSV {request.method} {request.path} {where}", fields)

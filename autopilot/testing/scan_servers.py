@@ -17,6 +17,7 @@ import re
 from datetime import datetime, timezone
 from urllib.parse import unquote
 
+from . import contracts
 from .http_server import Response, RoutedServer
 
 
@@ -112,7 +113,10 @@ class FakePackageIndex(RoutedServer):
 
 
 class FakeOSV(RoutedServer):
-    """``/v1/querybatch`` and ``/v1/vulns/{id}`` over records added with :meth:`add_vuln`."""
+    """``/v1/querybatch`` and ``/v1/vulns/{id}`` over records added with :meth:`add_vuln`.
+
+    Every answer is held to OSV's published record schema (:func:`.contracts.check_osv_answer`).
+    """
 
     def __init__(self, page_size=None):
         super().__init__()
@@ -124,6 +128,11 @@ class FakeOSV(RoutedServer):
     def add_vuln(self, record):
         self.vulns[record["id"]] = record
         return record
+
+    def dispatch(self, request):
+        response = super().dispatch(request)
+        contracts.check_osv_answer(request, response)
+        return response
 
     def _matches(self, query):
         package = query.get("package") or {}

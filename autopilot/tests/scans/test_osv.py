@@ -11,6 +11,7 @@ from autopilot.github import rest_api
 from autopilot.scans import dependencies, findings, osv, scheduled
 from autopilot.scans.dependencies import Dependency
 from autopilot.scans.findings import Suppression
+from autopilot.testing import contracts, pypi_contracts
 from autopilot.testing.github_scans_server import ScanGitHub
 from autopilot.testing.scan_servers import FakeOSV
 
@@ -135,7 +136,8 @@ def test_missing_advisory_is_not_found(server):
     ],
 )
 def test_garbage_batch_answers(server, answer, message):
-    server.fail_next(1, status=200, body=answer if not isinstance(answer, str) else "<<garbage>>")
+    body = answer if not isinstance(answer, str) else "<<garbage>>"
+    server.fail_next(1, status=200, body=body, off_contract=True)  # answers OSV never gives, on purpose
     with pytest.raises(BadAnswer, match=message):
         osv.scan_dependencies(client(server), DEPS)
 
@@ -294,3 +296,21 @@ def test_npm_names_keep_their_case(server):
     assert (finding.advisory_id, finding.package) == ("GHSA-jsonstream-test", "JSONStream")
     asked = [q["package"]["name"] for q in json.loads(server.calls("POST", "/v1/querybatch")[0].body)["queries"]]
     assert sorted(asked) == ["JSONStream", "jsonstream"]
+
+
+def test_the_fake_osv_is_held_to_the_published_record_schema(server):
+    """A record OSV's own schema refuses fails the test that served it (a fake no more forgiving than OSV)."""
+    if contracts._osv_validators() is None:
+        pytest.skip(pypi_contracts.UNAVAILABLE)
+    mark = contracts.LOG.mark()
+    bad = copy.deepcopy(next(iter(RECORDS.values())))
+    bad["id"] = "NOT-A-KNOWN-PREFIX-1"
+    del bad["modified"]
+    server.add_vuln(bad)
+    client(server).vuln(bad["id"])
+    problems = contracts.LOG.since(mark)
+    contracts.LOG.discard_since(mark)
+    assert len(problems) == 1 and "'modified' is a required property" in problems[0] and ".id" in problems[0]
+    good = copy.deepcopy(next(iter(RECORDS.values())))
+    client(server).vuln(good["id"])
+    assert contracts.LOG.since(mark) == []
