@@ -13,6 +13,7 @@ from . import (
     test_monitoring_escalation,
     test_monitoring_incidents,
     test_monitoring_remediation,
+    test_monitoring_schedule,
     test_review_ci_fix,
     test_review_flow,
     test_review_safety,

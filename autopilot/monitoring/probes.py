@@ -134,6 +134,10 @@ class Sample:
     cpu_percent: float | None = None
     memory_percent: float | None = None
     checked_at: datetime = field(default_factory=utcnow)
+    #: share of the service's own requests that failed (percent), from its metrics
+    error_ratio: float | None = None
+    #: the service's own 95th percentile latency (ms), from its metrics
+    p95_ms: float | None = None
 
 
 def parse_statuses(text):
