@@ -13,8 +13,10 @@ from autopilot.monitoring.alerts import (
     dedup_key,
     error_rate,
     evaluate,
+    outage_indexes,
 )
 from autopilot.monitoring.probes import Sample
+from autopilot.monitoring.schedule import next_check, rechecking
 
 T0 = datetime(2026, 3, 2, 12, 0, 0)  # a Monday
 STEP = 60
@@ -389,8 +391,6 @@ def test_derived_conditions_are_inhibited_while_down():
 
 
 def test_outage_indexes_follow_the_down_rule():
-    from autopilot.monitoring.alerts import outage_indexes
-
     history = series("UDDUDDDUDUUD")
     assert outage_indexes(history, 3, 2) == {4, 5, 6, 7, 8}
     assert outage_indexes(series("DDD"), 3, 2) == {0, 1, 2}
@@ -420,8 +420,6 @@ def test_p95_latency_from_metrics_is_what_slow_judges():
 
 # -- scheduling ------------------------------------------------------------------------------
 def test_next_check_fast_while_failing_or_firing_then_back_to_normal():
-    from autopilot.monitoring.schedule import next_check, rechecking
-
     now = T0 + timedelta(microseconds=400)
     assert next_check(now, 60, 30, up=True) == T0 + timedelta(seconds=60)
     assert next_check(now, 900, 30, up=False) == T0 + timedelta(seconds=30)
