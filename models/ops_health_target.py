@@ -26,6 +26,8 @@ NORMAL_CRON = "ops_autopilot.ir_cron_probe_health_targets"
 RECHECK_CRON = "ops_autopilot.ir_cron_recheck_health_targets"
 #: a cron pass is not woken again sooner than this after the previous one (seconds)
 MIN_PASS_GAP = 5
+#: the re-checks of a pass all run at once, up to this many (failing targets often wait for their timeout)
+RECHECK_MAX_WORKERS = 256
 
 
 class OpsHealthTarget(models.Model):
@@ -355,7 +357,7 @@ class OpsHealthTarget(models.Model):
         limit = batch_size or get_param(self.env, "probe_batch_size")
         batch = self.browse(self._claim_due(now, limit, rechecking))
         if batch:
-            batch._run_checks(now)
+            batch._run_checks(now, rechecking=rechecking)
             self._notify_monitoring_clients()
         remaining = self.search_count(self._due_domain(now, rechecking))
         self._schedule_passes(now)
@@ -376,7 +378,7 @@ class OpsHealthTarget(models.Model):
             self._ops_trigger_at(RECHECK_CRON if rechecking else NORMAL_CRON, at)
         self._ops_commit()
 
-    def _run_checks(self, now):
+    def _run_checks(self, now, rechecking=False):
         """Probe these targets concurrently, then record, evaluate, heal and escalate each on its own.
 
         Samples are stored in one statement and what evaluation reads
@@ -389,7 +391,7 @@ class OpsHealthTarget(models.Model):
         their escalation ladder starts in the escalation cron, woken at once;
         incidents already open are counted, healed and escalated here.
         """
-        results = self._probe_all(now)
+        results = self._probe_all(now, rechecking)
         self.env["ops.health.sample"]._store([(target, results[target.id][0]) for target in self])
         self.env["ops.remediation.action"]._record_verifications(results)
         self._ops_commit()  # the samples are kept whatever happens during evaluation
@@ -465,11 +467,13 @@ class OpsHealthTarget(models.Model):
             for target in self
         }
 
-    def _probe_all(self, now):
+    def _probe_all(self, now, rechecking=False):
         """``{target id: (engine Sample, native issues or None)}`` for these targets.
 
         HTTP targets are probed on a bounded thread pool with no database
-        transaction open; sample times are shifted onto ``now``.
+        transaction open; sample times are shifted onto ``now``. Re-checks
+        (``rechecking``) all run at once, up to RECHECK_MAX_WORKERS: failing
+        targets often make each check wait for its whole timeout.
         """
         results = {}
         http = self.filtered(lambda t: t.kind == "http")
@@ -482,6 +486,8 @@ class OpsHealthTarget(models.Model):
             except ValueError as exc:
                 results[target.id] = (probes.Sample(up=False, error=f"configuration: {exc}", checked_at=now), None)
         workers = get_param(self.env, "probe_workers")
+        if rechecking:
+            workers = max(workers, min(len(specs), RECHECK_MAX_WORKERS))
         counters_before = {target.id: target.metrics_counters for target in http}
         self._ops_commit()  # end the read transaction: no transaction stays open while probing
         started = probes.utcnow()
