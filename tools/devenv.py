@@ -11,6 +11,8 @@ Steps, each idempotent:
   ``pip install -r requirements.txt``) into ``~/.cache/ops_autopilot``;
 * PostgreSQL reachable (the local cluster is started when installed and stopped);
 * Chromium for browser tests (installed with apt-get when running as root);
+* Prometheus and node_exporter for the monitoring tests (Debian's ``prometheus`` and
+  ``prometheus-node-exporter``, installed the same way);
 * an addons directory in which this repository appears as ``ops_autopilot``.
 
 Used as a library by ``tools/run_tests.py``, ``tools/run_demo.py`` and ``tools/run_lint.py``; the benchmarks
@@ -361,6 +363,37 @@ def ensure_chromium():
         )
 
 
+# --------------------------------------------------------------------------
+# Prometheus and node_exporter (monitoring tests)
+# --------------------------------------------------------------------------
+PROMETHEUS_PACKAGES = {"prometheus": ("prometheus",), "prometheus-node-exporter": ("prometheus-node-exporter", "node_exporter")}
+
+
+def _missing_prometheus():
+    return [package for package, names in PROMETHEUS_PACKAGES.items() if not any(shutil.which(n) for n in names)]
+
+
+def ensure_prometheus():
+    """The real Prometheus and node_exporter the monitoring tests start (never left running as services)."""
+    missing = _missing_prometheus()
+    if not missing:
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        say(f"installing {', '.join(missing)} from the distribution's packages for the monitoring tests")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        install = ["apt-get", "install", "-y", "--no-install-recommends", *missing]
+        if subprocess.run(install, env=env, check=False, stdout=subprocess.DEVNULL).returncode:
+            subprocess.run(["apt-get", "update"], env=env, check=False, stdout=subprocess.DEVNULL)
+            subprocess.run(install, env=env, check=False, stdout=subprocess.DEVNULL)
+    missing = _missing_prometheus()
+    if missing:
+        raise SetupError(
+            f"{' and '.join(missing)} are needed for the monitoring tests: install them "
+            f"(Debian/Ubuntu: `sudo apt-get install {' '.join(missing)}`; elsewhere put `prometheus` and "
+            "`node_exporter` from prometheus.io on the PATH)"
+        )
+
+
 def prepare(with_tests=False):
     """Everything at once; returns the Odoo description from :func:`find_odoo`."""
     ensure_python_packages(with_tests=with_tests)
@@ -368,6 +401,7 @@ def prepare(with_tests=False):
     ensure_postgres()
     if with_tests:
         ensure_chromium()
+        ensure_prometheus()
     return odoo
 
 
