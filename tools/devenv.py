@@ -366,7 +366,10 @@ def ensure_chromium():
 # --------------------------------------------------------------------------
 # Prometheus and node_exporter (monitoring tests)
 # --------------------------------------------------------------------------
-PROMETHEUS_PACKAGES = {"prometheus": ("prometheus",), "prometheus-node-exporter": ("prometheus-node-exporter", "node_exporter")}
+PROMETHEUS_PACKAGES = {
+    "prometheus": ("prometheus",),
+    "prometheus-node-exporter": ("prometheus-node-exporter", "node_exporter"),
+}
 
 
 def _missing_prometheus():
