@@ -8,19 +8,27 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from .. import const
-from ..autopilot.monitoring import alerts, host_metrics, native_monitors, probes, schedule
+from ..autopilot.monitoring import alerts, host_metrics, native_monitors, probes, prometheus_api, schedule
 from .ops_params import get_param
 
 _logger = logging.getLogger(__name__)
 
 TARGET_KINDS = [
     ("http", "HTTP service"),
+    ("prometheus", "Prometheus queries"),
     ("odoo_host", "This Odoo server (CPU / memory)"),
     ("odoo_native", "This Odoo's crons and modules"),
 ]
 TARGET_STATUSES = [("up", "Up"), ("degraded", "Degraded"), ("down", "Down"), ("unknown", "Unknown")]
 #: the seed's thresholds, written once in the engine
 SEED = alerts.Thresholds()
+#: the PromQL query of each figure a Prometheus target reads: (field, sample figure, threshold field)
+PROMETHEUS_QUERIES = (
+    ("query_error_ratio", "error_ratio", "threshold_error_rate"),
+    ("query_p95_ms", "p95_ms", "threshold_response_ms"),
+    ("query_cpu", "cpu_percent", "threshold_cpu"),
+    ("query_memory", "memory_percent", "threshold_memory"),
+)
 #: the two lanes of checks, each run by its own cron (see autopilot.monitoring.schedule)
 NORMAL_CRON = "ops_autopilot.ir_cron_probe_health_targets"
 RECHECK_CRON = "ops_autopilot.ir_cron_recheck_health_targets"
@@ -49,7 +57,7 @@ class OpsHealthTarget(models.Model):
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     kind = fields.Selection(TARGET_KINDS, required=True, default="http")
-    url = fields.Char(string="URL")
+    url = fields.Char(string="URL", help="The service to check, or the Prometheus server to ask (its base URL)")
     method = fields.Selection([("GET", "GET"), ("HEAD", "HEAD"), ("POST", "POST")], default="GET", required=True)
     expected_statuses = fields.Char(
         string="Expected status codes", default="200", help="Comma separated, e.g. 200,204 (ranges like 200-299)"
@@ -68,8 +76,35 @@ class OpsHealthTarget(models.Model):
     )
     metrics_url = fields.Char(
         string="Metrics URL",
-        help='CPU / memory of the service: JSON {"cpu_percent", "memory_percent"} or a Prometheus '
-        "node_exporter /metrics page",
+        help='CPU / memory of the service: JSON {"cpu_percent", "memory_percent"}, or a Prometheus /metrics '
+        "page: node_exporter's, or the service's own http_requests_total and http_request_duration_seconds "
+        "(error ratio and p95 latency between two checks). A failed scrape fails the check.",
+    )
+    # Prometheus queries (see autopilot.monitoring.prometheus_api)
+    prometheus_selector = fields.Char(
+        string="Label selector",
+        help='PromQL label matchers for $selector in the queries, e.g. job="shop" or instance="db1:9100"',
+    )
+    prometheus_window = fields.Char(
+        string="Rate window",
+        default=prometheus_api.DEFAULT_WINDOW,
+        help="$window in the queries: at least four scrape intervals of the Prometheus server",
+    )
+    query_error_ratio = fields.Text(
+        string="Error ratio query (%)",
+        default=prometheus_api.DEFAULT_QUERIES["error_ratio"],
+        help="Empty: not read. Compared with Max error rate.",
+    )
+    query_p95_ms = fields.Text(
+        string="P95 latency query (ms)",
+        default=prometheus_api.DEFAULT_QUERIES["p95_ms"],
+        help="Empty: not read. Compared with Max response time.",
+    )
+    query_cpu = fields.Text(
+        string="CPU query (%)", default=prometheus_api.DEFAULT_QUERIES["cpu_percent"], help="Empty: not read."
+    )
+    query_memory = fields.Text(
+        string="Memory query (%)", default=prometheus_api.DEFAULT_QUERIES["memory_percent"], help="Empty: not read."
     )
     # thresholds (defaults: the seed's, see autopilot.monitoring.alerts.Thresholds)
     threshold_response_ms = fields.Integer(string="Max response time (ms)", default=SEED.response_ms, required=True)
@@ -116,7 +151,9 @@ class OpsHealthTarget(models.Model):
     last_error = fields.Char(readonly=True, copy=False)
     last_cpu_percent = fields.Float(string="CPU %", readonly=True, copy=False, digits=(16, 1))
     last_memory_percent = fields.Float(string="Memory %", readonly=True, copy=False, digits=(16, 1))
-    metrics_counters = fields.Json(copy=False, help="Last node_exporter CPU counters (CPU needs two scrapes)")
+    metrics_counters = fields.Json(
+        copy=False, help="Counters of the last metrics scrape (CPU, requests, latency): rates need two scrapes"
+    )
     firing_conditions = fields.Char(readonly=True, copy=False, help="Conditions firing at the last evaluation")
     status = fields.Selection(TARGET_STATUSES, compute="_compute_status", store=True, index=True)
     uptime_24h = fields.Float(string="Uptime 24 h (%)", readonly=True, copy=False, digits=(16, 2))
@@ -197,10 +234,18 @@ class OpsHealthTarget(models.Model):
     @api.constrains("kind", "url", "metrics_url")
     def _check_url(self):
         for target in self:
-            if target.kind == "http" and not (target.url or "").startswith(("http://", "https://")):
-                raise ValidationError(_("An HTTP target needs a URL starting with http:// or https://."))
+            if target.kind in ("http", "prometheus") and not (target.url or "").startswith(("http://", "https://")):
+                raise ValidationError(_("An HTTP or Prometheus target needs a URL starting with http:// or https://."))
             if target.metrics_url and not target.metrics_url.startswith(("http://", "https://")):
                 raise ValidationError(_("The metrics URL must start with http:// or https://."))
+
+    @api.constrains("kind", "prometheus_window", "query_error_ratio", "query_p95_ms", "query_cpu", "query_memory")
+    def _check_prometheus(self):
+        for target in self.filtered(lambda t: t.kind == "prometheus"):
+            try:
+                target._probe_spec()
+            except ValueError as exc:
+                raise ValidationError(_("Prometheus queries: %s", exc)) from exc
 
     @api.constrains("on_call_user_id", "company_id")
     def _check_on_call_company(self):
@@ -289,7 +334,15 @@ class OpsHealthTarget(models.Model):
         return max(thresholds.window_seconds, thresholds.duration_seconds, checks * self.interval_minutes * 60)
 
     def _probe_spec(self):
+        """What one check of this target runs (raises ValueError on a configuration it cannot run)."""
         self.ensure_one()
+        if self.kind == "prometheus":
+            queries = tuple(
+                (figure, prometheus_api.render(self[query], self.prometheus_selector, self.prometheus_window))
+                for query, figure, threshold in PROMETHEUS_QUERIES
+                if (self[query] or "").strip() and self[threshold]
+            )
+            return prometheus_api.PrometheusSpec(url=self.url or "", queries=queries, timeout=self.timeout_seconds)
         return probes.ProbeSpec(
             url=self.url or "",
             method=self.method,
@@ -476,11 +529,11 @@ class OpsHealthTarget(models.Model):
         targets often make each check wait for its whole timeout.
         """
         results = {}
-        http = self.filtered(lambda t: t.kind == "http")
+        http = self.filtered(lambda t: t.kind in ("http", "prometheus"))
         specs, state = {}, host_metrics.MetricsState()
         for target in http:
             if target.metrics_counters:
-                state.set(target.id, tuple(target.metrics_counters))
+                state.set(target.id, target.metrics_counters)
             try:
                 specs[target.id] = target._probe_spec()
             except ValueError as exc:
@@ -496,9 +549,9 @@ class OpsHealthTarget(models.Model):
         for target_id, sample in samples.items():
             results[target_id] = (dataclasses.replace(sample, checked_at=sample.checked_at + shift), None)
         for target in http:
-            counters = state.get(target.id)
-            if counters and list(counters) != counters_before.get(target.id):
-                target.sudo().metrics_counters = list(counters)
+            snapshot = state.get(target.id)
+            if snapshot and snapshot != counters_before.get(target.id):
+                target.sudo().metrics_counters = snapshot
         for target in self - http:
             results[target.id] = target._probe_local(now)
         return results
@@ -686,9 +739,10 @@ class OpsHealthTarget(models.Model):
         """One check of this target right away (not stored as a sample): ``(Sample, issues)``."""
         self.ensure_one()
         now = fields.Datetime.now()
-        if self.kind != "http":
+        if self.kind not in ("http", "prometheus"):
             return self._probe_local(now)
         try:
-            return probes.probe(self._probe_spec()), None
+            spec = self._probe_spec()
+            return (spec.check() if self.kind == "prometheus" else probes.probe(spec)), None
         except ValueError as exc:
             return probes.Sample(up=False, error=f"configuration: {exc}", checked_at=now), None

@@ -12,6 +12,7 @@ from . import (
     test_monitoring_concurrency,
     test_monitoring_escalation,
     test_monitoring_incidents,
+    test_monitoring_prometheus,
     test_monitoring_remediation,
     test_monitoring_schedule,
     test_review_ci_fix,
