@@ -187,19 +187,15 @@ class OpsCronMixin(models.AbstractModel):
         """Run the cron ``cron_xmlid`` at ``at`` (naive UTC), on time: a trigger row plus an alarm.
 
         The trigger row (``ir.cron._trigger(at=...)``) is what Odoo reads; it
-        is not written again when one is already pending at or before ``at``
-        (that run schedules the next one). The alarm (:class:`_Alarms`) wakes
+        is not written twice for the same time. (An earlier pending trigger is
+        no substitute: the end of the cron run under way deletes every trigger
+        whose time has passed by then.) The alarm (:class:`_Alarms`) wakes
         the sleeping cron workers when ``at`` comes, after this transaction
         commits; tests write the row only.
         """
         cron = self.env.ref(cron_xmlid).sudo()
         now = fields.Datetime.now()
-        pending = (
-            self.env["ir.cron.trigger"]
-            .sudo()
-            .search_count([("cron_id", "=", cron.id), ("call_at", ">=", now), ("call_at", "<=", at)], limit=1)
-        )
-        if not pending:
+        if not self.env["ir.cron.trigger"].sudo().search_count([("cron_id", "=", cron.id), ("call_at", "=", at)]):
             cron._trigger(at=at)
         if self._ops_in_test() or at <= now:
             return

@@ -41,7 +41,11 @@ resolve.) Samples later than ``now`` are ignored.
     ``t.window_seconds`` (percent), counting only *intermittent* failures:
     checks that belong to an outage are reported by ``down`` and are left out
     of both numerator and denominator (so an outage does not also raise a
-    failed-checks incident, nor one for the hour after it). An outage is
+    failed-checks incident, nor one for the hour after it), and so are the
+    failures of a trailing run shorter than ``t.down_after``: until a
+    success ends it, nobody knows whether it is a blip or an outage being
+    confirmed (so the first failures of an outage do not open a
+    failed-checks incident before ``down`` fires). An outage is
     found by running the ``down`` rule over the whole history, not only the
     window: it spans from the first failure of the run that made ``down``
     fire to the check that cleared it (a lone success in the middle of it
@@ -224,7 +228,9 @@ def _error_rate(history, t, now, was):
         return _metric("error_rate", history, t, now, was)
     start = now - timedelta(seconds=t.window_seconds)
     outage = outage_indexes(history, t.down_after, t.recover_after)
-    checks = [s for index, s in enumerate(history) if s.checked_at > start and index not in outage]
+    pending = len(_trailing(history, lambda s: not s.up))
+    judged = history[: len(history) - pending]
+    checks = [s for index, s in enumerate(judged) if s.checked_at > start and index not in outage]
     failed = sum(1 for s in checks if not s.up)
     rate = failed * 100.0 / len(checks) if checks else None
     span = _minutes(t.window_seconds)

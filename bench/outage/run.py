@@ -186,7 +186,7 @@ def one_service(odoo, services):
 
     def resolved():
         found = incidents(opened)
-        return all(found.get(i) and all(r[1] for r in found[i]) for i in opened)
+        return all(any(r[2] == "down" and r[1] for r in found.get(i, [])) for i in opened)
 
     wait_for(resolved, CAP, step=2)
     time.sleep(120)  # anything that would open after the recovery

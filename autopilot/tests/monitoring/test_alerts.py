@@ -428,3 +428,12 @@ def test_next_check_fast_while_failing_or_firing_then_back_to_normal():
     assert next_check(now, 20, 30, up=False) == T0 + timedelta(seconds=20), "never slower than the interval"
     assert rechecking(30, up=False) and rechecking(30, up=True, firing=("slow",))
     assert not rechecking(30, up=True) and not rechecking(0, up=False)
+
+
+def test_the_first_failures_of_an_outage_are_not_judged_before_it_is_confirmed():
+    # 30-second re-checks after an hour of good checks: two failures, down not confirmed yet
+    samples = series("U" * 60 + "DD", step=30)
+    rate = run(samples)["error_rate"]
+    assert not rate.firing and rate.value == 0.0
+    # a success ends the run: two failures were a blip after all, and count
+    assert run(series("UUUUUUDDU", step=30))["error_rate"].firing
