@@ -88,11 +88,13 @@ KPIS = {
         ),
         KpiDefinition(
             "mttr",
-            "Mean time to remediation",
+            "Mean time to remediation (opened → resolved)",
             "min",
             15,
             BELOW,
-            "Mean time from opening to resolution of the incidents resolved in the period (false positives excluded).",
+            "Mean time from an incident opening to its resolution (by hand, or automatically when the condition "
+            "recovered), over the incidents resolved in the period, false positives excluded. The time to detect "
+            "(first failing check → incident opened) is not included: the weekly report shows it as MTTD.",
         ),
         KpiDefinition(
             "uptime",

@@ -57,6 +57,19 @@ class TestMonitoringSchedule(MonitoringCase):
         self.assertEqual(self.recheck(back + timedelta(minutes=1)), 0)
         self.assertEqual(self.normal(back + timedelta(minutes=5)), 1, "back in the normal lane")
 
+        # the weekly report shows both: 1 minute to detect, 1.5 minutes to remediate
+        summary = self.env["ops.health.report"]._report_data()["incidents"]
+        self.assertEqual(
+            (summary["health_resolved"], summary["mttd"], summary["health_mttr"]), (1, "1.0 min", "1.5 min")
+        )
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("ops_autopilot.action_report_ops_health", [], data={"filters": {"period": "7d"}})[0]
+            .decode()
+        )
+        self.assertIn("mean time to detect", html)
+        self.assertIn("1.5 min", html)
+
     def test_a_check_that_passes_ends_the_re_checks_without_an_incident(self):
         target = self.make_target("/flapping/DU?id=schedule-blip", interval_minutes=5)
         self.normal(self.now)
