@@ -223,9 +223,9 @@ class HostFeed:
             self.busy = busy
         if memory_used is not None:
             self.memory_used = memory_used
-        self.write()
+        self.write_file()
 
-    def write(self):
+    def write_file(self):
         self._advance()
         lines = ["# TYPE node_cpu_seconds_total counter"]
         with self._lock:
@@ -244,12 +244,12 @@ class HostFeed:
         os.replace(temporary, self.path)  # node_exporter never reads half a file
 
     def start(self, every=0.25):
-        self.write()
+        self.write_file()
 
         def run():
             while not self._stop.wait(every):
                 with contextlib.suppress(OSError):
-                    self.write()
+                    self.write_file()
 
         self._thread = threading.Thread(target=run, daemon=True)
         self._thread.start()
