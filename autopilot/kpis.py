@@ -116,11 +116,13 @@ KPIS = {
         ),
         KpiDefinition(
             "error_rate",
-            "Error rate",
+            "Failed checks",
             "%",
             5,
             BELOW,
-            "Failed health checks (down, unexpected status or body, timeout) divided by all checks in the period.",
+            "Failed health checks (down, unexpected status or body, timeout, failed scrape or query) divided by all "
+            "checks in the period: what the probes saw, not the services' own error ratio (which Prometheus targets "
+            "and metrics pages give per target).",
             digits=2,
         ),
     )
@@ -491,7 +493,7 @@ def recommend(
                     "high",
                     target,
                     f"Investigate the errors of {target}",
-                    f"Error rate above {format_number(days[0].error_threshold, 0)} % on {len(erroring)} of "
+                    f"Failed checks above {format_number(days[0].error_threshold, 0)} % on {len(erroring)} of "
                     f"{observed} days ({', '.join(erroring)}).",
                     "error_rate",
                 )
