@@ -108,12 +108,13 @@ class TestMonitoringPrometheus(MonitoringCase):
         self.assertTrue(target.rechecking, "a failed check is re-checked soon")
 
     def test_an_http_target_reads_the_app_s_own_counters_between_two_checks(self):
-        self.app.error_share = 0.25
+        self.app.error_share, self.app.latency = 0.25, 0.01
         target = self.make_target("/ok", metrics_url=f"{self.app.url}/metrics")
         self.tick()
         self.assertTrue(target.last_up, target.last_error)
         self.assertEqual(target.last_error_ratio, 0.0, "no rate from one scrape (and no NULL shown as a figure)")
-        prometheus.wait_until(lambda: self.app.requests.labels("GET", "500")._value.get() > 0, 30, what="traffic")
+        served = self.app.served
+        prometheus.wait_until(lambda: self.app.served >= served + 100, 60, what="traffic between two checks")
         self.tick()
         self.assertAlmostEqual(target.last_error_ratio, 25, delta=5)
         self.assertTrue(target.metrics_counters["requests"])

@@ -46,6 +46,12 @@ class InstrumentedApp:
         return f"http://{host}:{port}"
 
     @property
+    def served(self):
+        """Requests to ``/work`` answered so far."""
+        with self._lock:
+            return self._served
+
+    @property
     def address(self):
         host, port = self._httpd.server_address[:2]
         return f"{host}:{port}"
