@@ -34,8 +34,6 @@ NORMAL_CRON = "ops_autopilot.ir_cron_probe_health_targets"
 RECHECK_CRON = "ops_autopilot.ir_cron_recheck_health_targets"
 #: a cron pass is not woken again sooner than this after the previous one (seconds)
 MIN_PASS_GAP = 5
-#: the re-checks of a pass all run at once, up to this many (failing targets often wait for their timeout)
-RECHECK_MAX_WORKERS = 256
 
 
 class OpsHealthTarget(models.Model):
@@ -410,7 +408,7 @@ class OpsHealthTarget(models.Model):
         limit = batch_size or get_param(self.env, "probe_batch_size")
         batch = self.browse(self._claim_due(now, limit, rechecking))
         if batch:
-            batch._run_checks(now, rechecking=rechecking)
+            batch._run_checks(now)
             self._notify_monitoring_clients()
         remaining = self.search_count(self._due_domain(now, rechecking))
         self._schedule_passes(now)
@@ -431,7 +429,7 @@ class OpsHealthTarget(models.Model):
             self._ops_trigger_at(RECHECK_CRON if rechecking else NORMAL_CRON, at)
         self._ops_commit()
 
-    def _run_checks(self, now, rechecking=False):
+    def _run_checks(self, now):
         """Probe these targets concurrently, then record, evaluate, heal and escalate each on its own.
 
         Samples are stored in one statement and what evaluation reads
@@ -444,7 +442,7 @@ class OpsHealthTarget(models.Model):
         their escalation ladder starts in the escalation cron, woken at once;
         incidents already open are counted, healed and escalated here.
         """
-        results = self._probe_all(now, rechecking)
+        results = self._probe_all(now)
         self.env["ops.health.sample"]._store([(target, results[target.id][0]) for target in self])
         self.env["ops.remediation.action"]._record_verifications(results)
         self._ops_commit()  # the samples are kept whatever happens during evaluation
@@ -520,13 +518,14 @@ class OpsHealthTarget(models.Model):
             for target in self
         }
 
-    def _probe_all(self, now, rechecking=False):
+    def _probe_all(self, now):
         """``{target id: (engine Sample, native issues or None)}`` for these targets.
 
         HTTP targets are probed on a bounded thread pool with no database
-        transaction open; sample times are shifted onto ``now``. Re-checks
-        (``rechecking``) all run at once, up to RECHECK_MAX_WORKERS: failing
-        targets often make each check wait for its whole timeout.
+        transaction open; sample times are shifted onto ``now``. Each lane
+        has its own pool of ``probe_workers`` threads (both lanes may run at
+        once in one Odoo process, whose address space Odoo limits:
+        ``limit_memory_hard``, and each thread reserves its stack there).
         """
         results = {}
         http = self.filtered(lambda t: t.kind in ("http", "prometheus"))
@@ -539,8 +538,6 @@ class OpsHealthTarget(models.Model):
             except ValueError as exc:
                 results[target.id] = (probes.Sample(up=False, error=f"configuration: {exc}", checked_at=now), None)
         workers = get_param(self.env, "probe_workers")
-        if rechecking:
-            workers = max(workers, min(len(specs), RECHECK_MAX_WORKERS))
         counters_before = {target.id: target.metrics_counters for target in http}
         self._ops_commit()  # end the read transaction: no transaction stays open while probing
         started = probes.utcnow()
