@@ -14,6 +14,7 @@
             "anthropic>=0.40",
             "scikit-learn>=1.3",
             "psutil>=5.9",
+            "prometheus_client>=0.17",
             "lxml>=4.6",
             "packaging>=21",
             "numpy>=1.21",

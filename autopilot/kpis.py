@@ -88,11 +88,13 @@ KPIS = {
         ),
         KpiDefinition(
             "mttr",
-            "Mean time to remediation",
+            "Mean time to remediation (opened → resolved)",
             "min",
             15,
             BELOW,
-            "Mean time from opening to resolution of the incidents resolved in the period (false positives excluded).",
+            "Mean time from an incident opening to its resolution (by hand, or automatically when the condition "
+            "recovered), over the incidents resolved in the period, false positives excluded. The time to detect "
+            "(first failing check → incident opened) is not included: the weekly report shows it as MTTD.",
         ),
         KpiDefinition(
             "uptime",
@@ -114,11 +116,13 @@ KPIS = {
         ),
         KpiDefinition(
             "error_rate",
-            "Error rate",
+            "Failed checks",
             "%",
             5,
             BELOW,
-            "Failed health checks (down, unexpected status or body, timeout) divided by all checks in the period.",
+            "Failed health checks (down, unexpected status or body, timeout, failed scrape or query) divided by all "
+            "checks in the period: what the probes saw, not the services' own error ratio (which Prometheus targets "
+            "and metrics pages give per target).",
             digits=2,
         ),
     )
@@ -489,7 +493,7 @@ def recommend(
                     "high",
                     target,
                     f"Investigate the errors of {target}",
-                    f"Error rate above {format_number(days[0].error_threshold, 0)} % on {len(erroring)} of "
+                    f"Failed checks above {format_number(days[0].error_threshold, 0)} % on {len(erroring)} of "
                     f"{observed} days ({', '.join(erroring)}).",
                     "error_rate",
                 )

@@ -1,13 +1,92 @@
+import heapq
+import logging
+import os
 import threading
 import time
+from datetime import timezone
 
-from odoo import api, fields, models
+from odoo import api, fields, models, sql_db
 from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
 
 #: seconds after which a trigger wakes the cron workers again although an earlier trigger is pending
 WAKE_AGAIN_AFTER = 5.0
 #: (database, cron id) -> time.monotonic() of this process's last wake-up call
 _last_wake = {}
+#: an alarm this close to a pending one of the same database is served by it (seconds)
+ALARM_COALESCE = 0.5
+#: alarms further away than this are left to the cron workers' own poll (every minute)
+ALARM_HORIZON = 600
+#: woken this long after the trigger's time, so that PostgreSQL's clock has passed it too
+ALARM_LATE = 0.3
+
+
+class _Alarms:
+    """Wake the cron workers of a database at a given time, from a daemon thread of this process.
+
+    Odoo's cron workers sleep up to a minute between polls; ``_trigger(at=...)``
+    in the future writes a trigger row but wakes nobody when its time comes.
+    This clock sends the same NOTIFY as ``ir.cron._notifydb`` at that time.
+    It is only an accelerator: the trigger row is written anyway, so a
+    process that dies takes nothing with it but the precision (the row waits
+    for the next poll). Restarted after a fork.
+    """
+
+    def __init__(self):
+        self._reset()
+
+    def _reset(self):
+        self._pid = os.getpid()
+        self._cond = threading.Condition()
+        self._heap = []
+        self._thread = None
+
+    def add(self, when, dbname):
+        """Notify ``dbname``'s cron workers at ``when`` (a ``time.time()`` value)."""
+        if self._pid != os.getpid():
+            self._reset()
+        with self._cond:
+            if any(db == dbname and abs(at - when) <= ALARM_COALESCE for at, db in self._heap):
+                return
+            heapq.heappush(self._heap, (when, dbname))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="ops-cron-alarms", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def pending(self):
+        with self._cond:
+            return sorted(self._heap)
+
+    def _run(self):
+        while True:
+            with self._cond:
+                if not self._heap:
+                    self._cond.wait(60)
+                    if not self._heap:
+                        self._thread = None
+                        return
+                    continue
+                wait = self._heap[0][0] - time.time()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                _when, dbname = heapq.heappop(self._heap)
+            self._notify(dbname)
+
+    @staticmethod
+    def _notify(dbname):
+        from odoo.addons.base.models.ir_cron import ODOO_NOTIFY_FUNCTION  # noqa: PLC0415 (Odoo's own setting)
+
+        try:
+            with sql_db.db_connect("postgres").cursor() as cr:
+                cr.execute(SQL("SELECT %s('cron_trigger', %s)", SQL.identifier(ODOO_NOTIFY_FUNCTION), dbname))
+        except Exception as exc:  # the trigger row is still there for the next poll
+            _logger.warning("could not wake the cron workers of %s: %s", dbname, exc)
+
+
+_ALARMS = _Alarms()
 
 
 class OpsCronMixin(models.AbstractModel):
@@ -102,6 +181,28 @@ class OpsCronMixin(models.AbstractModel):
         if not pending or clock - _last_wake.get(key, float("-inf")) >= WAKE_AGAIN_AFTER:
             _last_wake[key] = clock
             self.env.cr.postcommit.add(self.env["ir.cron"].sudo().browse(cron_id)._notifydb)
+
+    @api.model
+    def _ops_trigger_at(self, cron_xmlid, at):
+        """Run the cron ``cron_xmlid`` at ``at`` (naive UTC), on time: a trigger row plus an alarm.
+
+        The trigger row (``ir.cron._trigger(at=...)``) is what Odoo reads; it
+        is not written twice for the same time. (An earlier pending trigger is
+        no substitute: the end of the cron run under way deletes every trigger
+        whose time has passed by then.) The alarm (:class:`_Alarms`) wakes
+        the sleeping cron workers when ``at`` comes, after this transaction
+        commits; tests write the row only.
+        """
+        cron = self.env.ref(cron_xmlid).sudo()
+        now = fields.Datetime.now()
+        if not self.env["ir.cron.trigger"].sudo().search_count([("cron_id", "=", cron.id), ("call_at", "=", at)]):
+            cron._trigger(at=at)
+        if self._ops_in_test() or at <= now:
+            return
+        when = at.replace(tzinfo=timezone.utc).timestamp() + ALARM_LATE
+        if when - time.time() <= ALARM_HORIZON:
+            dbname = self.env.cr.dbname
+            self.env.cr.postcommit.add(lambda: _ALARMS.add(when, dbname))
 
     @api.model
     def _ops_notify_progress(self, done, remaining):

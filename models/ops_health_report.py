@@ -185,6 +185,19 @@ class OpsHealthReport(models.AbstractModel):
         )
         [(open_now,)] = Incident._read_group([*base, ("state", "!=", "resolved")], [], ["__count"])
         [(false_positives,)] = Incident._read_group([*in_period, ("false_positive", "=", True)], [], ["__count"])
+        # health incidents resolved in the period: how long to notice (first failing check -> opened), how long
+        # to remediate (opened -> resolved)
+        [(detected, detect_total, resolve_total)] = Incident._read_group(
+            [
+                *base,
+                ("source", "=", "health"),
+                ("false_positive", "=", False),
+                ("failing_since", "!=", False),
+                *Dashboard._period_domain("resolved_at", window.start, window.end),
+            ],
+            [],
+            ["__count", "time_to_detect:sum", "time_to_resolve:sum"],
+        )
         top = Incident.search(in_period, order="severity_rank desc, id desc", limit=MAX_INCIDENT_ROWS)
         severity_labels = dict(Incident._fields["severity"].selection)
         state_labels = dict(Incident._fields["state"].selection)
@@ -194,6 +207,9 @@ class OpsHealthReport(models.AbstractModel):
             "resolved": resolved_count,
             "open_now": open_now,
             "false_positives": false_positives,
+            "health_resolved": detected,
+            "mttd": kpis.format_value("mttr", kpis.mean(detect_total, detected)),
+            "health_mttr": kpis.format_value("mttr", kpis.mean(resolve_total, detected)),
             "by_severity": [
                 {"severity": label, "count": by_severity.get(key, 0)}
                 for key, label in reversed(severity_labels.items())
@@ -205,7 +221,8 @@ class OpsHealthReport(models.AbstractModel):
                     "severity": severity_labels[i.severity],
                     "state": state_labels[i.state],
                     "opened": self._to_local_string(i.first_seen, scope),
-                    "time_to_resolve": _fmt(i.time_to_resolve, 0) if i.state == "resolved" else "",
+                    "time_to_detect": _fmt(i.time_to_detect, 1) if i.failing_since else "",
+                    "time_to_resolve": _fmt(i.time_to_resolve, 1) if i.state == "resolved" else "",
                 }
                 for i in top
             ],
@@ -375,6 +392,7 @@ class OpsHealthReport(models.AbstractModel):
             ops_report_summary=summary,
             ops_report_recommendations=[r["title"] for r in data["recommendations"][:5]],
             ops_report_incidents=data["incidents"].get("opened", 0),
+            ops_report_mttd=data["incidents"].get("mttd", kpis.NO_DATA),
         ).send_mail(user.id, email_values={"attachment_ids": [(4, attachment.id)]})
         return attachment
 

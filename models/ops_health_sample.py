@@ -32,6 +32,12 @@ class OpsHealthSample(models.Model):
     error = fields.Char()
     cpu_percent = fields.Float(string="CPU %", digits=(16, 1), aggregator="avg")
     memory_percent = fields.Float(string="Memory %", digits=(16, 1), aggregator="avg")
+    error_ratio = fields.Float(
+        string="Error ratio %", digits=(16, 2), aggregator="avg", help="Share of the service's own requests that failed"
+    )
+    p95_ms = fields.Float(
+        string="P95 latency (ms)", digits=(16, 1), aggregator="avg", help="The service's own 95th percentile latency"
+    )
 
     def init(self):
         self.env.cr.execute(
@@ -53,7 +59,8 @@ class OpsHealthSample(models.Model):
         rows = self.env.execute_query_dict(
             SQL(
                 """
-                SELECT target_id, checked_at, up, status_code, response_ms, error, cpu_percent, memory_percent
+                SELECT target_id, checked_at, up, status_code, response_ms, error, cpu_percent, memory_percent,
+                       error_ratio, p95_ms
                   FROM ops_health_sample
                  WHERE target_id = ANY(%s) AND checked_at >= %s
               ORDER BY target_id, checked_at, id
@@ -73,7 +80,7 @@ class OpsHealthSample(models.Model):
             return 0
         rows = [
             SQL(
-                "(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 target.id,
                 target.company_id.id,
                 sample.checked_at,
@@ -83,13 +90,15 @@ class OpsHealthSample(models.Model):
                 (sample.error or None) and sample.error[:300],
                 sample.cpu_percent,
                 sample.memory_percent,
+                sample.error_ratio,
+                sample.p95_ms,
             )
             for target, sample in checks
         ]
         self.env.cr.execute(
             SQL(
                 "INSERT INTO ops_health_sample (target_id, company_id, checked_at, up, status_code, response_ms, "
-                "error, cpu_percent, memory_percent) VALUES %s",
+                "error, cpu_percent, memory_percent, error_ratio, p95_ms) VALUES %s",
                 SQL(", ").join(rows),
             )
         )

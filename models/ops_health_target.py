@@ -8,19 +8,32 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from .. import const
-from ..autopilot.monitoring import alerts, host_metrics, native_monitors, probes
+from ..autopilot.monitoring import alerts, host_metrics, native_monitors, probes, prometheus_api, schedule
 from .ops_params import get_param
 
 _logger = logging.getLogger(__name__)
 
 TARGET_KINDS = [
     ("http", "HTTP service"),
+    ("prometheus", "Prometheus queries"),
     ("odoo_host", "This Odoo server (CPU / memory)"),
     ("odoo_native", "This Odoo's crons and modules"),
 ]
 TARGET_STATUSES = [("up", "Up"), ("degraded", "Degraded"), ("down", "Down"), ("unknown", "Unknown")]
 #: the seed's thresholds, written once in the engine
 SEED = alerts.Thresholds()
+#: the PromQL query of each figure a Prometheus target reads: (field, sample figure, threshold field)
+PROMETHEUS_QUERIES = (
+    ("query_error_ratio", "error_ratio", "threshold_error_rate"),
+    ("query_p95_ms", "p95_ms", "threshold_response_ms"),
+    ("query_cpu", "cpu_percent", "threshold_cpu"),
+    ("query_memory", "memory_percent", "threshold_memory"),
+)
+#: the two lanes of checks, each run by its own cron (see autopilot.monitoring.schedule)
+NORMAL_CRON = "ops_autopilot.ir_cron_probe_health_targets"
+RECHECK_CRON = "ops_autopilot.ir_cron_recheck_health_targets"
+#: a cron pass is not woken again sooner than this after the previous one (seconds)
+MIN_PASS_GAP = 5
 
 
 class OpsHealthTarget(models.Model):
@@ -42,18 +55,54 @@ class OpsHealthTarget(models.Model):
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     kind = fields.Selection(TARGET_KINDS, required=True, default="http")
-    url = fields.Char(string="URL")
+    url = fields.Char(string="URL", help="The service to check, or the Prometheus server to ask (its base URL)")
     method = fields.Selection([("GET", "GET"), ("HEAD", "HEAD"), ("POST", "POST")], default="GET", required=True)
     expected_statuses = fields.Char(
         string="Expected status codes", default="200", help="Comma separated, e.g. 200,204 (ranges like 200-299)"
     )
     expected_text = fields.Char(help="The body must contain this text")
     timeout_seconds = fields.Float(string="Timeout (s)", default=10.0, required=True)
-    interval_minutes = fields.Integer(string="Every (min)", default=15, required=True)
+    interval_minutes = fields.Integer(
+        string="Every (min)", default=schedule.DEFAULT_INTERVAL_SECONDS // 60, required=True
+    )
+    retry_interval_seconds = fields.Integer(
+        string="Re-check every (s) while failing",
+        default=schedule.DEFAULT_RETRY_SECONDS,
+        required=True,
+        help="After a failed check, and while an incident of the target is open, it is checked at this "
+        "short interval until it is confirmed down or recovered. 0: always the normal interval.",
+    )
     metrics_url = fields.Char(
         string="Metrics URL",
-        help='CPU / memory of the service: JSON {"cpu_percent", "memory_percent"} or a Prometheus '
-        "node_exporter /metrics page",
+        help='CPU / memory of the service: JSON {"cpu_percent", "memory_percent"}, or a Prometheus /metrics '
+        "page: node_exporter's, or the service's own http_requests_total and http_request_duration_seconds "
+        "(error ratio and p95 latency between two checks). A failed scrape fails the check.",
+    )
+    # Prometheus queries (see autopilot.monitoring.prometheus_api)
+    prometheus_selector = fields.Char(
+        string="Label selector",
+        help='PromQL label matchers for $selector in the queries, e.g. job="shop" or instance="db1:9100"',
+    )
+    prometheus_window = fields.Char(
+        string="Rate window",
+        default=prometheus_api.DEFAULT_WINDOW,
+        help="$window in the queries: at least four scrape intervals of the Prometheus server",
+    )
+    query_error_ratio = fields.Text(
+        string="Error ratio query (%)",
+        default=prometheus_api.DEFAULT_QUERIES["error_ratio"],
+        help="Empty: not read. Compared with Max error rate.",
+    )
+    query_p95_ms = fields.Text(
+        string="P95 latency query (ms)",
+        default=prometheus_api.DEFAULT_QUERIES["p95_ms"],
+        help="Empty: not read. Compared with Max response time.",
+    )
+    query_cpu = fields.Text(
+        string="CPU query (%)", default=prometheus_api.DEFAULT_QUERIES["cpu_percent"], help="Empty: not read."
+    )
+    query_memory = fields.Text(
+        string="Memory query (%)", default=prometheus_api.DEFAULT_QUERIES["memory_percent"], help="Empty: not read."
     )
     # thresholds (defaults: the seed's, see autopilot.monitoring.alerts.Thresholds)
     threshold_response_ms = fields.Integer(string="Max response time (ms)", default=SEED.response_ms, required=True)
@@ -86,6 +135,13 @@ class OpsHealthTarget(models.Model):
     )
     # state (written by the probe cron)
     next_check_at = fields.Datetime(index=True, copy=False, default=fields.Datetime.now)
+    rechecking = fields.Boolean(
+        string="Re-checking",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="Failing or firing: checked at the short interval",
+    )
     last_checked_at = fields.Datetime(readonly=True, copy=False)
     last_up = fields.Boolean(string="Last check up", readonly=True, copy=False)
     last_status_code = fields.Integer(readonly=True, copy=False)
@@ -93,11 +149,33 @@ class OpsHealthTarget(models.Model):
     last_error = fields.Char(readonly=True, copy=False)
     last_cpu_percent = fields.Float(string="CPU %", readonly=True, copy=False, digits=(16, 1))
     last_memory_percent = fields.Float(string="Memory %", readonly=True, copy=False, digits=(16, 1))
-    metrics_counters = fields.Json(copy=False, help="Last node_exporter CPU counters (CPU needs two scrapes)")
+    metrics_counters = fields.Json(
+        copy=False, help="Counters of the last metrics scrape (CPU, requests, latency): rates need two scrapes"
+    )
     firing_conditions = fields.Char(readonly=True, copy=False, help="Conditions firing at the last evaluation")
     status = fields.Selection(TARGET_STATUSES, compute="_compute_status", store=True, index=True)
     uptime_24h = fields.Float(string="Uptime 24 h (%)", readonly=True, copy=False, digits=(16, 2))
-    error_rate = fields.Float(string="Error rate (%)", readonly=True, copy=False, digits=(16, 2))
+    error_rate = fields.Float(
+        string="Failed checks (%)",
+        readonly=True,
+        copy=False,
+        digits=(16, 2),
+        help="Share of the checks that failed over the error-rate window",
+    )
+    last_error_ratio = fields.Float(
+        string="Error ratio (%)",
+        readonly=True,
+        copy=False,
+        digits=(16, 2),
+        help="Share of the service's own requests that failed, from its metrics (last check)",
+    )
+    last_p95_ms = fields.Float(
+        string="P95 latency (ms)",
+        readonly=True,
+        copy=False,
+        digits=(16, 1),
+        help="The service's own 95th percentile latency, from its metrics (last check)",
+    )
     sample_ids = fields.One2many("ops.health.sample", "target_id")
     incident_ids = fields.One2many("ops.incident", "target_id")
     open_incident_count = fields.Integer(compute="_compute_open_incident_count")
@@ -107,6 +185,7 @@ class OpsHealthTarget(models.Model):
 
     _sql_constraints = [
         ("interval_min", "CHECK(interval_minutes >= 1)", "A target is checked at most every minute."),
+        ("retry_interval_min", "CHECK(retry_interval_seconds >= 0)", "The re-check interval cannot be negative."),
         ("timeout_positive", "CHECK(timeout_seconds > 0 AND timeout_seconds <= 120)", "Timeout: 0 to 120 s."),
         ("down_after_min", "CHECK(down_after >= 1 AND recover_after >= 1)", "Counts of checks start at 1."),
     ]
@@ -153,10 +232,18 @@ class OpsHealthTarget(models.Model):
     @api.constrains("kind", "url", "metrics_url")
     def _check_url(self):
         for target in self:
-            if target.kind == "http" and not (target.url or "").startswith(("http://", "https://")):
-                raise ValidationError(_("An HTTP target needs a URL starting with http:// or https://."))
+            if target.kind in ("http", "prometheus") and not (target.url or "").startswith(("http://", "https://")):
+                raise ValidationError(_("An HTTP or Prometheus target needs a URL starting with http:// or https://."))
             if target.metrics_url and not target.metrics_url.startswith(("http://", "https://")):
                 raise ValidationError(_("The metrics URL must start with http:// or https://."))
+
+    @api.constrains("kind", "prometheus_window", "query_error_ratio", "query_p95_ms", "query_cpu", "query_memory")
+    def _check_prometheus(self):
+        for target in self.filtered(lambda t: t.kind == "prometheus"):
+            try:
+                target._probe_spec()
+            except ValueError as exc:
+                raise ValidationError(_("Prometheus queries: %s", exc)) from exc
 
     @api.constrains("on_call_user_id", "company_id")
     def _check_on_call_company(self):
@@ -197,7 +284,8 @@ class OpsHealthTarget(models.Model):
         """Make these targets due now and run the probe cron as soon as possible (Ops users may)."""
         self.check_access("read")
         self.sudo().write({"next_check_at": fields.Datetime.now() - timedelta(seconds=1)})
-        self._ops_trigger_soon("ops_autopilot.ir_cron_probe_health_targets")
+        for lane in {RECHECK_CRON if target.rechecking else NORMAL_CRON for target in self}:
+            self._ops_trigger_soon(lane)
         return True
 
     def action_view_incidents(self):
@@ -244,7 +332,15 @@ class OpsHealthTarget(models.Model):
         return max(thresholds.window_seconds, thresholds.duration_seconds, checks * self.interval_minutes * 60)
 
     def _probe_spec(self):
+        """What one check of this target runs (raises ValueError on a configuration it cannot run)."""
         self.ensure_one()
+        if self.kind == "prometheus":
+            queries = tuple(
+                (figure, prometheus_api.render(self[query], self.prometheus_selector, self.prometheus_window))
+                for query, figure, threshold in PROMETHEUS_QUERIES
+                if (self[query] or "").strip() and self[threshold]
+            )
+            return prometheus_api.PrometheusSpec(url=self.url or "", queries=queries, timeout=self.timeout_seconds)
         return probes.ProbeSpec(
             url=self.url or "",
             method=self.method,
@@ -262,18 +358,21 @@ class OpsHealthTarget(models.Model):
     # probe cron
     # ------------------------------------------------------------------
     @api.model
-    def _due_domain(self, now):
-        return [("active", "=", True), ("next_check_at", "<=", now)]
+    def _due_domain(self, now, rechecking=False):
+        """Due targets of one lane: normal checks, or the fast re-checks of failing targets."""
+        return [("active", "=", True), ("next_check_at", "<=", now), ("rechecking", "=", rechecking)]
 
     @api.model
-    def _claim_due(self, now, limit):
-        """Ids of due targets, locked (SKIP LOCKED), moved to their next check time, and committed.
+    def _claim_due(self, now, limit, rechecking=False):
+        """Ids of due targets of a lane, locked (SKIP LOCKED), moved to a later check time, and committed.
 
-        Committing at once releases the locks: other cron workers see these
-        targets as not due, and the checks that follow (seconds of network
-        waits) run outside any database transaction.
+        Most overdue first. Committing at once releases the locks: other cron
+        workers see these targets as not due, and the checks that follow
+        (seconds of network waits) run outside any database transaction. The
+        time written is a fallback (the next check after a crash); recording
+        the check sets the real one.
         """
-        query = self._search(self._due_domain(now), order="next_check_at, id", limit=limit)
+        query = self._search(self._due_domain(now, rechecking), order="next_check_at, id", limit=limit)
         ids = [row[0] for row in self.env.execute_query(SQL("%s FOR UPDATE SKIP LOCKED", query.select()))]
         if ids:
             self.env.cr.execute(
@@ -290,21 +389,45 @@ class OpsHealthTarget(models.Model):
 
     @api.model
     def _cron_probe_due_targets(self, batch_size=None, now=None):
-        """Check one batch of due targets; the cron framework calls again while some remain.
+        """Normal checks: one batch of due targets that are not failing; called again while some remain.
 
         ``now`` (naive UTC, default: now) is the time the whole pass runs
         at: sample times, alert evaluation, incidents, remediation and
         escalation all use it, so tests can move time without sleeping.
         """
+        return self._run_lane(False, batch_size, now)
+
+    @api.model
+    def _cron_recheck_due_targets(self, batch_size=None, now=None):
+        """Fast re-checks of failing targets (their own cron, so they never hold up the normal checks)."""
+        return self._run_lane(True, batch_size, now)
+
+    @api.model
+    def _run_lane(self, rechecking, batch_size, now):
         now = now or fields.Datetime.now()
         limit = batch_size or get_param(self.env, "probe_batch_size")
-        batch = self.browse(self._claim_due(now, limit))
+        batch = self.browse(self._claim_due(now, limit, rechecking))
         if batch:
             batch._run_checks(now)
             self._notify_monitoring_clients()
-        remaining = self.search_count(self._due_domain(now))
+        remaining = self.search_count(self._due_domain(now, rechecking))
+        self._schedule_passes(now)
         self._ops_notify_progress(done=len(batch), remaining=remaining)
         return len(batch)
+
+    @api.model
+    def _schedule_passes(self, now):
+        """Trigger each lane's cron when its earliest check comes due (not sooner than MIN_PASS_GAP)."""
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT rechecking, min(next_check_at) FROM ops_health_target "
+                "WHERE active AND next_check_at IS NOT NULL GROUP BY rechecking"
+            )
+        )
+        for rechecking, due in rows:
+            at = max(due, now + timedelta(seconds=MIN_PASS_GAP))
+            self._ops_trigger_at(RECHECK_CRON if rechecking else NORMAL_CRON, at)
+        self._ops_commit()
 
     def _run_checks(self, now):
         """Probe these targets concurrently, then record, evaluate, heal and escalate each on its own.
@@ -399,14 +522,17 @@ class OpsHealthTarget(models.Model):
         """``{target id: (engine Sample, native issues or None)}`` for these targets.
 
         HTTP targets are probed on a bounded thread pool with no database
-        transaction open; sample times are shifted onto ``now``.
+        transaction open; sample times are shifted onto ``now``. Each lane
+        has its own pool of ``probe_workers`` threads (both lanes may run at
+        once in one Odoo process, whose address space Odoo limits:
+        ``limit_memory_hard``, and each thread reserves its stack there).
         """
         results = {}
-        http = self.filtered(lambda t: t.kind == "http")
+        http = self.filtered(lambda t: t.kind in ("http", "prometheus"))
         specs, state = {}, host_metrics.MetricsState()
         for target in http:
             if target.metrics_counters:
-                state.set(target.id, tuple(target.metrics_counters))
+                state.set(target.id, target.metrics_counters)
             try:
                 specs[target.id] = target._probe_spec()
             except ValueError as exc:
@@ -420,9 +546,9 @@ class OpsHealthTarget(models.Model):
         for target_id, sample in samples.items():
             results[target_id] = (dataclasses.replace(sample, checked_at=sample.checked_at + shift), None)
         for target in http:
-            counters = state.get(target.id)
-            if counters and list(counters) != counters_before.get(target.id):
-                target.sudo().metrics_counters = list(counters)
+            snapshot = state.get(target.id)
+            if snapshot and snapshot != counters_before.get(target.id):
+                target.sudo().metrics_counters = snapshot
         for target in self - http:
             results[target.id] = target._probe_local(now)
         return results
@@ -484,6 +610,7 @@ class OpsHealthTarget(models.Model):
             conditions = alerts.evaluate(history, thresholds, judged_at, self._firing())
             touched, firing = self._apply_conditions(conditions, now, suppression, open_by_key, facts.get("opening"))
         rate = alerts.error_rate(history, judged_at, thresholds.window_seconds)
+        retry = self.retry_interval_seconds
         self.sudo().write(
             {
                 "last_checked_at": sample.checked_at,
@@ -493,9 +620,13 @@ class OpsHealthTarget(models.Model):
                 "last_error": sample.error or False,
                 "last_cpu_percent": sample.cpu_percent or 0.0,
                 "last_memory_percent": sample.memory_percent or 0.0,
+                "last_error_ratio": sample.error_ratio or 0.0,
+                "last_p95_ms": sample.p95_ms or 0.0,
                 "firing_conditions": ",".join(sorted(firing)) or False,
                 "error_rate": rate or 0.0,
                 "uptime_24h": facts["uptime"],
+                "rechecking": schedule.rechecking(retry, sample.up, firing),
+                "next_check_at": schedule.next_check(now, self.interval_minutes * 60, retry, sample.up, firing),
             }
         )
         return touched
@@ -508,18 +639,27 @@ class OpsHealthTarget(models.Model):
         together (see :meth:`_open_new_incidents`) instead of opened here.
 
         Recovery resolves the incident (``auto_resolved``, no resolver), so
-        its time to resolve counts. Under a silence or maintenance window a
-        firing condition only counts on an incident already open: nothing
-        new opens and nothing is healed or escalated.
+        its time to resolve counts; ``failing_since`` (the first failing
+        check of the breach) gives its time to detect. Under a silence or
+        maintenance window a firing condition only counts on an incident
+        already open: nothing new opens and nothing is healed or escalated.
+        A condition the engine inhibits (error rate and slow while the target
+        is down) is left as it is: one outage, one incident.
         """
         touched, firing = [], set()
         for condition in conditions:
             key = alerts.dedup_key(self._incident_ref(), condition.kind)
             if condition.firing:
                 firing.add(condition.kind)
+            if condition.inhibited:
+                continue  # muted by the outage: one outage, one incident
+            if condition.firing:
                 if suppression and key not in open_by_key:
                     continue
                 vals = self._incident_vals(key, condition.kind, condition.severity, condition.message, now)
+                vals["failing_since"] = condition.since or now
+                if condition.kind == "error_rate" and condition.basis == "checks":
+                    vals["title"] = f"{self.name}: {_('failed checks')}"
                 if opening is not None and key not in open_by_key:
                     opening.append({**vals, "next_escalation_at": now})
                     continue
@@ -596,9 +736,10 @@ class OpsHealthTarget(models.Model):
         """One check of this target right away (not stored as a sample): ``(Sample, issues)``."""
         self.ensure_one()
         now = fields.Datetime.now()
-        if self.kind != "http":
+        if self.kind not in ("http", "prometheus"):
             return self._probe_local(now)
         try:
-            return probes.probe(self._probe_spec()), None
+            spec = self._probe_spec()
+            return (spec.check() if self.kind == "prometheus" else probes.probe(spec)), None
         except ValueError as exc:
             return probes.Sample(up=False, error=f"configuration: {exc}", checked_at=now), None

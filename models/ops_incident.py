@@ -124,7 +124,20 @@ class OpsIncident(models.Model):
         store=True,
         aggregator="avg",
         digits=(16, 1),
-        help="Minutes from first seen to resolved; its average is the MTTR",
+        help="Minutes from the incident opening (first seen) to its resolution; its average is the MTTR",
+    )
+    failing_since = fields.Datetime(
+        string="Failing since",
+        readonly=True,
+        help="When the problem began: the first failing check of the breach that opened the incident",
+    )
+    time_to_detect = fields.Float(
+        string="Time to detect (min)",
+        compute="_compute_durations",
+        store=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Minutes from the first failing check to the incident opening; its average is the MTTD",
     )
     escalation_step = fields.Selection(ESCALATION_STEPS, default="none", required=True, readonly=True, tracking=True)
     next_escalation_at = fields.Datetime(readonly=True, index="btree_not_null")
@@ -170,14 +183,16 @@ class OpsIncident(models.Model):
         for incident in self:
             incident.false_positive_ratio = 100.0 if incident.false_positive else 0.0
 
-    @api.depends("first_seen", "acknowledged_at", "resolved_at")
+    @api.depends("first_seen", "acknowledged_at", "resolved_at", "failing_since")
     def _compute_durations(self):
         for incident in self:
             start = incident.first_seen
             ack = incident.acknowledged_at
             done = incident.resolved_at
+            since = incident.failing_since
             incident.time_to_acknowledge = (ack - start).total_seconds() / 60 if start and ack else 0.0
             incident.time_to_resolve = (done - start).total_seconds() / 60 if start and done else 0.0
+            incident.time_to_detect = max((start - since).total_seconds() / 60, 0.0) if start and since else 0.0
 
     def _compute_remediation_count(self):
         groups = self.env["ops.remediation.action"]._read_group(

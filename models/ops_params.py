@@ -50,8 +50,9 @@ DEFAULTS = {
     "scan_regression_recent_days": 7,
     "scan_regression_baseline_days": 28,
     # production monitoring; the routing key is read by system code only
-    "probe_batch_size": 200,
-    "probe_workers": 16,
+    "probe_batch_size": 500,
+    # checks wait on the network: a hanging target holds its thread for its whole timeout
+    "probe_workers": 64,
     "sample_retention_days": 7,
     "hourly_rollup_retention_days": 180,
     "daily_rollup_retention_days": 1095,

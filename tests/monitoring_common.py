@@ -92,14 +92,17 @@ class MonitoringCase(TransactionCase):
         values.setdefault("next_check_at", self.now)
         return self.Target.create({"url": self.targets.url_for(path), **values})
 
-    def tick(self, times=1, minutes=1):
-        """Run the probe cron ``times``, moving time forward ``minutes`` before each run.
+    def tick(self, times=1, minutes=1, seconds=0):
+        """Run both probe crons ``times``, moving time forward ``minutes`` (and ``seconds``) before each run.
 
-        Each probe pass wakes the escalation cron at once for the incidents it
-        opened (their ladder starts there): it runs right after, at the same time.
+        The fast re-checks of failing targets and the normal checks are two
+        crons; each probe pass wakes the escalation cron at once for the
+        incidents it opened (their ladder starts there): it runs right after,
+        at the same time.
         """
         for _i in range(times):
-            self.now += timedelta(minutes=minutes)
+            self.now += timedelta(minutes=minutes, seconds=seconds)
+            self.Target._cron_recheck_due_targets(now=self.now)
             self.Target._cron_probe_due_targets(now=self.now)
             self.Incident._cron_escalate(now=self.now)
 

@@ -81,8 +81,9 @@ class TestMonitoringEscalation(MonitoringCase):
 
     def test_incidents_opened_in_one_pass_start_their_ladder_in_the_escalation_cron(self):
         targets = self.escalating_target(name="svc a") | self.escalating_target(name="svc b")
-        for _i in range(3):  # the probe cron alone
+        for _i in range(3):  # the probe crons alone
             self.now += timedelta(minutes=1)
+            self.Target._cron_recheck_due_targets(now=self.now)
             self.Target._cron_probe_due_targets(now=self.now)
         incidents = self.Incident.search([("target_id", "in", targets.ids), ("state", "!=", "resolved")])
         self.assertEqual(len(incidents), 2)

@@ -13,7 +13,10 @@ Steps, each idempotent:
 * Chromium for browser tests (installed with apt-get when running as root);
 * the published contracts the fakes are held to (GitHub's OpenAPI description and webhook
   schemas, CycloneDX's schemas: pinned npm packages, installed with npm into
-  ``~/.cache/ops_autopilot/npm``; see ``autopilot/testing/npm_contracts.py``);
+  ``~/.cache/ops_autopilot/npm``; see ``autopilot/testing/npm_contracts.py``; OSV's record
+  schema, unpacked from a pinned PyPI wheel, see ``autopilot/testing/pypi_contracts.py``);
+* Prometheus and node_exporter for the monitoring tests (Debian's ``prometheus`` and
+  ``prometheus-node-exporter``, installed with apt-get like Chromium);
 * an addons directory in which this repository appears as ``ops_autopilot``.
 
 Used as a library by ``tools/run_tests.py``, ``tools/run_demo.py`` and ``tools/run_lint.py``; the benchmarks
@@ -395,6 +398,39 @@ def ensure_pypi_contracts():
         say(pypi_contracts.UNAVAILABLE)
 
 
+# Prometheus and node_exporter (monitoring tests)
+# --------------------------------------------------------------------------
+PROMETHEUS_PACKAGES = {
+    "prometheus": ("prometheus",),
+    "prometheus-node-exporter": ("prometheus-node-exporter", "node_exporter"),
+}
+
+
+def _missing_prometheus():
+    return [package for package, names in PROMETHEUS_PACKAGES.items() if not any(shutil.which(n) for n in names)]
+
+
+def ensure_prometheus():
+    """The real Prometheus and node_exporter the monitoring tests start (never left running as services)."""
+    missing = _missing_prometheus()
+    if not missing:
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        say(f"installing {', '.join(missing)} from the distribution's packages for the monitoring tests")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        install = ["apt-get", "install", "-y", "--no-install-recommends", *missing]
+        if subprocess.run(install, env=env, check=False, stdout=subprocess.DEVNULL).returncode:
+            subprocess.run(["apt-get", "update"], env=env, check=False, stdout=subprocess.DEVNULL)
+            subprocess.run(install, env=env, check=False, stdout=subprocess.DEVNULL)
+    missing = _missing_prometheus()
+    if missing:
+        raise SetupError(
+            f"{' and '.join(missing)} are needed for the monitoring tests: install them "
+            f"(Debian/Ubuntu: `sudo apt-get install {' '.join(missing)}`; elsewhere put `prometheus` and "
+            "`node_exporter` from prometheus.io on the PATH)"
+        )
+
+
 def prepare(with_tests=False):
     """Everything at once; returns the Odoo description from :func:`find_odoo`."""
     ensure_python_packages(with_tests=with_tests)
@@ -404,6 +440,7 @@ def prepare(with_tests=False):
         ensure_chromium()
         ensure_npm_contracts()
         ensure_pypi_contracts()
+        ensure_prometheus()
     return odoo
 
 

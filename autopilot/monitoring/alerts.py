@@ -17,9 +17,11 @@ resolve.) Samples later than ``now`` are ignored.
     clears only after ``t.recover_after`` consecutive successful checks.
     Exactly ``down_after - 1`` failures never fire; a single success in a
     failing run does not clear. Severity ``critical``.
-``slow`` / ``cpu`` / ``memory``
-    Measured values: ``response_ms`` of successful checks, ``cpu_percent``,
-    ``memory_percent`` (checks without the value are skipped). A condition
+``slow`` / ``cpu`` / ``memory`` (and ``error_rate`` from the service's metrics)
+    Measured values: the service's own p95 latency (``p95_ms``) where the
+    checks carry it, else ``response_ms`` of successful checks;
+    ``cpu_percent``; ``memory_percent``; for ``error_rate``, the service's
+    own ``error_ratio`` (checks without the value are skipped). A condition
     fires when the trailing run of values *above* the threshold spans at
     least ``t.duration_seconds`` (from its first to its last sample), i.e.
     every value seen over that duration breaches and the duration is
@@ -32,16 +34,34 @@ resolve.) Samples later than ``now`` are ignored.
     over: twice the threshold for ``slow``, three quarters of the way from
     the threshold to 100 % for ``cpu``/``memory`` (80 -> 95, 85 -> 96.25).
 ``error_rate``
-    Failed checks / checks within ``t.window_seconds`` (percent), counting
-    only *intermittent* failures: checks that belong to a run of at least
-    ``t.down_after`` consecutive failures are an outage, reported by
-    ``down``, and are left out of both numerator and denominator (so an
-    outage does not also raise an error-rate incident, nor one for the hour
-    after it). Judged only with at least ``t.min_checks`` checks in the
-    window (default 4: one hour of 15-minute checks) and at least
-    :data:`MIN_FAILURES` failures; fires above ``t.error_rate``, clears at or
-    below ``t.error_rate * ERROR_RATE_CLEAR_RATIO`` (half). Severity
-    ``high``, ``critical`` from 50 %.
+    From the service's own metrics when the recent checks carry an
+    ``error_ratio`` (share of its requests that failed, Prometheus or its
+    metrics page): judged like ``slow`` above. Otherwise, the fallback for
+    plain HTTP targets, **failed checks** / checks within
+    ``t.window_seconds`` (percent), counting only *intermittent* failures:
+    checks that belong to an outage are reported by ``down`` and are left out
+    of both numerator and denominator (so an outage does not also raise a
+    failed-checks incident, nor one for the hour after it), and so are the
+    failures of a trailing run shorter than ``t.down_after``: until a
+    success ends it, nobody knows whether it is a blip or an outage being
+    confirmed (so the first failures of an outage do not open a
+    failed-checks incident before ``down`` fires). An outage is
+    found by running the ``down`` rule over the whole history, not only the
+    window: it spans from the first failure of the run that made ``down``
+    fire to the check that cleared it (a lone success in the middle of it
+    included), so the window cutting an outage in two never turns its tail
+    into "intermittent" failures. Judged only with at least
+    ``t.min_checks`` checks in the window and at least :data:`MIN_FAILURES`
+    failures; fires above ``t.error_rate``, clears at or below
+    ``t.error_rate * ERROR_RATE_CLEAR_RATIO`` (half). Severity ``high``,
+    ``critical`` from 50 %. ``Condition.basis`` says which was judged
+    (``"metrics"`` or ``"checks"``).
+
+Inhibition (as Alertmanager's ``inhibit_rules``): while ``down`` fires,
+its derived conditions ``error_rate`` and ``slow`` are *inhibited*: they
+keep their previous state (nothing opens, nothing resolves) and carry
+``inhibited=True``; one outage is one incident. CPU and memory, which may
+be the cause of the outage, are not inhibited.
 
 A threshold set to ``None`` disables its condition (never firing).
 Conditions that are not firing have severity ``low``.
@@ -59,7 +79,7 @@ active one that lasts longest.
 import hashlib
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -106,6 +126,10 @@ class Condition:
     message: str
     #: when the breach that makes it fire started (first sample of the run), if known
     since: datetime | None = None
+    #: muted while the target is down (see "Inhibition"): neither opens nor resolves anything
+    inhibited: bool = False
+    #: what was judged: "checks" (probe outcomes) or "metrics" (the service's own figures)
+    basis: str = "checks"
 
 
 # ---------------------------------------------------------------------------
@@ -172,39 +196,51 @@ def error_rate(samples: Sequence, now: datetime, window_seconds: float) -> float
     return failed * 100.0 / total if total else None
 
 
-def _intermittent(history, down_after):
-    """``history`` without the checks that belong to runs of >= ``down_after`` consecutive failures."""
-    kept, run = [], []
-    for sample in history:
-        if not sample.up:
-            run.append(sample)
+def outage_indexes(history, down_after, recover_after):
+    """Indexes of ``history`` (oldest first) that belong to an outage, by the ``down`` rule run over it all.
+
+    An outage spans from the first failure of the run of ``down_after``
+    consecutive failures that made ``down`` fire to the last check before
+    ``recover_after`` consecutive successes cleared it.
+    """
+    inside, down, fails, oks, start = set(), False, 0, 0, None
+    for index, sample in enumerate(history):
+        if sample.up:
+            fails, oks = 0, oks + 1
+            if down and oks >= recover_after:
+                inside.update(range(start, index - oks + 1))
+                down, start = False, None
             continue
-        if len(run) < down_after:
-            kept.extend(run)
-        run = []
-        kept.append(sample)
-    if len(run) < down_after:
-        kept.extend(run)
-    return kept
+        oks, fails = 0, fails + 1
+        if not down and fails >= down_after:
+            down, start = True, index - fails + 1
+    if down:
+        inside.update(range(start, len(history)))
+    return inside
 
 
 def _error_rate(history, t, now, was):
     threshold = t.error_rate
     if threshold is None:
         return Condition("error_rate", False, "low", None, None, "disabled")
+    horizon = now - timedelta(seconds=max(t.window_seconds, t.duration_seconds))
+    if any(s.error_ratio is not None and s.checked_at >= horizon for s in history):
+        return _metric("error_rate", history, t, now, was)
     start = now - timedelta(seconds=t.window_seconds)
-    window = [s for s in history if s.checked_at > start]
-    checks = _intermittent(window, t.down_after)
+    outage = outage_indexes(history, t.down_after, t.recover_after)
+    pending = len(_trailing(history, lambda s: not s.up))
+    judged = history[: len(history) - pending]
+    checks = [s for index, s in enumerate(judged) if s.checked_at > start and index not in outage]
     failed = sum(1 for s in checks if not s.up)
     rate = failed * 100.0 / len(checks) if checks else None
     span = _minutes(t.window_seconds)
     if len(checks) < t.min_checks:
-        message = f"not enough checks to judge ({len(checks)} of {t.min_checks} in {span})"
+        message = f"failed checks: not enough checks to judge ({len(checks)} of {t.min_checks} in {span})"
         return Condition("error_rate", was, "high" if was else "low", rate, threshold, message)
     # fires above the threshold, clears only well below it
     firing = rate > threshold * ERROR_RATE_CLEAR_RATIO if was else (rate > threshold and failed >= MIN_FAILURES)
     severity = ("critical" if rate >= ERROR_RATE_CRITICAL else "high") if firing else "low"
-    message = f"error rate {rate:.1f} % ({failed} of {len(checks)} checks failed in {span})"
+    message = f"failed checks {rate:.1f} % ({failed} of {len(checks)} checks failed in {span}, outages left out)"
     if firing:
         message += f", above {threshold:g} %"
     since = next((s.checked_at for s in checks if not s.up), None) if firing else None
@@ -215,20 +251,27 @@ _METRICS = {
     "slow": ("response_ms", "response time", "ms"),
     "cpu": ("cpu", "CPU", "%"),
     "memory": ("memory", "memory", "%"),
+    "error_rate": ("error_rate", "error ratio", "%"),
 }
 
 
-def _value(kind, sample):
+def _value(kind, sample, p95):
     if kind == "slow":
+        if p95:
+            return sample.p95_ms
         return sample.response_ms if sample.up else None
     if kind == "cpu":
         return sample.cpu_percent
+    if kind == "error_rate":
+        return sample.error_ratio
     return sample.memory_percent
 
 
 def _far_level(kind, threshold):
     if kind == "slow":
         return threshold * 2
+    if kind == "error_rate":
+        return max(threshold * 2, ERROR_RATE_CRITICAL)
     return threshold + (100.0 - threshold) * 0.75
 
 
@@ -237,7 +280,11 @@ def _metric(kind, history, t, now, was):
     threshold = getattr(t, attr)
     if threshold is None:
         return Condition(kind, False, "low", None, None, "disabled")
-    valued = [(s.checked_at, v) for s in history if (v := _value(kind, s)) is not None]
+    # the service's own p95 latency, where its metrics give one, is what "slow" judges
+    p95 = kind == "slow" and any(s.p95_ms is not None for s in history)
+    if p95:
+        label = "p95 latency"
+    valued = [(s.checked_at, v) for s in history if (v := _value(kind, s, p95)) is not None]
     horizon = now - timedelta(seconds=max(t.window_seconds, t.duration_seconds))
     if not valued or valued[-1][0] < horizon:
         message = f"no recent {label} data"
@@ -271,7 +318,26 @@ def _metric(kind, history, t, now, was):
     else:
         message = f"{label} {_fmt(latest, unit)}"
     since = streak[0][0] if firing and streak else None
-    return Condition(kind, firing, severity, round(latest, 3), threshold, message, since)
+    basis = "metrics" if kind != "slow" or p95 else "checks"
+    return Condition(kind, firing, severity, round(latest, 3), threshold, message, since, basis=basis)
+
+
+#: conditions muted while ``down`` fires (see "Inhibition")
+INHIBITED_BY_DOWN = ("error_rate", "slow")
+
+
+def _inhibit(condition, was):
+    """``condition`` muted by an outage: its previous state kept, said in the message."""
+    firing = condition.kind in was
+    severity = condition.severity if firing == condition.firing else ("medium" if firing else "low")
+    return replace(
+        condition,
+        firing=firing,
+        severity=severity,
+        message=f"inhibited while the target is down ({condition.message})",
+        since=None,
+        inhibited=True,
+    )
 
 
 def evaluate(
@@ -283,11 +349,14 @@ def evaluate(
     """One :class:`Condition` per kind of :data:`KINDS`, in that order (see the module rules)."""
     was = frozenset(previously_firing or ())
     history = sorted((s for s in samples if s.checked_at <= now), key=lambda s: s.checked_at)
-    return [
+    conditions = [
         _down(history, thresholds, "down" in was),
         _error_rate(history, thresholds, now, "error_rate" in was),
         *(_metric(kind, history, thresholds, now, kind in was) for kind in ("slow", "cpu", "memory")),
     ]
+    if conditions[0].firing:
+        conditions = [_inhibit(c, was) if c.kind in INHIBITED_BY_DOWN else c for c in conditions]
+    return conditions
 
 
 def dedup_key(target_ref: str, kind: str) -> str:

@@ -33,9 +33,11 @@ socket the server closed meanwhile never fails a check.
 ``Sample.checked_at`` is when the check started, naive UTC like Odoo's
 ``Datetime`` fields. A metrics URL (:mod:`.host_metrics`) is fetched after
 the main check with its own deadline of ``timeout`` seconds, so a probe with
-a metrics URL takes at most ``2 * timeout``; a metrics failure keeps
-``up`` as it was, leaves cpu/memory ``None`` and is noted in ``error``
-(``"metrics: ..."``).
+a metrics URL takes at most ``2 * timeout``. It gives CPU and memory (JSON,
+node_exporter) and the service's own error ratio and p95 latency (its
+request counters and histogram, as rates between two scrapes). A failed
+scrape fails the check: ``up`` is False and ``error`` says why
+(``"metrics: ..."``); the figures stay ``None``, never a silent 0.
 """
 
 import contextlib
@@ -134,6 +136,10 @@ class Sample:
     cpu_percent: float | None = None
     memory_percent: float | None = None
     checked_at: datetime = field(default_factory=utcnow)
+    #: share of the service's own requests that failed (percent), from its metrics
+    error_ratio: float | None = None
+    #: the service's own 95th percentile latency (ms), from its metrics
+    p95_ms: float | None = None
 
 
 def parse_statuses(text):
@@ -623,7 +629,7 @@ def _decode(fetched):
 
 
 def _metrics(spec, session, metrics_state, metrics_key):
-    """(cpu, memory, note) from ``spec.metrics_url``; ``note`` says why they are missing."""
+    """``(host_metrics.Reading, failure)`` from ``spec.metrics_url``; ``failure`` says why the scrape failed."""
     # the target's headers (credentials) go to the metrics URL only on the same origin
     headers = dict(spec.headers or {}) if _same_origin(spec.url, spec.metrics_url) else {}
     try:
@@ -636,19 +642,19 @@ def _metrics(spec, session, metrics_state, metrics_key):
             headers=headers,
         )
     except FetchError as exc:
-        return None, None, f"metrics: {exc}"
+        return host_metrics.Reading(), f"metrics: {exc}"
     if fetched.status_code >= 400:
-        return None, None, f"metrics: HTTP {fetched.status_code}"
+        return host_metrics.Reading(), f"metrics: HTTP {fetched.status_code}"
     try:
-        cpu, memory = host_metrics.parse_metrics(
+        reading = host_metrics.parse_metrics(
             fetched.body,
             fetched.content_type,
             state=metrics_state,
             key=metrics_key if metrics_key is not None else spec.metrics_url,
         )
     except host_metrics.MetricsError as exc:
-        return None, None, scrub(f"metrics: {exc}", spec.metrics_url)
-    return cpu, memory, None
+        return host_metrics.Reading(), scrub(f"metrics: {exc}", spec.metrics_url)
+    return reading, None
 
 
 def probe(spec, session=None, *, metrics_state=None, metrics_key=None):
@@ -682,19 +688,21 @@ def probe(spec, session=None, *, metrics_state=None, metrics_key=None):
             error = f"expected text not found in {where}the answer"
         else:
             up = True
-    cpu = memory = None
+    reading = host_metrics.Reading()
     if spec.metrics_url:
-        cpu, memory, note = _metrics(spec, session, metrics_state, metrics_key)
-        if note:
-            error = f"{error}; {note}" if error else note
+        reading, failure = _metrics(spec, session, metrics_state, metrics_key)
+        if failure:
+            up, error = False, f"{error}; {failure}" if error else failure
     return Sample(
         up=up,
         status_code=status_code,
         response_ms=response_ms,
         error=scrub(error, spec.url, spec.metrics_url) if error else None,
-        cpu_percent=cpu,
-        memory_percent=memory,
+        cpu_percent=reading.cpu_percent,
+        memory_percent=reading.memory_percent,
         checked_at=checked_at,
+        error_ratio=reading.error_ratio,
+        p95_ms=reading.p95_ms,
     )
 
 
@@ -730,6 +738,9 @@ def probe_many(
     def run(key, spec):
         started = utcnow()
         try:
+            check = getattr(spec, "check", None)  # other kinds of checks (Prometheus queries) bring their own
+            if check is not None:
+                return check(session_for_thread())
             return probe(spec, session_for_thread(), metrics_state=metrics_state, metrics_key=key)
         except Exception as exc:
             _logger.exception("probe of %s failed unexpectedly", redact_url(getattr(spec, "url", "")))

@@ -6,7 +6,8 @@
    (BENCH_HANG_SHARE) hang past a BENCH_TIMEOUT (2 s) timeout, the rest are healthy, slow
    (100 ms), failing (HTTP 500) or refused.
 2. Baseline: the engine alone (``probes.probe_many``, same targets, same pool size). Then three
-   passes of the real cron method ``ops.health.target._cron_probe_due_targets`` (claim with
+   passes of the real cron methods ``ops.health.target._cron_recheck_due_targets`` (the failing
+   targets' own lane) and ``_cron_probe_due_targets``, one after the other (claim with
    SKIP LOCKED and commit, probe outside any transaction, store, evaluate, open incidents): wall
    time, CPU time of the Odoo process (less noisy on a shared machine), samples stored per pass
    (must equal the targets), samples/s, incidents opened, and the peak RSS of the process. The
@@ -87,7 +88,8 @@ for index in range(3):
     now += timedelta(minutes=1)
     before = env["ops.health.sample"].search_count([])
     started, cpu = time.perf_counter(), time.process_time()
-    done = Target._cron_probe_due_targets(now=now)
+    # both lanes: the failing targets (refused, 500, hanging) are re-checked by their own cron
+    done = Target._cron_recheck_due_targets(now=now) + Target._cron_probe_due_targets(now=now)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     env.cr.commit()
     stored = env["ops.health.sample"].search_count([]) - before

@@ -13,8 +13,10 @@ from autopilot.monitoring.alerts import (
     dedup_key,
     error_rate,
     evaluate,
+    outage_indexes,
 )
 from autopilot.monitoring.probes import Sample
+from autopilot.monitoring.schedule import next_check, rechecking
 
 T0 = datetime(2026, 3, 2, 12, 0, 0)  # a Monday
 STEP = 60
@@ -356,3 +358,82 @@ def test_active_suppression_prefers_the_longest():
     assert active_suppression([past], T0) is None
     forever = Suppression(None, None, "forever")
     assert active_suppression([long, forever], T0) is forever
+
+
+# -- one incident per outage --------------------------------------------------------------
+def test_an_outage_cut_by_the_window_is_still_an_outage():
+    # 15-minute checks, five failures then recovery: the 1-hour window only holds the last two
+    # failures of the outage, which must not read as intermittent errors (the seed's bug)
+    samples = series("DDDDDUU", step=900)
+    conditions = run(samples, firing={"down"})
+    assert not conditions["down"].firing
+    assert not conditions["error_rate"].firing
+    assert conditions["error_rate"].value == 0.0
+    assert "failed checks" in conditions["error_rate"].message
+
+
+def test_a_lone_success_inside_an_outage_belongs_to_it():
+    samples = series("UUDDDDUDDDUUUUU", step=30)
+    conditions = run(samples, firing={"down"})
+    assert not conditions["down"].firing
+    assert not conditions["error_rate"].firing and conditions["error_rate"].value == 0.0
+
+
+def test_derived_conditions_are_inhibited_while_down():
+    samples = series("UDUDUDUDDD")  # intermittent failures, then down
+    conditions = run(samples)
+    assert conditions["down"].firing
+    assert conditions["error_rate"].inhibited and not conditions["error_rate"].firing
+    assert "inhibited" in conditions["error_rate"].message
+    kept = run(samples, firing={"error_rate"})["error_rate"]
+    assert kept.inhibited and kept.firing, "an incident already open is neither resolved nor counted"
+    assert not conditions["cpu"].inhibited
+
+
+def test_outage_indexes_follow_the_down_rule():
+    history = series("UDDUDDDUDUUD")
+    assert outage_indexes(history, 3, 2) == {4, 5, 6, 7, 8}
+    assert outage_indexes(series("DDD"), 3, 2) == {0, 1, 2}
+    assert outage_indexes(series("DDU"), 3, 2) == set()
+
+
+# -- the service's own metrics ------------------------------------------------------------
+def test_error_ratio_from_metrics_fires_after_the_duration_and_says_so():
+    samples = metric_series([1.0, 7.0, 8.0, 9.0, 7.5, 8.0, 9.0], "error_ratio")
+    rate = run(samples)["error_rate"]
+    assert rate.firing and rate.basis == "metrics" and rate.value == 9.0
+    assert "error ratio" in rate.message
+    assert not run(samples[:5])["error_rate"].firing, "breached for 3 minutes only"
+    back = run(
+        [*samples, *metric_series([2.0, 1.0], "error_ratio", start=last(samples) + timedelta(minutes=1))],
+        firing={"error_rate"},
+    )["error_rate"]
+    assert not back.firing
+
+
+def test_p95_latency_from_metrics_is_what_slow_judges():
+    samples = [Sample(up=True, response_ms=10.0, p95_ms=2500.0, checked_at=T0 + timedelta(minutes=i)) for i in range(6)]
+    slow = run(samples)["slow"]
+    assert slow.firing and slow.basis == "metrics" and "p95 latency" in slow.message
+    assert not run(series("UUUUUU"))["slow"].firing
+
+
+# -- scheduling ------------------------------------------------------------------------------
+def test_next_check_fast_while_failing_or_firing_then_back_to_normal():
+    now = T0 + timedelta(microseconds=400)
+    assert next_check(now, 60, 30, up=True) == T0 + timedelta(seconds=60)
+    assert next_check(now, 900, 30, up=False) == T0 + timedelta(seconds=30)
+    assert next_check(now, 900, 30, up=True, firing={"down"}) == T0 + timedelta(seconds=30)
+    assert next_check(now, 900, 0, up=False) == T0 + timedelta(seconds=900), "0 turns fast re-checks off"
+    assert next_check(now, 20, 30, up=False) == T0 + timedelta(seconds=20), "never slower than the interval"
+    assert rechecking(30, up=False) and rechecking(30, up=True, firing=("slow",))
+    assert not rechecking(30, up=True) and not rechecking(0, up=False)
+
+
+def test_the_first_failures_of_an_outage_are_not_judged_before_it_is_confirmed():
+    # 30-second re-checks after an hour of good checks: two failures, down not confirmed yet
+    samples = series("U" * 60 + "DD", step=30)
+    rate = run(samples)["error_rate"]
+    assert not rate.firing and rate.value == 0.0
+    # a success ends the run: two failures were a blip after all, and count
+    assert run(series("UUUUUUDDU", step=30))["error_rate"].firing

@@ -221,12 +221,13 @@ def test_node_exporter_cpu_needs_two_scrapes(targets):
     assert state.get("t1") is not None
 
 
-def test_metrics_failure_keeps_the_target_up_and_is_noted(targets):
+def test_a_failed_scrape_is_a_failed_check_with_its_reason(targets):
     garbage = check(targets, "/ok", metrics_url=targets.url_for("/metrics/garbage"))
-    assert garbage.up and garbage.cpu_percent is None and garbage.memory_percent is None
-    assert garbage.error.startswith("metrics: ")
+    assert not garbage.up and garbage.cpu_percent is None and garbage.memory_percent is None
+    assert garbage.error == "metrics: the metrics answer is neither JSON nor Prometheus text"
     refused = check(targets, "/ok", metrics_url=closed_port_url("/metrics"))
-    assert refused.up and refused.error == "metrics: connection refused"
+    assert not refused.up and refused.error == "metrics: connection refused"
+    assert refused.status_code == 200, "the service itself answered"
     broken = check(targets, "/status/500", metrics_url=targets.url_for("/status/404"))
     assert not broken.up and broken.error == "unexpected status 500 Internal Server Error; metrics: HTTP 404"
 
