@@ -1,10 +1,17 @@
-"""Integrity of the held-out evaluation set of real CI failure logs.
+"""Integrity of the held-out evaluation sets of real CI failure logs.
 
-The set (autopilot/data/diagnosis_heldout/) measures the diagnosis engine once its work is
-done: no rule and no model may be written from it. These tests only check that the set is
-what its README says: every log listed in SOURCES.tsv and every listed log present, every
-source key in the held-out hash class, at most five logs per source, valid categories, and
-no log identical to a file of the training corpus.
+Two sets measure the diagnosis engine once its work is done; no rule and no model may be
+written from them:
+
+* ``autopilot/data/diagnosis_heldout/``: the first held-out batch;
+* ``autopilot/data/diagnosis_heldout_b/``: the second batch, collected after the first had
+  been measured once, from sources that appear in no other set.
+
+These tests only check that each set is what its README says: every log listed in
+SOURCES.tsv and every listed log present, every source key in the held-out hash class, at
+most five logs per source, valid categories, and no log identical to a file of the training
+corpus. For the second batch they also check that none of its source keys appears in any
+other set's SOURCES.tsv and that none of its logs is byte-identical to any other data file.
 """
 
 import hashlib
@@ -14,9 +21,14 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).resolve().parents[2] / "data"
-SET_DIR = DATA / "diagnosis_heldout"
 CORPUS_DIR = DATA / "diagnosis_corpus"
-SOURCES = SET_DIR / "SOURCES.tsv"
+FIRST_SET = DATA / "diagnosis_heldout"
+SECOND_SET = DATA / "diagnosis_heldout_b"
+HELDOUT_SETS = (FIRST_SET, SECOND_SET)
+# Sets whose sources the second batch must not reuse (their key column only is read here).
+OTHER_SOURCED_SETS = (FIRST_SET, DATA / "diagnosis_calibration", DATA / "diagnosis_real")
+# Data the second batch must not copy byte for byte.
+OTHER_DATA_DIRS = (CORPUS_DIR, FIRST_SET, DATA / "diagnosis_calibration", DATA / "diagnosis_real")
 
 # The split a source belongs to: sha1 of its key (owner/repo, or host/path for a page),
 # lower-cased, modulo 3. 0 is the held-out test split.
@@ -36,13 +48,15 @@ CATEGORIES = (
 )
 HEADER = ["path", "key", "source", "licence", "reason"]
 
+by_set = pytest.mark.parametrize("set_dir", HELDOUT_SETS, ids=lambda path: path.name)
+
 
 def split_class(key):
     return int(hashlib.sha1(key.lower().encode()).hexdigest(), 16) % 3
 
 
-def _rows():
-    lines = SOURCES.read_text(encoding="utf-8").splitlines()
+def _rows(set_dir):
+    lines = (set_dir / "SOURCES.tsv").read_text(encoding="utf-8").splitlines()
     assert lines, "SOURCES.tsv is empty"
     header = lines[0].split("\t")
     assert header == HEADER
@@ -55,8 +69,18 @@ def _rows():
     return rows
 
 
-def _logs():
-    return sorted(p.relative_to(SET_DIR).as_posix() for p in SET_DIR.glob("*/*.log"))
+def _keys(set_dir):
+    """The key column (second field) of a set's SOURCES.tsv, whatever its other columns."""
+    lines = (set_dir / "SOURCES.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    return {line.split("\t")[1].lower() for line in lines if line.strip()}
+
+
+def _logs(set_dir):
+    return sorted(p.relative_to(set_dir).as_posix() for p in set_dir.glob("*/*.log"))
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_split_class_rule():
@@ -67,16 +91,18 @@ def test_split_class_rule():
     assert split_class("PyTest-Dev/PyTest") == split_class("pytest-dev/pytest")
 
 
-def test_every_log_listed_and_every_listed_log_present():
-    listed = [row["path"] for row in _rows()]
+@by_set
+def test_every_log_listed_and_every_listed_log_present(set_dir):
+    listed = [row["path"] for row in _rows(set_dir)]
     assert len(listed) == len(set(listed)), "a path is listed twice"
-    assert sorted(listed) == _logs()
+    assert sorted(listed) == _logs(set_dir)
 
 
-def test_no_stray_files():
+@by_set
+def test_no_stray_files(set_dir):
     allowed = {"SOURCES.tsv", "README.md"}
-    for path in SET_DIR.rglob("*"):
-        rel = path.relative_to(SET_DIR)
+    for path in set_dir.rglob("*"):
+        rel = path.relative_to(set_dir)
         if path.is_dir():
             assert len(rel.parts) == 1 and rel.parts[0] in CATEGORIES, f"unexpected folder {rel}"
         elif len(rel.parts) == 1:
@@ -85,46 +111,75 @@ def test_no_stray_files():
             assert rel.suffix == ".log", f"unexpected file {rel}"
 
 
-def test_categories_valid():
-    for row in _rows():
+@by_set
+def test_categories_valid(set_dir):
+    for row in _rows(set_dir):
         category, _, name = row["path"].partition("/")
         assert category in CATEGORIES, row["path"]
         assert name.endswith(".log") and "/" not in name, row["path"]
 
 
-def test_every_key_in_the_heldout_class():
-    wrong = [(row["path"], row["key"]) for row in _rows() if split_class(row["key"]) != SPLIT_CLASS]
+@by_set
+def test_every_key_in_the_heldout_class(set_dir):
+    rows = _rows(set_dir)
+    wrong = [(row["path"], row["key"]) for row in rows if split_class(row["key"]) != SPLIT_CLASS]
     assert not wrong, f"keys outside class {SPLIT_CLASS}: {wrong}"
 
 
-def test_at_most_five_per_source():
-    counts = Counter(row["key"].lower() for row in _rows())
+@by_set
+def test_at_most_five_per_source(set_dir):
+    counts = Counter(row["key"].lower() for row in _rows(set_dir))
     over = {key: n for key, n in counts.items() if n > MAX_PER_SOURCE}
     assert not over, over
 
 
-def test_logs_are_nonempty_text_of_at_least_three_lines():
-    for rel in _logs():
-        text = (SET_DIR / rel).read_text(encoding="utf-8")
+@by_set
+def test_logs_are_nonempty_text_of_at_least_three_lines(set_dir):
+    for rel in _logs(set_dir):
+        text = (set_dir / rel).read_text(encoding="utf-8")
         assert len([line for line in text.splitlines() if line.strip()]) >= 3, rel
 
 
-def test_no_two_logs_identical():
-    digests = Counter(hashlib.sha256((SET_DIR / rel).read_bytes()).hexdigest() for rel in _logs())
+@by_set
+def test_no_two_logs_identical(set_dir):
+    digests = Counter(_digest(set_dir / rel) for rel in _logs(set_dir))
     assert all(n == 1 for n in digests.values())
 
 
-def test_no_log_identical_to_a_training_corpus_file():
+@by_set
+def test_no_log_identical_to_a_training_corpus_file(set_dir):
     if not CORPUS_DIR.is_dir():
         pytest.skip("no training corpus in this checkout")
-    corpus = {hashlib.sha256(path.read_bytes()).hexdigest() for path in CORPUS_DIR.rglob("*") if path.is_file()}
-    same = [rel for rel in _logs() if hashlib.sha256((SET_DIR / rel).read_bytes()).hexdigest() in corpus]
+    corpus = {_digest(path) for path in CORPUS_DIR.rglob("*") if path.is_file()}
+    same = [rel for rel in _logs(set_dir) if _digest(set_dir / rel) in corpus]
     assert not same, same
 
 
-def test_every_category_folder_named_in_readme_counts():
-    readme = (SET_DIR / "README.md").read_text(encoding="utf-8")
-    counts = Counter(rel.split("/")[0] for rel in _logs())
+@by_set
+def test_every_category_folder_named_in_readme_counts(set_dir):
+    readme = (set_dir / "README.md").read_text(encoding="utf-8")
+    counts = Counter(rel.split("/")[0] for rel in _logs(set_dir))
     for category, n in counts.items():
         assert f"| `{category}` | {n} |" in readme, f"README count for {category} is not {n}"
     assert f"| **total** | **{sum(counts.values())}** |" in readme
+
+
+def test_second_batch_reuses_no_source_of_another_set():
+    keys = _keys(SECOND_SET)
+    for other in OTHER_SOURCED_SETS:
+        if not (other / "SOURCES.tsv").is_file():
+            continue
+        shared = sorted(keys & _keys(other))
+        assert not shared, f"sources also in {other.name}: {shared}"
+
+
+def test_second_batch_copies_no_other_data_file():
+    others = {
+        _digest(path): path
+        for directory in OTHER_DATA_DIRS
+        if directory.is_dir()
+        for path in directory.rglob("*")
+        if path.is_file()
+    }
+    same = [(rel, others[d].name) for rel in _logs(SECOND_SET) if (d := _digest(SECOND_SET / rel)) in others]
+    assert not same, same
