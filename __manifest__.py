@@ -75,6 +75,7 @@
         "demo/ops_monitoring_demo.xml",
         "demo/ops_scan_demo.xml",
         "demo/ops_review_demo.xml",
+        "demo/res_users_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -314,7 +314,8 @@ class OpsHealthReport(models.AbstractModel):
         action = self.env.ref(REPORT_XMLID).report_action(
             None, data={"filters": filters or {"period": "7d"}}, config=False
         )
-        action["report_type"] = report_type
+        if report_type != "qweb-pdf":  # a PDF stays HTML when the server cannot make one (report/)
+            action["report_type"] = report_type
         return action
 
     @api.model

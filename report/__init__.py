@@ -1,1 +1,1 @@
-from . import ops_health_report, ops_license_report
+from . import ir_actions_report, ops_health_report, ops_license_report

@@ -17,4 +17,5 @@ class ReportOpsHealth(models.AbstractModel):
             "doc_ids": docids,
             "docs": [],
             "report": self.env["ops.health.report"]._report_data(filters),
+            "pdf_unavailable": self.env["ir.actions.report"]._ops_pdf_unavailable_note(),
         }

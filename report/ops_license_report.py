@@ -22,7 +22,13 @@ class ReportLicenseCompliance(models.AbstractModel):
         runs = runs.filtered(lambda r: r.scan_type == "license_compliance" and r.state == "done")
         if not runs:
             raise UserError(_("Only a finished license compliance scan has a compliance report."))
-        return {"doc_ids": runs.ids, "doc_model": "ops.scan.run", "docs": runs, "reports": self._reports(runs)}
+        return {
+            "doc_ids": runs.ids,
+            "doc_model": "ops.scan.run",
+            "docs": runs,
+            "reports": self._reports(runs),
+            "pdf_unavailable": self.env["ir.actions.report"]._ops_pdf_unavailable_note(),
+        }
 
     @api.model
     def _reports(self, runs):

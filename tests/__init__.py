@@ -6,6 +6,7 @@ from . import (
     test_delivery_processing,
     test_escaping,
     test_faults,
+    test_first_hour_setup,
     test_github_sync,
     test_i18n,
     test_monitoring_alerts,

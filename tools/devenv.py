@@ -11,6 +11,9 @@ Steps, each idempotent:
   ``pip install -r requirements.txt``) into ``~/.cache/ops_autopilot``;
 * PostgreSQL reachable (the local cluster is started when installed and stopped);
 * Chromium for browser tests (installed with apt-get when running as root);
+* wkhtmltopdf, which Odoo needs to print PDF reports (installed with apt-get when running
+  as root, for the demo and for the tests; otherwise one line says what PDF needs, and
+  reports open as HTML);
 * the published contracts the fakes are held to (GitHub's OpenAPI description and webhook
   schemas, CycloneDX's schemas: pinned npm packages, installed with npm into
   ``~/.cache/ops_autopilot/npm``; see ``autopilot/testing/npm_contracts.py``; OSV's record
@@ -369,6 +372,33 @@ def ensure_chromium():
 
 
 # --------------------------------------------------------------------------
+# wkhtmltopdf (PDF reports)
+# --------------------------------------------------------------------------
+NO_WKHTMLTOPDF = (
+    "PDF reports need wkhtmltopdf, which is not installed: reports open as HTML until it is "
+    "(Debian/Ubuntu: `sudo apt-get install wkhtmltopdf`; elsewhere see https://wkhtmltopdf.org), "
+    "then restart Odoo"
+)
+
+
+def ensure_wkhtmltopdf():
+    """Install wkhtmltopdf from the distribution's packages when possible; return None or what PDF needs.
+
+    Not fatal: Odoo shows reports as HTML without it. The caller says the returned sentence once.
+    """
+    if shutil.which("wkhtmltopdf"):
+        return None
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        say("installing wkhtmltopdf from the distribution's packages for PDF reports")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        install = ["apt-get", "install", "-y", "--no-install-recommends", "wkhtmltopdf"]
+        if subprocess.run(install, env=env, check=False, stdout=subprocess.DEVNULL).returncode:
+            subprocess.run(["apt-get", "update"], env=env, check=False, stdout=subprocess.DEVNULL)
+            subprocess.run(install, env=env, check=False, stdout=subprocess.DEVNULL)
+    return None if shutil.which("wkhtmltopdf") else NO_WKHTMLTOPDF
+
+
+# --------------------------------------------------------------------------
 # Published contracts of the fakes (npm packages, tests only)
 # --------------------------------------------------------------------------
 def ensure_npm_contracts():
@@ -436,6 +466,9 @@ def prepare(with_tests=False):
     ensure_python_packages(with_tests=with_tests)
     odoo = find_odoo()
     ensure_postgres()
+    pdf_missing = ensure_wkhtmltopdf()
+    if pdf_missing:
+        say(pdf_missing)
     if with_tests:
         ensure_chromium()
         ensure_npm_contracts()

@@ -8,7 +8,7 @@
  * notification and every POLL_SECONDS, without reloading the page. Payload text is always
  * rendered escaped (t-esc / Chart.js canvas text), never as markup.
  */
-import { Component, onMounted, onWillStart, onWillUnmount, useEffect, useRef, useState } from "@odoo/owl";
+import { Component, onMounted, onWillStart, onWillUnmount, status, useEffect, useRef, useState } from "@odoo/owl";
 import { loadBundle } from "@web/core/assets";
 import { router } from "@web/core/browser/router";
 import { _t } from "@web/core/l10n/translation";
@@ -159,7 +159,8 @@ export class OpsDashboard extends Component {
             this.state.error = false;
             this.pushUrl();
         } catch (error) {
-            if (sequence !== this.sequence) {
+            // a dashboard left while loading (e.g. the home dashboard, then its menu) has nothing to show
+            if (sequence !== this.sequence || status(this) === "destroyed") {
                 return;
             }
             this.state.error = true;
