@@ -436,7 +436,8 @@ class OpsHealthTarget(models.Model):
             local = [Dashboard._to_local(start, {"tz": tz}) for start in starts]
             labels = [history.hour_label(moment) for moment in local]
             if period != "24h":
-                labels = [f"{Dashboard._short_date(moment.date())} {label}" for moment, label in zip(local, labels)]
+                days = [Dashboard._short_date(moment.date()) for moment in local]
+                labels = [f"{day} {label}" for day, label in zip(days, labels, strict=True)]
         figures = history.summary(buckets.values())
         return {"period": period, "unit": unit, "labels": labels, **data, "summary": figures}
 

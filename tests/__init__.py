@@ -31,6 +31,7 @@ from . import (
     test_self_healing_knowledge,
     test_setup,
     test_target_history,
+    test_ui_history,
     test_token_permissions,
     test_ui_dashboard,
     test_ui_tours,

@@ -120,7 +120,14 @@ export class OpsSparklineField extends Component {
             x: (index * width).toFixed(1),
             width: Math.max(width - 1, 1).toFixed(1),
             height: value === null ? 2 : Math.max((value / 100) * (this.height - 2), 2).toFixed(1),
-            cls: value === null ? "o_ops_bar_none" : value >= 99.9 ? "o_ops_bar_up" : value >= 95 ? "o_ops_bar_partial" : "o_ops_bar_down",
+            cls:
+                value === null
+                    ? "o_ops_bar_none"
+                    : value >= 99.9
+                      ? "o_ops_bar_up"
+                      : value >= 95
+                        ? "o_ops_bar_partial"
+                        : "o_ops_bar_down",
             title: value === null ? _t("no check") : `${value} %`,
         }));
     }
@@ -153,7 +160,10 @@ export class OpsTargetHistory extends Component {
             await this.load(this.props.record);
         });
         onWillUpdateProps((next) => {
-            if (next.record.resId !== this.props.record.resId || next.record.data.last_checked_at !== this.props.record.data.last_checked_at) {
+            if (
+                next.record.resId !== this.props.record.resId ||
+                next.record.data.last_checked_at !== this.props.record.data.last_checked_at
+            ) {
                 return this.load(next.record);
             }
         });
@@ -200,8 +210,22 @@ export class OpsTargetHistory extends Component {
                 data: {
                     labels: data.labels,
                     datasets: [
-                        { label: _t("Mean"), data: data.avg_ms, borderColor: "#1f77b4", backgroundColor: "#1f77b4", pointRadius: 1, tension: 0.2 },
-                        { label: _t("p95"), data: data.p95_ms, borderColor: "#ff7f0e", backgroundColor: "#ff7f0e", pointRadius: 1, tension: 0.2 },
+                        {
+                            label: _t("Mean"),
+                            data: data.avg_ms,
+                            borderColor: "#1f77b4",
+                            backgroundColor: "#1f77b4",
+                            pointRadius: 1,
+                            tension: 0.2,
+                        },
+                        {
+                            label: _t("p95"),
+                            data: data.p95_ms,
+                            borderColor: "#ff7f0e",
+                            backgroundColor: "#ff7f0e",
+                            pointRadius: 1,
+                            tension: 0.2,
+                        },
                     ],
                 },
                 options: options(_t("ms")),
@@ -214,7 +238,9 @@ export class OpsTargetHistory extends Component {
                         {
                             label: _t("Uptime"),
                             data: data.uptime,
-                            backgroundColor: data.uptime.map((v) => (v === null ? "#adb5bd" : v >= 99.9 ? "#28a745" : v >= 95 ? "#ffc107" : "#dc3545")),
+                            backgroundColor: data.uptime.map((v) =>
+                                v === null ? "#adb5bd" : v >= 99.9 ? "#28a745" : v >= 95 ? "#ffc107" : "#dc3545"
+                            ),
                         },
                     ],
                 },
