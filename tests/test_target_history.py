@@ -167,3 +167,25 @@ class TestTargetHistory(MonitoringCase):
         self.assertIn("Down", params["message"])
         self.assertIn("503", params["message"])
         self.assertFalse(failing.last_up)
+
+    def test_dashboard_durations_read_as_hours_and_minutes(self):
+        started = self.real_now - timedelta(hours=3)
+        for index in range(2):
+            self.env["ops.workflow.run"].create(
+                {
+                    "repository_id": self.repo.id,
+                    "github_id": 9_100_000_001 + index,
+                    "name": "Slow build",
+                    "status": "completed",
+                    "conclusion": "success",
+                    "outcome": "success",
+                    "started_at": started,
+                    "finished_at": started + timedelta(seconds=3900),
+                    "duration": 3900,
+                }
+            )
+        data = self.env["ops.dashboard"].get_dashboard_data({"period": "7d", "repository_id": self.repo.id})
+        tile = next(t for t in data["tiles"] if t["key"] == "avg_build_time")
+        self.assertAlmostEqual(tile["value"], 65.0)
+        self.assertEqual(tile["display"], "1 h 05 min")
+        self.assertEqual(tile["previous_display"], "no data")
