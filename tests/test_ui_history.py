@@ -101,6 +101,8 @@ class TestUiHistory(HttpCase):
                     ?.data.labels.length === 30);
             const interval = textOf(await wait("div[name='interval_minutes'] .o_ops_duration"));
             if (!interval.includes("1 d")) { throw new Error("interval: " + interval); }
+            const typed = document.querySelector("div[name='interval_minutes'] input").value;
+            if (typed !== "1440") { throw new Error("interval input: " + typed); }
             document.querySelector("button[name='action_check_now']").click();
             const note = textOf(await wait(".o_notification"));
             if (!note.includes("Up") || !note.includes("HTTP 200") || !/\\d+ ms/.test(note)) {

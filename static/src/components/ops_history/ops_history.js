@@ -64,6 +64,8 @@ registry.category("fields").add("ops_duration", {
     supportedOptions: [{ label: _t("Unit"), name: "unit", type: "string" }],
     extractProps: (fieldInfo, dynamicInfo) => ({
         ...integerField.extractProps(fieldInfo, dynamicInfo),
+        // the number typed is seconds (or minutes): "1440", never "1,440"; the words beside it read it
+        formatNumber: Boolean(fieldInfo.options.enable_formatting),
         unit: fieldInfo.options.unit || "seconds",
     }),
 });
