@@ -81,7 +81,9 @@ class TestUiHistory(HttpCase):
             if (mine.querySelectorAll(".o_ops_spark_uptime_bars rect").length !== 24) {
                 throw new Error("not 24 uptime bars");
             }
-            if (!mine.textContent.includes("every 1 d")) { throw new Error("interval not readable: " + mine.textContent); }
+            if (!mine.textContent.includes("every 1 d")) {
+                throw new Error("interval not readable: " + mine.textContent);
+            }
             """
         )
         self.browser_js("/odoo/action-ops_autopilot.ops_health_target_action", code, login="admin")

@@ -28,7 +28,7 @@ def humanize_duration(seconds):
     seconds = abs(seconds)
     if 0 < seconds < 1:
         return f"{sign}{round(seconds * 1000)} ms"
-    total = int(round(seconds))
+    total = round(seconds)
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)

@@ -203,6 +203,20 @@ def timed(call, repeat=REPEAT, warmup=2):
     }
 
 
+def measure_target_history(rpc):
+    """A target's history chart over 24 h, 7 and 30 days, and the target kanban's first page (80 cards)."""
+    inactive = {"context": {"active_test": False}}  # the bench's targets are archived: no cron checks them
+    [target_id] = rpc("ops.health.target", "search", [], limit=1, **inactive)
+    history = {
+        period: timed(lambda period=period: rpc("ops.health.target", "get_history", [target_id], period))
+        for period in ("24h", "7d", "30d")
+    }
+    fields = ["name", "status", "history_spark", "interval_human"]
+    kanban = timed(lambda: rpc("ops.health.target", "search_read", [], fields, limit=80, **inactive))
+    chart_checks = sum(rpc("ops.health.target", "get_history", [target_id], "30d")["checks"])
+    return history, kanban, chart_checks
+
+
 def main():
     odoo = devenv.prepare()
     filled = prepare(odoo)
@@ -258,23 +272,7 @@ def main():
         week = timed(lambda: rpc("ops.dashboard", "get_dashboard_data", {"period": "7d"}))
         month = timed(lambda: rpc("ops.dashboard", "get_dashboard_data", {"period": "30d"}))
         rendered = timed(report, repeat=max(REPEAT // 3, 3), warmup=1)
-        inactive = {"context": {"active_test": False}}
-        [target_id] = rpc("ops.health.target", "search", [], limit=1, **inactive)
-        history = {
-            period: timed(lambda period=period: rpc("ops.health.target", "get_history", [target_id], period))
-            for period in ("24h", "7d", "30d")
-        }
-        kanban = timed(
-            lambda: rpc(
-                "ops.health.target",
-                "search_read",
-                [],
-                ["name", "status", "history_spark", "interval_human"],
-                limit=80,
-                **inactive,
-            )
-        )
-        chart_checks = sum(rpc("ops.health.target", "get_history", [target_id], "30d")["checks"])
+        history, kanban, chart_checks = measure_target_history(rpc)
         sample = rpc("ops.dashboard", "get_dashboard_data", {"period": "7d"})
     finally:
         server.terminate()
