@@ -258,17 +258,21 @@ class OpsHealthTarget(models.Model):
             }
 
     def _figure_labels(self, figures):
+        # values formatted before the _() calls: the translation extractor evaluates their arguments
         if figures["uptime"] is None:
             uptime = self.env._("Uptime 24 h: no check yet")
         else:
-            uptime = self.env._("Uptime 24 h %(uptime)s %%", uptime=f"{figures['uptime']:.1f}")
+            percent = "%.1f" % figures["uptime"]
+            uptime = self.env._("Uptime 24 h %(uptime)s %%", uptime=percent)
         p95 = figures["p95_ms"]
         if p95 is None:
             p95_text = self.env._("p95: no data")
         elif p95 >= 1000:
-            p95_text = self.env._("p95 %(value)s s", value=f"{p95 / 1000:.1f}")
+            seconds = "%.1f" % (p95 / 1000)
+            p95_text = self.env._("p95 %(value)s s", value=seconds)
         else:
-            p95_text = self.env._("p95 %(value)s ms", value=f"{round(p95)}")
+            milliseconds = str(round(p95))
+            p95_text = self.env._("p95 %(value)s ms", value=milliseconds)
         return {"uptime": uptime, "p95": p95_text}
 
     @api.depends("interval_minutes")
