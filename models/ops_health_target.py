@@ -262,13 +262,13 @@ class OpsHealthTarget(models.Model):
         if figures["uptime"] is None:
             uptime = self.env._("Uptime 24 h: no check yet")
         else:
-            percent = "%.1f" % figures["uptime"]
+            percent = format(figures["uptime"], ".1f")
             uptime = self.env._("Uptime 24 h %(uptime)s %%", uptime=percent)
         p95 = figures["p95_ms"]
         if p95 is None:
             p95_text = self.env._("p95: no data")
         elif p95 >= 1000:
-            seconds = "%.1f" % (p95 / 1000)
+            seconds = format(p95 / 1000, ".1f")
             p95_text = self.env._("p95 %(value)s s", value=seconds)
         else:
             milliseconds = str(round(p95))
