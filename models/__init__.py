@@ -41,6 +41,7 @@ from . import (
     ops_scan_run_migration,
     ops_scan_run_regression,
     ops_scan_suppression,
+    ops_status_page,
     ops_webhook_delivery,
     ops_webhook_delivery_review,
     ops_workflow_job,

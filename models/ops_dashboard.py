@@ -14,13 +14,16 @@ it; otherwise its KPIs say "no data".
 import dataclasses
 from datetime import timedelta
 
+import babel.dates
 import pytz
 
 from odoo import _, api, fields, models
 from odoo.tools import SQL
+from odoo.tools.misc import babel_locale_parse
 
 from .. import const
 from ..autopilot import kpis
+from ..autopilot.monitoring import history
 
 #: incident severities, most severe first
 SEVERITIES = tuple(key for key, _label in reversed(const.SEVERITIES))
@@ -49,20 +52,28 @@ class OpsDashboard(models.AbstractModel):
         tiles = []
         for key in kpis.KPI_ORDER:
             tile = kpis.evaluate(key, current.get(key), previous.get(key)).as_dict()
+            if kpis.KPIS[key].unit == "min":  # from an hour on, durations for people: "1 h 05 min", not "65.0 min"
+                for value, display in (("value", "display"), ("previous", "previous_display")):
+                    if tile[value] is not None and tile[value] >= 60:
+                        tile[display] = history.humanize_duration(tile[value] * 60)
             tile["available"] = current.get(key) is not None
             tile["action"] = self._kpi_action(key, scope)
             tiles.append(tile)
         runs = self._runs_summary(scope)
+        charts = {
+            "runs_per_day": self._chart_runs_per_day(scope, runs),
+            "build_time": self._chart_build_time(scope, runs),
+            "health": self._chart_health(scope),
+            "incidents": self._chart_incidents(scope),
+        }
+        for chart in charts.values():
+            chart["keys"] = chart["labels"]
+            chart["labels"] = self._axis_labels(chart["keys"], window.bucket)
         return {
             "filters": self._filters_out(scope),
             "options": self._filter_options(),
             "tiles": tiles,
-            "charts": {
-                "runs_per_day": self._chart_runs_per_day(scope, runs),
-                "build_time": self._chart_build_time(scope, runs),
-                "health": self._chart_health(scope),
-                "incidents": self._chart_incidents(scope),
-            },
+            "charts": charts,
             "lists": {
                 "open_incidents": self._list_open_incidents(scope),
                 "failing_workflows": self._list_failing_workflows(scope, runs),
@@ -448,6 +459,19 @@ class OpsDashboard(models.AbstractModel):
         window = scope["window"]
         local = kpis.buckets(self._to_local(window.start, scope), self._to_local(window.end, scope), window.bucket)
         return [kpis.bucket_key(moment, window.bucket) for moment in local]
+
+    @api.model
+    def _axis_labels(self, keys, bucket):
+        """What the x axis shows for the bucket ``keys``: hours as ``"14:00"``, days as short dates (``"6 Dec"``)."""
+        if bucket == "hour":
+            return [key[11:16] for key in keys]
+        return [self._short_date(fields.Date.to_date(key)) for key in keys]
+
+    @api.model
+    def _short_date(self, day):
+        """``day`` as a short date in the user's language (``"6 Dec"``, ``"6 déc."``)."""
+        locale = babel_locale_parse(self.env.context.get("lang") or self.env.user.lang or "en_US")
+        return babel.dates.format_date(day, format="d MMM", locale=locale)
 
     @api.model
     def _key(self, value, scope):

@@ -8,7 +8,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from .. import const
-from ..autopilot.monitoring import alerts, host_metrics, native_monitors, probes, prometheus_api, schedule
+from ..autopilot.monitoring import alerts, history, host_metrics, native_monitors, probes, prometheus_api, schedule
 from .ops_params import get_param
 
 _logger = logging.getLogger(__name__)
@@ -34,6 +34,10 @@ NORMAL_CRON = "ops_autopilot.ir_cron_probe_health_targets"
 RECHECK_CRON = "ops_autopilot.ir_cron_recheck_health_targets"
 #: a cron pass is not woken again sooner than this after the previous one (seconds)
 MIN_PASS_GAP = 5
+#: the form's history chart: period -> (number of buckets, bucket unit), read from the hourly or daily rollup
+HISTORY_PERIODS = {"24h": (24, "hour"), "7d": (7 * 24, "hour"), "30d": (30, "day")}
+HISTORY_ROLLUPS = {"hour": "ops.health.sample.hourly", "day": "ops.health.sample.daily"}
+SPARK_HOURS = 24
 
 
 class OpsHealthTarget(models.Model):
@@ -182,6 +186,12 @@ class OpsHealthTarget(models.Model):
     silence_ids = fields.One2many("ops.health.silence", "target_id", string="Silences")
     suppressed = fields.Boolean(compute="_compute_suppressed", help="A silence or maintenance window is in effect")
     suppression_reason = fields.Char(compute="_compute_suppressed")
+    history_spark = fields.Json(
+        string="Last 24 h",
+        compute="_compute_history_spark",
+        help="Response time and uptime per hour over the last 24 hours, from the hourly rollups",
+    )
+    interval_human = fields.Char(string="Checked every", compute="_compute_interval_human")
 
     _sql_constraints = [
         ("interval_min", "CHECK(interval_minutes >= 1)", "A target is checked at most every minute."),
@@ -228,6 +238,75 @@ class OpsHealthTarget(models.Model):
             suppression = target._active_suppression(now)
             target.suppressed = bool(suppression)
             target.suppression_reason = suppression.reason if suppression else False
+
+    def _compute_history_spark(self):
+        """The kanban card's sparklines and labelled figures: 24 hourly rollup rows per target, one query."""
+        now = fields.Datetime.now()
+        starts = history.buckets(now, SPARK_HOURS, "hour")
+        rows = self._rollup_buckets("hour", starts[0])
+        for target in self:
+            buckets = rows.get(target.id, {})
+            line = history.series(starts, buckets)
+            figures = history.summary(buckets.values())
+            target.history_spark = {
+                "response": line["avg_ms"],
+                "uptime": line["uptime"],
+                "uptime_24h": figures["uptime"],
+                "p95_ms": figures["p95_ms"],
+                "avg_ms": figures["avg_ms"],
+                "labels": target._figure_labels(figures),
+            }
+
+    def _figure_labels(self, figures):
+        # values formatted before the _() calls: the translation extractor evaluates their arguments
+        if figures["uptime"] is None:
+            uptime = self.env._("Uptime 24 h: no check yet")
+        else:
+            percent = format(figures["uptime"], ".1f")
+            uptime = self.env._("Uptime 24 h %(uptime)s %%", uptime=percent)
+        p95 = figures["p95_ms"]
+        if p95 is None:
+            p95_text = self.env._("p95: no data")
+        elif p95 >= 1000:
+            seconds = format(p95 / 1000, ".1f")
+            p95_text = self.env._("p95 %(value)s s", value=seconds)
+        else:
+            milliseconds = str(round(p95))
+            p95_text = self.env._("p95 %(value)s ms", value=milliseconds)
+        return {"uptime": uptime, "p95": p95_text}
+
+    @api.depends("interval_minutes")
+    def _compute_interval_human(self):
+        for target in self:
+            target.interval_human = history.humanize_duration((target.interval_minutes or 0) * 60)
+
+    def _rollup_buckets(self, unit, since):
+        """``{target id: {bucket start: history.Bucket}}`` of these targets' rollup rows from ``since`` on.
+
+        Read as the user (access rules apply) from the hourly or daily rollup: never the raw samples.
+        """
+        ids = [target_id for target_id in self.ids if isinstance(target_id, int)]
+        result = {}
+        if not ids:
+            return result
+        Rollup = self.env[HISTORY_ROLLUPS[unit]]
+        if not Rollup.has_access("read"):
+            return result
+        since = since if unit == "hour" else fields.Date.to_string(since)
+        rows = Rollup.search_read(
+            [("target_id", "in", ids), ("bucket", ">=", since)],
+            ["target_id", "bucket", "sample_count", "failure_count", "avg_response_ms", "p95_response_ms"],
+            order="bucket",
+            load=None,
+        )
+        for row in rows:
+            result.setdefault(row["target_id"], {})[row["bucket"]] = history.Bucket(
+                checks=row["sample_count"] or 0,
+                failed=row["failure_count"] or 0,
+                avg_ms=row["avg_response_ms"] if row["sample_count"] > row["failure_count"] else None,
+                p95_ms=row["p95_response_ms"] if row["sample_count"] > row["failure_count"] else None,
+            )
+        return result
 
     @api.constrains("kind", "url", "metrics_url")
     def _check_url(self):
@@ -281,12 +360,90 @@ class OpsHealthTarget(models.Model):
         return self._silences_around(now)._active_suppression(now)
 
     def action_check_now(self):
-        """Make these targets due now and run the probe cron as soon as possible (Ops users may)."""
+        """Check this target now and show the result (Ops users may); several targets: the cron checks them.
+
+        One target is checked right away through the probe cron's own path
+        (sample stored, alerts evaluated, incidents opened or resolved), so
+        the notification tells what the check saw and the form shows it. The
+        row is locked first (SKIP LOCKED): when the cron is checking it at
+        this moment, the user is told so instead of checking twice.
+        """
         self.check_access("read")
-        self.sudo().write({"next_check_at": fields.Datetime.now() - timedelta(seconds=1)})
-        for lane in {RECHECK_CRON if target.rechecking else NORMAL_CRON for target in self}:
-            self._ops_trigger_soon(lane)
-        return True
+        if len(self) != 1:
+            self.sudo().write({"next_check_at": fields.Datetime.now() - timedelta(seconds=1)})
+            for lane in {RECHECK_CRON if target.rechecking else NORMAL_CRON for target in self}:
+                self._ops_trigger_soon(lane)
+            return True
+        target = self.sudo()
+        locked = self.env.execute_query(
+            SQL("SELECT id FROM ops_health_target WHERE id = %s FOR UPDATE SKIP LOCKED", target.id)
+        )
+        if not locked:
+            return self._check_notification(
+                "info", self.env._("A check of %s is under way; its result appears in a moment.", target.name)
+            )
+        now = fields.Datetime.now()
+        target._run_checks(now)
+        self._schedule_passes(now)
+        self._notify_monitoring_clients()
+        target.invalidate_recordset()
+        return self._check_notification(*target._check_result())
+
+    def _check_result(self):
+        """``(notification type, message)`` describing this target's last check."""
+        self.ensure_one()
+        parts = [self.env._("Up") if self.last_up else self.env._("Down")]
+        if self.kind == "http" and self.last_status_code:
+            parts.append(f"HTTP {self.last_status_code}")
+        if self.last_up and self.last_response_ms:
+            parts.append(f"{round(self.last_response_ms)} ms")
+        if self.last_error:
+            parts.append(self.last_error)
+        if self.firing_conditions:
+            parts.append(self.env._("firing: %s", self.firing_conditions.replace(",", ", ")))
+        kind = "success" if self.last_up and not self.firing_conditions else "warning" if self.last_up else "danger"
+        return kind, " · ".join(parts)
+
+    def _check_notification(self, kind, message):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Check of %s", self.name),
+                "message": message,
+                "type": kind,
+                "sticky": kind == "danger",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def get_history(self, period="24h"):
+        """The form's history chart over ``period`` (24h, 7d hourly; 30d daily), from the rollups only.
+
+        Returns labels in the user's time zone (``"14:00"``, ``"6 Dec"``),
+        the series of mean and p95 response time, uptime and checks per
+        bucket (``None`` where nothing was checked) and a summary.
+        """
+        self.ensure_one()
+        self.check_access("read")
+        if period not in HISTORY_PERIODS:
+            period = "24h"
+        count, unit = HISTORY_PERIODS[period]
+        starts = history.buckets(fields.Datetime.now(), count, unit)
+        buckets = self._rollup_buckets(unit, starts[0]).get(self.id, {})
+        data = history.series(starts, buckets)
+        Dashboard = self.env["ops.dashboard"]
+        if unit == "day":
+            labels = [Dashboard._short_date(day) for day in starts]
+        else:
+            tz = Dashboard._tz()
+            local = [Dashboard._to_local(start, {"tz": tz}) for start in starts]
+            labels = [history.hour_label(moment) for moment in local]
+            if period != "24h":
+                days = [Dashboard._short_date(moment.date()) for moment in local]
+                labels = [f"{day} {label}" for day, label in zip(days, labels, strict=True)]
+        figures = history.summary(buckets.values())
+        return {"period": period, "unit": unit, "labels": labels, **data, "summary": figures}
 
     def action_view_incidents(self):
         self.ensure_one()

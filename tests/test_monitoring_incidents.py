@@ -132,8 +132,9 @@ class TestMonitoringAccess(MonitoringCase):
             )
         )
         self.assertEqual(silence.create_uid, self.ops_user)
-        as_user.action_check_now()
-        self.assertLessEqual(target.next_check_at, fields.Datetime.now())
+        shown = as_user.action_check_now()
+        self.assertEqual(shown["tag"], "display_notification")  # checked at once, the result shown
+        self.assertTrue(target.last_checked_at)
 
     def test_manager_configures_and_sets_the_routing_key_without_reading_it(self):
         target = self.make_target("/ok").with_user(self.manager)

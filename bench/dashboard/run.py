@@ -10,7 +10,10 @@
 2. Starts Odoo (``--workers=0``, the threaded server) and, over JSON-RPC as the admin user:
    * baseline: ``ops.workflow.run.search_count([])`` — a trivial RPC on the same tables;
    * ``ops.dashboard.get_dashboard_data`` for 7 days (the default screen) and 30 days;
-   * the weekly report rendered as HTML (``/report/html/...``), the report's own route.
+   * the weekly report rendered as HTML (``/report/html/...``), the report's own route;
+   * a target's history chart (``ops.health.target.get_history``) over 24 hours, 7 and 30 days, and
+     the target kanban's first page (80 cards with their 24-hour sparklines, ``history_spark``):
+     both read the rollups only, so they should stay near the baseline at 1M samples.
 
 Prints median and p95 of each with the row counts; targets: RPC <= 200 ms, report <= 2 s.
 Figures, not pass/fail. ``KEEP_DB=1`` keeps the database (and reuses it when it exists).
@@ -200,6 +203,20 @@ def timed(call, repeat=REPEAT, warmup=2):
     }
 
 
+def measure_target_history(rpc):
+    """A target's history chart over 24 h, 7 and 30 days, and the target kanban's first page (80 cards)."""
+    inactive = {"context": {"active_test": False}}  # the bench's targets are archived: no cron checks them
+    [target_id] = rpc("ops.health.target", "search", [], limit=1, **inactive)
+    history = {
+        period: timed(lambda period=period: rpc("ops.health.target", "get_history", [target_id], period))
+        for period in ("24h", "7d", "30d")
+    }
+    fields = ["name", "status", "history_spark", "interval_human"]
+    kanban = timed(lambda: rpc("ops.health.target", "search_read", [], fields, limit=80, **inactive))
+    chart_checks = sum(rpc("ops.health.target", "get_history", [target_id], "30d")["checks"])
+    return history, kanban, chart_checks
+
+
 def main():
     odoo = devenv.prepare()
     filled = prepare(odoo)
@@ -229,10 +246,13 @@ def main():
         if login.get("error"):
             raise RuntimeError(login["error"])
 
-        def rpc(model, method, *args):
+        def rpc(model, method, *args, **kwargs):
             answer = session.post(
                 f"{base}/web/dataset/call_kw/{model}/{method}",
-                json={"jsonrpc": "2.0", "params": {"model": model, "method": method, "args": list(args), "kwargs": {}}},
+                json={
+                    "jsonrpc": "2.0",
+                    "params": {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+                },
                 timeout=120,
             ).json()
             if answer.get("error"):
@@ -252,6 +272,7 @@ def main():
         week = timed(lambda: rpc("ops.dashboard", "get_dashboard_data", {"period": "7d"}))
         month = timed(lambda: rpc("ops.dashboard", "get_dashboard_data", {"period": "30d"}))
         rendered = timed(report, repeat=max(REPEAT // 3, 3), warmup=1)
+        history, kanban, chart_checks = measure_target_history(rpc)
         sample = rpc("ops.dashboard", "get_dashboard_data", {"period": "7d"})
     finally:
         server.terminate()
@@ -268,6 +289,10 @@ def main():
         ("ops.dashboard.get_dashboard_data 7 days", week),
         ("ops.dashboard.get_dashboard_data 30 days", month),
         ("weekly report, HTML render (/report/html)", rendered),
+        ("target history chart 24 h (get_history)", history["24h"]),
+        ("target history chart 7 days (get_history)", history["7d"]),
+        ("target history chart 30 days (get_history)", history["30d"]),
+        ("target kanban, 80 cards with sparklines", kanban),
     ):
         print(f"{label:<48}{figures['median_ms']:>12.1f}{figures['p95_ms']:>10.1f}{figures['n']:>5}")
     print()
@@ -279,11 +304,27 @@ def main():
         f"weekly report render:   {rendered['median_ms'] / 1000:.2f} s median, p95 {rendered['p95_ms'] / 1000:.2f} s "
         "(target <= 2 s)"
     )
+    print(
+        f"target history chart (30 days, {chart_checks:,} checks of one target): "
+        f"{history['30d']['median_ms']:.0f} ms median, p95 {history['30d']['p95_ms']:.0f} ms "
+        f"(baseline RPC {baseline['median_ms']:.0f} ms); kanban page {kanban['median_ms']:.0f} ms"
+    )
     tiles = {t["key"]: t["display"] for t in sample["tiles"]}
     print("tiles (7 days): " + ", ".join(f"{k} {v}" for k, v in tiles.items()))
     (ROOT / ".bench-results").mkdir(exist_ok=True)
     (ROOT / ".bench-results" / "dashboard.json").write_text(
-        json.dumps({"counts": counts, "baseline": baseline, "week": week, "month": month, "report": rendered}, indent=2)
+        json.dumps(
+            {
+                "counts": counts,
+                "baseline": baseline,
+                "week": week,
+                "month": month,
+                "report": rendered,
+                "history": history,
+                "kanban": kanban,
+            },
+            indent=2,
+        )
     )
     if not os.environ.get("KEEP_DB"):
         devenv.drop_database(DATABASE)

@@ -212,6 +212,10 @@ export class OpsDashboard extends Component {
         });
     }
 
+    openStatusPage() {
+        this.actionService.doAction("ops_autopilot.ops_status_page_action");
+    }
+
     async printReport(reportType) {
         const action = await this.orm.call("ops.health.report", "action_print", [this.state.filters, reportType]);
         await this.actionService.doAction(action);
@@ -274,13 +278,15 @@ export class OpsDashboard extends Component {
 
     // ------------------------------------------------------------------ charts
     buildCharts(charts) {
+        // the server sends short axis labels ("14:00", "6 Dec"): upright, thinned out when crowded
+        const xAxis = { ticks: { maxRotation: 0, autoSkip: true, autoSkipPadding: 12 } };
         const lineOptions = (unit, extra = {}) => ({
             responsive: true,
             maintainAspectRatio: false,
             animation: false,
             spanGaps: true,
             plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
-            scales: { y: { beginAtZero: true, title: { display: Boolean(unit), text: unit }, ...extra } },
+            scales: { x: xAxis, y: { beginAtZero: true, title: { display: Boolean(unit), text: unit }, ...extra } },
         });
         const colored = (datasets, colorOf, type) =>
             datasets.map((dataset, index) => {
@@ -307,7 +313,10 @@ export class OpsDashboard extends Component {
                 },
                 options: {
                     ...lineOptions(_t("runs")),
-                    scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+                    scales: {
+                        x: { ...xAxis, stacked: true },
+                        y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } },
+                    },
                 },
             },
             buildTime: charts.build_time.available && {
