@@ -47,27 +47,30 @@ def test_repository_names_are_case_insensitive():
 
 
 @pytest.mark.parametrize(
-    "case, status",
+    "case, status, code, claimed, claimed_name",
     [
-        ("no_event", 400),
-        ("bad_event", 400),
-        ("no_guid", 400),
-        ("bad_guid", 400),
-        ("no_signature", 401),
-        ("wrong_signature", 401),
-        ("other_repos_secret", 401),
-        ("no_secret_configured", 401),
-        ("unknown_repo", 404),
-        ("bad_json", 400),
-        ("json_array", 400),
-        ("not_utf8", 400),
-        ("too_deep", 400),
-        ("no_repo_no_org", 400),
-        ("repo_name_not_a_string", 400),
-        ("too_big", 413),
+        ("no_event", 400, gate.BAD_EVENT, (1,), ""),
+        ("bad_event", 400, gate.BAD_EVENT, (1,), ""),
+        ("no_guid", 400, gate.BAD_GUID, (1,), ""),
+        ("bad_guid", 400, gate.BAD_GUID, (1,), ""),
+        ("no_signature", 401, gate.NO_SIGNATURE, (1,), ""),
+        ("wrong_signature", 401, gate.BAD_SIGNATURE, (1,), ""),
+        ("other_repos_secret", 401, gate.BAD_SIGNATURE, (1,), ""),
+        ("no_secret_configured", 401, gate.NO_SECRET, (3,), ""),
+        ("unknown_repo", 404, gate.UNKNOWN_REPOSITORY, (), "evil/repo"),
+        ("bad_json", 400, gate.MALFORMED, (), ""),
+        ("json_array", 400, gate.MALFORMED, (), ""),
+        ("not_utf8", 400, gate.MALFORMED, (), ""),
+        ("too_deep", 400, gate.MALFORMED, (), ""),
+        ("no_repo_no_org", 400, gate.MALFORMED, (), ""),
+        ("repo_name_not_a_string", 400, gate.MALFORMED, (), ""),
+        ("too_big", 413, gate.TOO_LARGE, (), ""),
+        ("text_plain", 400, gate.CONTENT_TYPE, (), ""),
+        ("no_signature_unknown_repo", 401, gate.NO_SIGNATURE, (), "evil/repo"),
     ],
 )
-def test_refusals(case, status):
+def test_refusals(case, status, code, claimed, claimed_name):
+    """Each refusal has its status, its code, and the repository its (unauthenticated) body names."""
     body = json.dumps(gp.workflow_run_event("acme/erp")).encode()
     hdrs = headers(body)
     if case == "no_event":
@@ -110,9 +113,32 @@ def test_refusals(case, status):
         hdrs = headers(body)
     elif case == "too_big":
         body = b" " * (gate.MAX_BODY + 1)
-    verdict = evaluate(body, hdrs)
+    elif case == "no_signature_unknown_repo":
+        body = json.dumps(gp.workflow_run_event("evil/repo")).encode()
+        hdrs = headers(body, secret=None)
+    content_type = "application/json"
+    if case == "text_plain":
+        body, content_type = b"hello", "text/plain"
+        hdrs = headers(body)
+    verdict = evaluate(body, hdrs, content_type=content_type)
     assert isinstance(verdict, gate.Rejected)
     assert verdict.status == status, verdict.reason
+    assert verdict.code == code
+    assert (verdict.claimed, verdict.claimed_name) == (claimed, claimed_name)
+
+
+def test_a_claim_names_at_most_max_claimed_repositories():
+    many = lookup({index: (f"acme/r{index}", "s") for index in range(gate.MAX_CLAIMED + 5)})
+    body = json.dumps({"zen": "z", "hook_id": 1, "organization": {"login": "acme"}}).encode()
+    verdict = evaluate(body, headers(body, event="ping", secret="wrong"), repos=many)
+    assert verdict.code == gate.BAD_SIGNATURE
+    assert len(verdict.claimed) == gate.MAX_CLAIMED
+
+
+def test_a_json_body_sent_as_text_is_still_read():
+    """The content type names the refusal of a body that does not decode; it never refuses one that does."""
+    body = json.dumps(gp.workflow_run_event("acme/erp")).encode()
+    assert isinstance(evaluate(body, headers(body), content_type="text/plain"), gate.Accepted)
 
 
 def test_unknown_events_are_accepted_but_not_handled():
