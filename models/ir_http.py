@@ -22,13 +22,17 @@ class IrHttp(models.AbstractModel):
         super()._pre_dispatch(rule, args)
         if not rule.endpoint.routing.get("raw_body"):
             return
-        request.httprequest.max_content_length = MAX_BODY
+        httprequest = request.httprequest
+        httprequest.max_content_length = MAX_BODY
         try:
-            request.httprequest.get_data(cache=True)
+            # werkzeug's get_data does not check max_content_length: the form parsing after this hook did,
+            # answering its own HTML 413 before the controller (never recorded); check the declared length here
+            if (httprequest.content_length or 0) > MAX_BODY:
+                raise RequestEntityTooLarge
+            httprequest.get_data(cache=True)
         except RequestEntityTooLarge:
             # recorded in a transaction of its own (see ops.webhook.refusal._record): this one is rolled back
             refused = Rejected(413, f"body larger than {MAX_BODY} bytes", TOO_LARGE)
-            httprequest = request.httprequest
             request.env["ops.webhook.refusal"].sudo()._record(
                 refused, httprequest.headers, httprequest.remote_addr, httprequest.content_length or 0
             )

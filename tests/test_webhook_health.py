@@ -102,7 +102,11 @@ class TestWebhookRefusals(OpsHttpCase):
         answer is checked through HTTP and the recording by the same call ir.http makes.
         """
         body = b"{" + b" " * gate.MAX_BODY + b"}"
-        self.assertEqual(self.post(body, signed_headers(body, "workflow_run"), timeout=120).status_code, 413)
+        response = self.post(body, signed_headers(body, "workflow_run"), timeout=120)
+        self.assertEqual(response.status_code, 413)
+        # the addon's answer (where it records the refusal), not the HTML page of werkzeug's form parser
+        self.assertEqual(response.headers["Content-Type"].split(";")[0], "application/json")
+        self.assertEqual(response.json()["status"], "rejected")
         refused = gate.Rejected(413, "too large", gate.TOO_LARGE)
         self.Refusal.sudo()._record(refused, {"X-GitHub-Event": "push"}, "10.0.0.7", len(body))
         refusal = self.refusals(reason=gate.TOO_LARGE)
