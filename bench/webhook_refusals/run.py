@@ -195,7 +195,7 @@ def main():
         try:
             devenv.wait_until_up(port)
             phase(port, "health", duration=2)  # warm both workers
-            phase(port, "bad_signature", duration=2)
+            warm = phase(port, "bad_signature", duration=2)
             for kind in ("health", "bad_signature", "unknown", "accepted"):
                 print(f"== {kind}: {SENDERS} senders, {DURATION:.0f} s", flush=True)
                 phases.append(phase(port, kind))
@@ -209,6 +209,14 @@ def main():
     read_back["serialization_retries"] = log_text.count("tries left")
     read_back["error_lines"] = sum(1 for line in log_text.splitlines() if " ERROR " in line or " CRITICAL " in line)
     read_back["not_recorded_warnings"] = log_text.count("could not be recorded")
+    # every refusal answered (warm-up included) against the refusals counted
+    answered = {
+        "bad_signature": warm["statuses"].get("401", 0) + phases[1]["statuses"].get("401", 0),
+        "unknown_repository": phases[2]["statuses"].get("404", 0),
+        "too_large": too_large.count(413),
+    }
+    counted = {reason: total for reason, _bucket, _rows, total in read_back.get("counters", [])}
+    print(f"refusals answered: {answered}; counted: {counted}")
     health = phases[0]["per_second"] or 1
     print(f"\n{'phase':<16}{'requests':>10}{'req/s':>10}{'x health':>10}{'p50 ms':>10}{'p99 ms':>10}  statuses")
     for result in phases:
