@@ -22,6 +22,12 @@ from .common import SECRET, OpsHttpCase, signed_headers
 MARKER = "zz-body-marker-7f3c"
 
 
+def forget_demo_refusals(env):
+    """The tests count refusals from nothing: the demo data has some."""
+    env["ops.webhook.refusal"].search([]).unlink()
+    env["ops.webhook.refusal.hour"].search([]).unlink()
+
+
 @tagged("post_install", "-at_install")
 class TestWebhookRefusals(OpsHttpCase):
     @classmethod
@@ -29,6 +35,7 @@ class TestWebhookRefusals(OpsHttpCase):
         super().setUpClass()
         cls.Refusal = cls.env["ops.webhook.refusal"]
         cls.Hour = cls.env["ops.webhook.refusal.hour"]
+        forget_demo_refusals(cls.env)
 
     def marked(self, repo="acme/erp", run_id=5550001):
         payload = gp.workflow_run_event(repo, run_id=run_id)
@@ -178,6 +185,7 @@ class TestWebhookRefusals(OpsHttpCase):
 @tagged("post_install", "-at_install")
 class TestWebhookChecklist(OpsHttpCase):
     def test_checklist_follows_the_set_up(self):
+        forget_demo_refusals(self.env)
         repo = self.env["ops.repository"].create({"full_name": "acme/fresh"})
         html = str(repo.webhook_checklist_html)
         self.assertIn("No webhook secret", html)
@@ -218,6 +226,7 @@ class TestWebhookChecklist(OpsHttpCase):
 @tagged("post_install", "-at_install")
 class TestWebhookRefusalAccess(OpsHttpCase):
     def test_ops_users_read_refusals_and_nobody_writes_them(self):
+        forget_demo_refusals(self.env)
         self.post_event("workflow_run", self.run_payload(), secret="wrong")
         user = new_test_user(self.env, "ops_refusal_user", groups="ops_autopilot.group_ops_user")
         manager = new_test_user(self.env, "ops_refusal_manager", groups="ops_autopilot.group_ops_manager")
