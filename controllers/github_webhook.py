@@ -27,13 +27,13 @@ class GitHubWebhookController(http.Controller):
         public_uid = request.env["ir.model.data"]._xmlid_to_res_id("base.public_user", raise_if_not_found=True)
         env = request.env(user=public_uid, su=True)
         httprequest = request.httprequest
+        body = httprequest.get_data(cache=True)  # read by ir.http, which refuses (and records) a body too large
         verdict = gate.evaluate(
-            httprequest.headers,
-            httprequest.get_data(cache=True),
-            httprequest.content_type,
-            env["ops.repository"]._webhook_candidates,
+            httprequest.headers, body, httprequest.content_type, env["ops.repository"]._webhook_candidates
         )
         if isinstance(verdict, gate.Rejected):
+            # shown on the repository the payload names: metadata only, the body is not kept
+            env["ops.webhook.refusal"]._record(verdict, httprequest.headers, httprequest.remote_addr, len(body))
             _logger.info(
                 "GitHub delivery %r refused (%s): %s",  # %r: the header is the sender's, keep it on one line
                 httprequest.headers.get("X-GitHub-Delivery", "-")[:64],

@@ -4,7 +4,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from odoo import models
 from odoo.http import request
 
-from ..autopilot.ingest.gate import MAX_BODY
+from ..autopilot.ingest.gate import MAX_BODY, TOO_LARGE, Rejected
 
 
 class IrHttp(models.AbstractModel):
@@ -22,14 +22,22 @@ class IrHttp(models.AbstractModel):
         super()._pre_dispatch(rule, args)
         if not rule.endpoint.routing.get("raw_body"):
             return
-        request.httprequest.max_content_length = MAX_BODY
+        httprequest = request.httprequest
+        httprequest.max_content_length = MAX_BODY
         try:
-            request.httprequest.get_data(cache=True)
+            # werkzeug's get_data does not check max_content_length: the form parsing after this hook did,
+            # answering its own HTML 413 before the controller (never recorded); check the declared length here
+            if (httprequest.content_length or 0) > MAX_BODY:
+                raise RequestEntityTooLarge
+            httprequest.get_data(cache=True)
         except RequestEntityTooLarge:
+            # recorded in a transaction of its own (see ops.webhook.refusal._record): this one is rolled back
+            refused = Rejected(413, f"body larger than {MAX_BODY} bytes", TOO_LARGE)
+            request.env["ops.webhook.refusal"].sudo()._record(
+                refused, httprequest.headers, httprequest.remote_addr, httprequest.content_length or 0
+            )
             werkzeug.exceptions.abort(
-                request.make_json_response(
-                    {"status": "rejected", "reason": f"body larger than {MAX_BODY} bytes"}, status=413
-                )
+                request.make_json_response({"status": "rejected", "reason": refused.reason}, status=refused.status)
             )
 
     @classmethod

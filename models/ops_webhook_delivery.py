@@ -335,10 +335,11 @@ class OpsWebhookDelivery(models.Model):
 
     @api.model
     def _cron_purge_deliveries(self, batch_size=5000):
-        """Delete processed and ignored deliveries past the retention period, a batch at a time."""
+        """Delete processed and ignored deliveries past the retention period, a batch at a time; old refusal counts."""
         days = get_param(self.env, "delivery_retention_days")
         cutoff = fields.Datetime.now() - timedelta(days=days)
         domain = [("state", "in", ("processed", "ignored")), ("received_at", "<", cutoff)]
         old = self.search(domain, limit=batch_size)
         old.unlink()
+        self.env["ops.webhook.refusal.hour"]._purge()
         self._ops_notify_progress(done=len(old), remaining=self.search_count(domain))

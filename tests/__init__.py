@@ -39,5 +39,6 @@ from . import (
     test_webhook_endpoint,
     test_webhook_fixtures,
     test_webhook_fuzz,
+    test_webhook_health,
     test_webhook_replay,
 )

@@ -28,6 +28,8 @@ OPS = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
 POLICY = {
     "ops.repository": (R, RWCU),
     "ops.webhook.delivery": (R, RWU),
+    "ops.webhook.refusal": (R, R),
+    "ops.webhook.refusal.hour": (R, R),
     "ops.workflow.run": (R, RWU),
     "ops.workflow.job": (R, RWU),
     "ops.push": (R, RU),
@@ -175,6 +177,23 @@ class TestAccessMatrix(OpsHttpCase):
             ),
             "ops.job.diagnosis": env["ops.job.diagnosis"].create(
                 {"run_id": run.id, "repository_id": repo.id, "category": "test_failure"}
+            ),
+            "ops.webhook.refusal": env["ops.webhook.refusal"].create(
+                {
+                    "repository_id": repo.id,
+                    "company_id": company.id,
+                    "received_at": fields.Datetime.now(),
+                    "reason": gate.BAD_SIGNATURE,
+                }
+            ),
+            "ops.webhook.refusal.hour": env["ops.webhook.refusal.hour"].create(
+                {
+                    "repository_id": repo.id,
+                    "company_id": company.id,
+                    "hour": fields.Datetime.now(),
+                    "reason": gate.BAD_SIGNATURE,
+                    "count": 1,
+                }
             ),
         }
         for model, record in records.items():

@@ -46,73 +46,92 @@ def test_repository_names_are_case_insensitive():
     assert isinstance(evaluate(body, headers(body)), gate.Accepted)
 
 
+def _refusal_request(case):
+    """``(body, headers, content_type)`` of one refusal case of :func:`test_refusals`."""
+    good = json.dumps(gp.workflow_run_event("acme/erp")).encode()
+    signed_bodies = {
+        "no_secret_configured": json.dumps(gp.workflow_run_event("acme/nosecret")).encode(),
+        "unknown_repo": json.dumps(gp.workflow_run_event("evil/repo")).encode(),
+        "bad_json": b'{"repository": ',
+        "json_array": b"[1, 2, 3]",
+        "not_utf8": b'{"a": "\xff\xfe"}',
+        "too_deep": b"[" * 100_000 + b"]" * 100_000,
+        "no_repo_no_org": b'{"zen": "hi"}',
+        "repo_name_not_a_string": json.dumps({"repository": {"full_name": 12}}).encode(),
+        "text_plain": b"hello",
+    }
+    if case in signed_bodies:
+        body = signed_bodies[case]
+        return body, headers(body), "text/plain" if case == "text_plain" else "application/json"
+    if case == "too_big":
+        body = b" " * (gate.MAX_BODY + 1)
+        return body, headers(good), "application/json"
+    if case == "no_signature_unknown_repo":
+        body = signed_bodies["unknown_repo"]
+        return body, headers(body, secret=None), "application/json"
+    hdrs = headers(good)
+    changes = {
+        "no_event": ("X-GitHub-Event", None),
+        "bad_event": ("X-GitHub-Event", "Workflow Run<script>"),
+        "no_guid": ("X-GitHub-Delivery", None),
+        "bad_guid": ("X-GitHub-Delivery", "../../etc/passwd"),
+        "no_signature": ("X-Hub-Signature-256", None),
+        "wrong_signature": ("X-Hub-Signature-256", signature.sign("guess", good)),
+        "other_repos_secret": ("X-Hub-Signature-256", signature.sign("other-secret", good)),
+    }
+    name, value = changes[case]
+    if value is None:
+        del hdrs[name]
+    else:
+        hdrs[name] = value
+    return good, hdrs, "application/json"
+
+
 @pytest.mark.parametrize(
-    "case, status",
+    "case, status, code, claimed, claimed_name",
     [
-        ("no_event", 400),
-        ("bad_event", 400),
-        ("no_guid", 400),
-        ("bad_guid", 400),
-        ("no_signature", 401),
-        ("wrong_signature", 401),
-        ("other_repos_secret", 401),
-        ("no_secret_configured", 401),
-        ("unknown_repo", 404),
-        ("bad_json", 400),
-        ("json_array", 400),
-        ("not_utf8", 400),
-        ("too_deep", 400),
-        ("no_repo_no_org", 400),
-        ("repo_name_not_a_string", 400),
-        ("too_big", 413),
+        ("no_event", 400, gate.BAD_EVENT, (1,), ""),
+        ("bad_event", 400, gate.BAD_EVENT, (1,), ""),
+        ("no_guid", 400, gate.BAD_GUID, (1,), ""),
+        ("bad_guid", 400, gate.BAD_GUID, (1,), ""),
+        ("no_signature", 401, gate.NO_SIGNATURE, (1,), ""),
+        ("wrong_signature", 401, gate.BAD_SIGNATURE, (1,), ""),
+        ("other_repos_secret", 401, gate.BAD_SIGNATURE, (1,), ""),
+        ("no_secret_configured", 401, gate.NO_SECRET, (3,), ""),
+        ("unknown_repo", 404, gate.UNKNOWN_REPOSITORY, (), "evil/repo"),
+        ("bad_json", 400, gate.MALFORMED, (), ""),
+        ("json_array", 400, gate.MALFORMED, (), ""),
+        ("not_utf8", 400, gate.MALFORMED, (), ""),
+        ("too_deep", 400, gate.MALFORMED, (), ""),
+        ("no_repo_no_org", 400, gate.MALFORMED, (), ""),
+        ("repo_name_not_a_string", 400, gate.MALFORMED, (), ""),
+        ("too_big", 413, gate.TOO_LARGE, (), ""),
+        ("text_plain", 400, gate.CONTENT_TYPE, (), ""),
+        ("no_signature_unknown_repo", 401, gate.NO_SIGNATURE, (), "evil/repo"),
     ],
 )
-def test_refusals(case, status):
-    body = json.dumps(gp.workflow_run_event("acme/erp")).encode()
-    hdrs = headers(body)
-    if case == "no_event":
-        del hdrs["X-GitHub-Event"]
-    elif case == "bad_event":
-        hdrs["X-GitHub-Event"] = "Workflow Run<script>"
-    elif case == "no_guid":
-        del hdrs["X-GitHub-Delivery"]
-    elif case == "bad_guid":
-        hdrs["X-GitHub-Delivery"] = "../../etc/passwd"
-    elif case == "no_signature":
-        del hdrs["X-Hub-Signature-256"]
-    elif case == "wrong_signature":
-        hdrs = headers(body, secret="guess")
-    elif case == "other_repos_secret":
-        hdrs = headers(body, secret="other-secret")
-    elif case == "no_secret_configured":
-        body = json.dumps(gp.workflow_run_event("acme/nosecret")).encode()
-        hdrs = headers(body)
-    elif case == "unknown_repo":
-        body = json.dumps(gp.workflow_run_event("evil/repo")).encode()
-        hdrs = headers(body)
-    elif case == "bad_json":
-        body = b'{"repository": '
-        hdrs = headers(body)
-    elif case == "json_array":
-        body = b"[1, 2, 3]"
-        hdrs = headers(body)
-    elif case == "not_utf8":
-        body = b'{"a": "\xff\xfe"}'
-        hdrs = headers(body)
-    elif case == "too_deep":
-        body = b"[" * 100_000 + b"]" * 100_000
-        hdrs = headers(body)
-    elif case == "no_repo_no_org":
-        body = b'{"zen": "hi"}'
-        hdrs = headers(body)
-    elif case == "repo_name_not_a_string":
-        body = json.dumps({"repository": {"full_name": 12}}).encode()
-        hdrs = headers(body)
-    elif case == "too_big":
-        body = b" " * (gate.MAX_BODY + 1)
-    verdict = evaluate(body, hdrs)
+def test_refusals(case, status, code, claimed, claimed_name):
+    """Each refusal has its status, its code, and the repository its (unauthenticated) body names."""
+    body, hdrs, content_type = _refusal_request(case)
+    verdict = evaluate(body, hdrs, content_type=content_type)
     assert isinstance(verdict, gate.Rejected)
     assert verdict.status == status, verdict.reason
+    assert verdict.code == code
+    assert (verdict.claimed, verdict.claimed_name) == (claimed, claimed_name)
+
+
+def test_a_claim_names_at_most_max_claimed_repositories():
+    many = lookup({index: (f"acme/r{index}", "s") for index in range(gate.MAX_CLAIMED + 5)})
+    body = json.dumps({"zen": "z", "hook_id": 1, "organization": {"login": "acme"}}).encode()
+    verdict = evaluate(body, headers(body, event="ping", secret="wrong"), repos=many)
+    assert verdict.code == gate.BAD_SIGNATURE
+    assert len(verdict.claimed) == gate.MAX_CLAIMED
+
+
+def test_a_json_body_sent_as_text_is_still_read():
+    """The content type names the refusal of a body that does not decode; it never refuses one that does."""
+    body = json.dumps(gp.workflow_run_event("acme/erp")).encode()
+    assert isinstance(evaluate(body, headers(body), content_type="text/plain"), gate.Accepted)
 
 
 def test_unknown_events_are_accepted_but_not_handled():
