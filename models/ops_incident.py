@@ -401,7 +401,20 @@ class OpsIncident(models.Model):
 
     @api.model
     def _demo_raise_from_check(
-        self, target_id, kind, severity, message, first_minutes_ago, last_minutes_ago=0, count=1, now=None, xmlid=None
+        self,
+        target_id,
+        kind,
+        severity,
+        message,
+        first_minutes_ago,
+        last_minutes_ago=0,
+        count=1,
+        now=None,
+        xmlid=None,
+        acknowledge_as=None,
+        resolved_minutes_ago=None,
+        resolution=None,
+        false_positive_by=None,
     ):
         """Demo data: a target's failing checks as the probe cron records them, so demo incidents are real ones.
 
@@ -413,7 +426,11 @@ class OpsIncident(models.Model):
         continues this incident instead of opening another one. ``count``
         occurrences are spread from ``first_minutes_ago`` to
         ``last_minutes_ago`` before ``now``; ``xmlid`` (module.name) names the
-        incident for the other demo records.
+        incident for the other demo records. Then, as people do it:
+        ``acknowledge_as`` (user id) acknowledges it; ``resolved_minutes_ago``
+        resolves it then, automatically (the condition recovered, ``resolution``
+        as the note) or, with ``false_positive_by`` (user id), as that user's
+        false positive.
         """
         now = now or fields.Datetime.now()
         target = self.env["ops.health.target"].browse(target_id)
@@ -429,6 +446,17 @@ class OpsIncident(models.Model):
             # what the probe records on the target: the condition fires (a recovery needs successful checks)
             target.sudo().firing_conditions = ",".join(sorted(target._firing() | {kind}))
             incident._escalate(at, kind=kind)
+        if acknowledge_as:
+            incident.with_user(acknowledge_as).action_acknowledge()
+        if resolved_minutes_ago is not None:
+            done = now - timedelta(minutes=resolved_minutes_ago)
+            target.sudo().firing_conditions = ",".join(sorted(target._firing() - {kind})) or False
+            if false_positive_by:
+                user = self.env["res.users"].browse(false_positive_by)
+                incident.write({"false_positive": True, "resolution_note": resolution or False})
+                incident._resolve(user=user, now=done)
+            else:
+                incident._resolve(note=resolution, auto=True, now=done)
         if xmlid:
             module, name = xmlid.split(".", 1)
             self.env["ir.model.data"]._update_xmlids(

@@ -199,7 +199,8 @@ class OpsRemediationAction(models.Model):
         global_dry = bool(get_param(self.env, "remediation_dry_run"))
         dry = self.state == "dry_run"
         lines = [_("Executor: %s", executors.get(self.executor, self.executor))]
-        known = [policy.hook_token, *probes.url_secrets(policy.hook_url or "")]
+        # the URL's secret parts (the whole raw URL is in the list too: it is shown redacted instead)
+        known = [policy.hook_token, *(v for v in probes.url_secrets(policy.hook_url) if v != policy.hook_url)]
         if self.executor == "http_hook":
             url = probes.redact_url(policy.hook_url) if policy.hook_url else _("(no HTTP hook URL: cannot run)")
             lines.append(f"{policy.hook_method or 'POST'} {url}")

@@ -128,6 +128,24 @@ class TestDemoIncidents(MonitoringCase):
         self.assertEqual(incident, demo, "the real probe continues the demo incident")
         self.assertEqual(incident.count, 6)
 
+    def test_installed_demo_payment_incident_is_continued_by_a_real_probe(self):
+        demo = self.env.ref("ops_autopilot.ops_incident_payments_down_demo", raise_if_not_found=False)
+        if not demo:
+            self.skipTest("installed without demo data")
+        target = demo.target_id
+        self.assertEqual(demo.dedup_key, f"health:{target.id}:down", "the key a real probe builds")
+        self.assertIn("Notified: ", demo.escalation_status + str(demo.event_ids.mapped("summary")))
+        self.assertIn("Not paged: no routing key configured", demo.event_ids.mapped("summary"))
+        [waiting] = demo.remediation_action_ids.filtered(lambda a: a.state == "awaiting_approval")
+        self.assertTrue(waiting.can_approve, "the demo's restart shows what it calls and may be approved")
+        self.assertIn("POST http://127.0.0.1:9/ops-agent/restart", waiting.request_preview)
+        count = demo.count
+        target.next_check_at = self.now
+        self.tick()
+        open_incidents = self.Incident.search([("target_id", "=", target.id), ("state", "!=", "resolved")])
+        self.assertEqual(open_incidents, demo, "the first real probe continues the demo incident")
+        self.assertEqual(demo.count, count + 1)
+
     def test_demo_file_opens_health_incidents_through_the_probe_path(self):
         tree = ET.parse(ADDON / "demo" / "ops_monitoring_demo.xml")
         for record in tree.iter("record"):
