@@ -90,6 +90,8 @@ class TestIncidentTimeline(MonitoringCase):
         target = self.make_target("/status/500")
         self.tick(12)
         incident = self.open_incident(target, "down")
+        self.assertEqual(self.step_events(incident, "auto_heal").outcome, "skipped")
+        self.assertIn("no remediation policy action for down", self.step_events(incident, "auto_heal").summary)
         self.assertEqual(self.step_events(incident, "github_issue").outcome, "skipped")
         self.assertEqual(self.step_events(incident, "on_call").outcome, "skipped")
         self.assertIn("nobody notified", self.step_events(incident, "on_call").summary.lower())
