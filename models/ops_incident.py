@@ -662,12 +662,11 @@ class OpsIncident(models.Model):
             if incident.github_issue_retry_at and incident.github_issue_retry_at <= now:
                 incident._retry_github_issue(now)
             current = incident.escalation_step if incident.escalation_step != "none" else None
-            heal_kind = incident._heal_kind(cond)
-            if current is None and not incident._can_heal(heal_kind):
+            healed_before = incident.event_ids.filtered(lambda e: e.step == "auto_heal")
+            if current is None and not healed_before and not incident._can_heal(incident._heal_kind(cond)):
                 # the ladder starts at step 2: say once why step 1 did nothing
-                if not incident.event_ids.filtered(lambda e: e.step == "auto_heal"):
-                    why = _("Auto-heal: nothing to run (no remediation policy action for %s)", cond or "-")
-                    incident._event("auto_heal", "skipped", why, at=now)
+                why = _("Auto-heal: nothing to run (no remediation policy action for %s)", cond or "-")
+                incident._event("auto_heal", "skipped", why, at=now)
             while True:
                 step, due = escalation.next_step(
                     current,
