@@ -28,6 +28,7 @@
         "security/ops_autopilot_security.xml",
         "security/ir.model.access.csv",
         "security/ops_webhook_refusal_security.xml",
+        "security/ops_incident_event_security.xml",
         "data/ir_cron_data.xml",
         "data/ir_cron_dashboard.xml",
         "data/mail_template_ops_health_report.xml",

@@ -13,6 +13,7 @@ from . import (
     ops_health_silence,
     ops_health_target,
     ops_incident,
+    ops_incident_event,
     ops_job_diagnosis,
     ops_job_diagnosis_review,
     ops_license_policy,

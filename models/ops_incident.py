@@ -31,12 +31,20 @@ STATES = [
     ("escalated", "Escalated"),
     ("resolved", "Resolved"),
 ]
+#: how far up the ladder the incident went: the step's position, not its outcome (a page with no routing
+#: key reaches the "page" step and pages nobody); what each step did is in the timeline (``event_ids``)
 ESCALATION_STEPS = [
     ("none", "Not escalated"),
-    ("auto_heal", "Auto-heal"),
-    ("github_issue", "GitHub issue"),
-    ("on_call", "On-call notified"),
-    ("page", "Paged"),
+    ("auto_heal", "Step 1: auto-heal"),
+    ("github_issue", "Step 2: GitHub issue"),
+    ("on_call", "Step 3: notify on-call"),
+    ("page", "Step 4: page on-call"),
+]
+NEXT_STEPS = [
+    ("auto_heal", "auto-heal"),
+    ("github_issue", "open a GitHub issue"),
+    ("on_call", "notify on-call"),
+    ("page", "page on-call"),
 ]
 PAGE_STATES = [
     ("none", "Not paged"),
@@ -126,6 +134,9 @@ class OpsIncident(models.Model):
         digits=(16, 1),
         help="Minutes from the incident opening (first seen) to its resolution; its average is the MTTR",
     )
+    time_to_acknowledge_text = fields.Char(string="Time to acknowledge", compute="_compute_duration_texts")
+    time_to_resolve_text = fields.Char(string="Time to resolve", compute="_compute_duration_texts")
+    time_to_detect_text = fields.Char(string="Time to detect", compute="_compute_duration_texts")
     failing_since = fields.Datetime(
         string="Failing since",
         readonly=True,
@@ -139,8 +150,22 @@ class OpsIncident(models.Model):
         digits=(16, 1),
         help="Minutes from the first failing check to the incident opening; its average is the MTTD",
     )
-    escalation_step = fields.Selection(ESCALATION_STEPS, default="none", required=True, readonly=True, tracking=True)
+    escalation_step = fields.Selection(
+        ESCALATION_STEPS,
+        string="Escalation step",
+        default="none",
+        required=True,
+        readonly=True,
+        tracking=True,
+        help="How far up the ladder the incident went; what each step really did is in the timeline",
+    )
+    escalation_status = fields.Char(
+        string="Escalation", compute="_compute_escalation_status", help="What the last escalation step really did"
+    )
     next_escalation_at = fields.Datetime(readonly=True, index="btree_not_null")
+    next_escalation_step = fields.Selection(NEXT_STEPS, readonly=True, copy=False)
+    next_step_text = fields.Char(string="Next step", compute="_compute_next_step_text")
+    event_ids = fields.One2many("ops.incident.event", "incident_id", string="Timeline", readonly=True)
     github_issue_number = fields.Integer(readonly=True, copy=False)
     github_issue_url = fields.Char(string="GitHub issue", readonly=True, copy=False)
     github_issue_synced_count = fields.Integer(
@@ -194,6 +219,41 @@ class OpsIncident(models.Model):
             incident.time_to_resolve = (done - start).total_seconds() / 60 if start and done else 0.0
             incident.time_to_detect = max((start - since).total_seconds() / 60, 0.0) if start and since else 0.0
 
+    @api.depends("time_to_acknowledge", "time_to_resolve", "time_to_detect")
+    def _compute_duration_texts(self):
+        pairs = (
+            ("time_to_acknowledge", "acknowledged_at"),
+            ("time_to_resolve", "resolved_at"),
+            ("time_to_detect", "failing_since"),
+        )
+        for incident in self:
+            for name, stamp in pairs:
+                shown = incident[stamp] and incident.first_seen
+                incident[f"{name}_text"] = escalation.duration_text(incident[name] * 60) if shown else False
+
+    @api.depends("event_ids.summary", "event_ids.step")
+    def _compute_escalation_status(self):
+        ladder = dict(NEXT_STEPS)
+        for incident in self:
+            steps = incident.event_ids.filtered(lambda e: e.step in ladder)
+            incident.escalation_status = steps.sorted(lambda e: (e.at, e.id))[-1:].summary or False
+
+    @api.depends("next_escalation_step", "next_escalation_at", "state")
+    @api.depends_context("tz")
+    def _compute_next_step_text(self):
+        labels = dict(self._fields["next_escalation_step"]._description_selection(self.env))
+        for incident in self:
+            at = incident.next_escalation_at
+            if incident.state in ("resolved", "acknowledged") or not (incident.next_escalation_step and at):
+                incident.next_step_text = False
+                continue
+            local = fields.Datetime.context_timestamp(incident, at)
+            today = fields.Datetime.context_timestamp(incident, fields.Datetime.now()).date()
+            when = local.strftime("%H:%M") if local.date() == today else local.strftime("%Y-%m-%d %H:%M")
+            incident.next_step_text = self.env._(
+                "Next step: %(step)s at %(when)s", step=labels[incident.next_escalation_step], when=when
+            )
+
     def _compute_remediation_count(self):
         groups = self.env["ops.remediation.action"]._read_group(
             [("incident_id", "in", self.ids)], ["incident_id"], ["__count"]
@@ -246,8 +306,11 @@ class OpsIncident(models.Model):
                 "acknowledged_at": now,
                 "acknowledged_by": self.env.uid,
                 "next_escalation_at": False,
+                "next_escalation_step": False,
             }
         )
+        for incident in todo.sudo():
+            incident._event("acknowledge", "done", _("Acknowledged by %s", self.env.user.name), at=now, note=False)
         todo.sudo()._after_acknowledge()
         return True
 
@@ -337,6 +400,71 @@ class OpsIncident(models.Model):
         return Incident._upsert_after_conflict(key, create_vals, seen_at)
 
     @api.model
+    def _demo_raise_from_check(
+        self,
+        target_id,
+        kind,
+        severity,
+        message,
+        first_minutes_ago,
+        last_minutes_ago=0,
+        count=1,
+        now=None,
+        xmlid=None,
+        acknowledge_as=None,
+        resolved_minutes_ago=None,
+        resolution=None,
+        false_positive_by=None,
+    ):
+        """Demo data: a target's failing checks as the probe cron records them, so demo incidents are real ones.
+
+        The incident is opened and counted with the values and dedup key the
+        probe builds (``ops.health.target._incident_vals``, the engine's
+        ``alerts.dedup_key``) and escalated at each occurrence exactly as the
+        crons do: its timeline, chatter, activities and remediation rounds
+        come from the real code paths, and the first real probe of the target
+        continues this incident instead of opening another one. ``count``
+        occurrences are spread from ``first_minutes_ago`` to
+        ``last_minutes_ago`` before ``now``; ``xmlid`` (module.name) names the
+        incident for the other demo records. Then, as people do it:
+        ``acknowledge_as`` (user id) acknowledges it; ``resolved_minutes_ago``
+        resolves it then, automatically (the condition recovered, ``resolution``
+        as the note) or, with ``false_positive_by`` (user id), as that user's
+        false positive.
+        """
+        now = now or fields.Datetime.now()
+        target = self.env["ops.health.target"].browse(target_id)
+        key = alerts.dedup_key(target._incident_ref(), kind)
+        first = now - timedelta(minutes=first_minutes_ago)
+        last = now - timedelta(minutes=last_minutes_ago)
+        incident = self.browse()
+        for index in range(max(count, 1)):
+            at = first + (last - first) * index / (count - 1) if count > 1 else first
+            vals = target._incident_vals(key, kind, severity, message, at)
+            vals["failing_since"] = first
+            incident = self._raise_incident(vals)
+            # what the probe records on the target: the condition fires (a recovery needs successful checks)
+            target.sudo().firing_conditions = ",".join(sorted(target._firing() | {kind}))
+            incident._escalate(at, kind=kind)
+        if acknowledge_as:
+            incident.with_user(acknowledge_as).action_acknowledge()
+        if resolved_minutes_ago is not None:
+            done = now - timedelta(minutes=resolved_minutes_ago)
+            target.sudo().firing_conditions = ",".join(sorted(target._firing() - {kind})) or False
+            if false_positive_by:
+                user = self.env["res.users"].browse(false_positive_by)
+                incident.write({"false_positive": True, "resolution_note": resolution or False})
+                incident._resolve(user=user, now=done)
+            else:
+                incident._resolve(note=resolution, auto=True, now=done)
+        if xmlid:
+            module, name = xmlid.split(".", 1)
+            self.env["ir.model.data"]._update_xmlids(
+                [{"xml_id": f"{module}.{name}", "record": incident, "noupdate": True}]
+            )
+        return incident
+
+    @api.model
     def _open_incidents(self, vals_list):
         """Open new incidents in one ``create`` (one batch of inserts and creation messages).
 
@@ -415,10 +543,18 @@ class OpsIncident(models.Model):
                 "resolved_by": user.id if user else False,
                 "auto_resolved": auto,
                 "next_escalation_at": False,
+                "next_escalation_step": False,
             }
             if note and not incident.resolution_note:
                 vals["resolution_note"] = note
             incident.write(vals)
+            if auto:
+                what = self.env._("Resolved automatically: the condition recovered")
+            elif user:
+                what = self.env._("Resolved by %s", user.name)
+            else:
+                what = self.env._("Resolved")
+            incident._event("resolve", "done", what, at=now, note=False)
             incident._after_resolve()
         return True
 
@@ -526,6 +662,11 @@ class OpsIncident(models.Model):
             if incident.github_issue_retry_at and incident.github_issue_retry_at <= now:
                 incident._retry_github_issue(now)
             current = incident.escalation_step if incident.escalation_step != "none" else None
+            healed_before = incident.event_ids.filtered(lambda e: e.step == "auto_heal")
+            if current is None and not healed_before and not incident._can_heal(incident._heal_kind(cond)):
+                # the ladder starts at step 2: say once why step 1 did nothing
+                why = _("Auto-heal: nothing to run (no remediation policy action for %s)", cond or "-")
+                incident._event("auto_heal", "skipped", why, at=now)
             while True:
                 step, due = escalation.next_step(
                     current,
@@ -541,8 +682,10 @@ class OpsIncident(models.Model):
                     due = max(due, incident.page_retry_at)
                 if step is None or due > now:
                     # a pending GitHub issue is retried on its own schedule, beside the ladder's
-                    times = [t for t in (due, incident.github_issue_retry_at) if t]
-                    incident.next_escalation_at = min(times) if times else False
+                    retry = incident.github_issue_retry_at
+                    if retry and (not due or retry < due):
+                        step, due = "github_issue", retry
+                    incident.write({"next_escalation_at": due or False, "next_escalation_step": step or False})
                     break
                 if not incident._take_step(step, cond, now):
                     continue  # not taken yet: tried again later (page_retry_at)
@@ -557,8 +700,13 @@ class OpsIncident(models.Model):
         """Take ``step``; False when it must be tried again later (a page that failed for now)."""
         self.ensure_one()
         if step == "auto_heal":
-            if self.target_id:
-                self.env["ops.remediation.action"]._plan_round(self, self._heal_kind(kind), now)
+            why = []
+            started = self.target_id and self.env["ops.remediation.action"]._plan_round(
+                self, self._heal_kind(kind), now, explain=why
+            )
+            if not started:
+                reason = why[0] if why else _("no remediation action for this condition")
+                self._event("auto_heal", "skipped", _("Auto-heal: nothing run (%s)", reason), at=now)
             return True
         taken = getattr(self, f"_escalate_{step}")(now)
         if taken == "retry":
@@ -582,7 +730,7 @@ class OpsIncident(models.Model):
             return True
         repo = self.repository_id or self.target_id.repository_id
         if not repo or not repo.has_token:
-            self._note(_("Escalation: no GitHub repository with a token, no issue opened."))
+            self._event("github_issue", "skipped", _("No GitHub issue opened: no repository with a token"), at=now)
             return False
         title, body = escalation.github_issue_body(self._issue_facts())
         try:
@@ -605,7 +753,13 @@ class OpsIncident(models.Model):
                 "github_issue_error": False,
             }
         )
-        self._note(_("Escalation: GitHub issue #%(number)s opened.", number=issue.number))
+        self._event(
+            "github_issue",
+            "done",
+            _("GitHub issue #%(number)s opened", number=issue.number),
+            reference=issue.html_url,
+            at=now,
+        )
         return True
 
     def _github_issue_failed(self, exc, repo, now):
@@ -618,23 +772,21 @@ class OpsIncident(models.Model):
             {"github_issue_attempts": attempts, "github_issue_retry_at": retry_at, "github_issue_error": failure.reason}
         )
         if retry_at:
-            self._note(
-                _(
-                    "Escalation: the GitHub issue could not be opened (%(reason)s); trying again at %(at)s UTC.",
-                    reason=failure.reason,
-                    at=fields.Datetime.to_string(retry_at),
-                )
+            text = _(
+                "The GitHub issue could not be opened (%(reason)s); trying again at %(at)s UTC",
+                reason=failure.reason,
+                at=fields.Datetime.to_string(retry_at),
             )
+            self._event("github_issue", "retry", text, at=now)
         elif failure.transient:
-            self._note(
-                _(
-                    "Escalation: the GitHub issue could not be opened after %(count)s tries: %(reason)s",
-                    count=attempts,
-                    reason=failure.reason,
-                )
+            text = _(
+                "The GitHub issue could not be opened after %(count)s tries: %(reason)s",
+                count=attempts,
+                reason=failure.reason,
             )
+            self._event("github_issue", "failed", text, at=now)
         else:
-            self._note(_("Escalation: the GitHub issue could not be opened: %s", failure.reason))
+            self._event("github_issue", "failed", _("The GitHub issue could not be opened: %s", failure.reason), at=now)
 
     def _retry_github_issue(self, now):
         """Try again to open the GitHub issue that failed for a passing reason (its retry came due)."""
@@ -696,7 +848,9 @@ class OpsIncident(models.Model):
         """
         user = self.target_id.on_call_user_id or self.user_id
         if not user:
-            self._note(_("Escalation: no on-call user to notify."))
+            self._event(
+                "on_call", "skipped", _("Nobody notified: no on-call user on the target or the incident"), at=now
+            )
             return False
         summary = _("On call: %s", self.display_name)
         note = plaintext2html(
@@ -721,7 +875,7 @@ class OpsIncident(models.Model):
             )
         if not self.user_id:
             self.user_id = user
-        self._note(_("Escalation: %s notified.", user.name))
+        self._event("on_call", "done", _("Notified: %s", user.name), reference=user.email or False, at=now)
         return True
 
     def _escalate_page(self, now):
@@ -733,26 +887,28 @@ class OpsIncident(models.Model):
         """
         result = self._pager_call("trigger")
         if result is None:
+            self._event("page", "skipped", _("Not paged: no routing key configured"), at=now)
             return False
         if result.ok:
             self.write({"page_state": "triggered", "page_attempts": 0, "page_retry_at": False})
-            self._note(_("Escalation: paged (%s).", result.detail or "accepted"))
+            self._event(
+                "page", "done", _("Paged, dedup key %s", self.dedup_key), reference=result.detail or False, at=now
+            )
             return True
         attempts = self.page_attempts + 1
         delay = paging.retry_delay(attempts, result.retry_after) if result.retryable else None
         if delay is None:
             self.write({"page_attempts": attempts, "page_retry_at": False})
-            self._note(_("Escalation: paging failed: %s", result.detail))
+            self._event("page", "failed", _("Not paged: paging failed: %s", result.detail), at=now)
             return False
         retry_at = now + timedelta(seconds=delay)
         self.write({"page_attempts": attempts, "page_retry_at": retry_at})
-        self._note(
-            _(
-                "Escalation: paging failed (%(detail)s); trying again at %(at)s UTC.",
-                detail=result.detail,
-                at=fields.Datetime.to_string(retry_at),
-            )
+        text = _(
+            "Not paged yet: paging failed (%(detail)s); trying again at %(at)s UTC",
+            detail=result.detail,
+            at=fields.Datetime.to_string(retry_at),
         )
+        self._event("page", "retry", text, at=now)
         return "retry"
 
     def _pager(self):
@@ -770,8 +926,6 @@ class OpsIncident(models.Model):
         self.ensure_one()
         pager = self._pager()
         if pager is None:
-            if action == "trigger":
-                self._note(_("Escalation: no paging routing key, nobody paged."))
             return None
         if action == "trigger":
             target = self.target_id
@@ -835,6 +989,22 @@ class OpsIncident(models.Model):
                 for a in self.remediation_action_ids.sorted("id")
             ],
         }
+
+    def _event(self, step, outcome, summary, reference=None, at=None, note=True):
+        """Record what an escalation step really did on the timeline (and, with ``note``, in the chatter)."""
+        self.ensure_one()
+        self.env["ops.incident.event"].sudo().create(
+            {
+                "incident_id": self.id,
+                "step": step,
+                "outcome": outcome,
+                "summary": summary,
+                "reference": reference or False,
+                "at": at or fields.Datetime.now(),
+            }
+        )
+        if note:
+            self._note(_("Escalation: %s", summary))
 
     def _note(self, text):
         """An internal note; inside :meth:`_escalate` the notes of one pass are gathered into one message."""

@@ -6,7 +6,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from .. import const
-from ..autopilot.monitoring import probes, remediation
+from ..autopilot.common.masking import mask_secrets
+from ..autopilot.monitoring import escalation, probes, remediation
 from .ops_params import get_param
 
 EXECUTORS = [
@@ -82,6 +83,16 @@ class OpsRemediationAction(models.Model):
     requested_by = fields.Many2one("res.users", default=lambda self: self.env.user)
     approved_by = fields.Many2one("res.users", readonly=True)
     approved_at = fields.Datetime(readonly=True)
+    request_preview = fields.Text(
+        string="What will run",
+        compute="_compute_request_preview",
+        help="Executor, method, URL (secrets masked), payload, dry run or not, timeout",
+    )
+    blocked_reason = fields.Char(
+        string="Cannot run", compute="_compute_request_preview", help="Why this action cannot run as configured"
+    )
+    can_approve = fields.Boolean(compute="_compute_request_preview")
+    duration_text = fields.Char(string="Duration", compute="_compute_duration_text")
     verified = fields.Selection(
         [("pending", "Pending"), ("healthy", "Healthy"), ("unhealthy", "Still failing"), ("n/a", "Not checked")],
         string="Verification",
@@ -101,13 +112,46 @@ class OpsRemediationAction(models.Model):
         for action in self:
             action.payload_text = json.dumps(action.payload, indent=2, sort_keys=True) if action.payload else False
 
+    @api.depends(
+        "executor",
+        "state",
+        "payload",
+        "policy_id.hook_url",
+        "policy_id.hook_method",
+        "policy_id.workflow_file",
+        "policy_id.dry_run",
+        "policy_id.timeout_seconds",
+        "target_id.url",
+    )
+    def _compute_request_preview(self):
+        for action in self:
+            sudo = action.sudo()
+            action.blocked_reason = (sudo._cannot_run_reason() if action.state in WAITING_STATES else None) or False
+            action.can_approve = action.state == "awaiting_approval" and not action.blocked_reason
+            action.request_preview = sudo._request_preview() if sudo.target_id else False
+
+    @api.depends("duration_ms")
+    def _compute_duration_text(self):
+        for action in self:
+            ran = action.duration_ms or action.state in ("succeeded", "failed")
+            action.duration_text = escalation.duration_text(action.duration_ms / 1000) if ran else False
+
     # ------------------------------------------------------------------
     # buttons
     # ------------------------------------------------------------------
     def action_approve(self):
-        """Let an action that waits for approval run now (Ops managers only)."""
+        """Let an action that waits for approval run now (Ops managers only).
+
+        An action that cannot run as configured (no hook URL, no repository
+        token, ...) is refused before anything changes: it keeps waiting,
+        and the error says what to fix.
+        """
         self._check_manager()
         waiting = self.filtered(lambda a: a.state == "awaiting_approval")
+        for action in waiting.sudo():
+            reason = action._cannot_run_reason()
+            if reason:
+                raise UserError(_("%(action)s cannot be approved: %(reason)s", action=action.name, reason=reason))
         waiting.sudo().write({"state": "approved", "approved_by": self.env.uid, "approved_at": fields.Datetime.now()})
         for action in waiting.sudo():
             action._close_approval_activities(_("Approved by %s.", self.env.user.name))
@@ -126,6 +170,81 @@ class OpsRemediationAction(models.Model):
                 _("Not run: an earlier action of this round was rejected.")
             )
         return True
+
+    def _policy(self):
+        self.ensure_one()
+        return self.policy_id or self.target_id.remediation_policy_id
+
+    def _cannot_run_reason(self):
+        """Why this monitoring action cannot run as configured (None when it can): checked before approval."""
+        self.ensure_one()
+        if not self.target_id:
+            return None  # CI actions are run by the code that proposed them
+        policy = self._policy()
+        if self.executor == "http_hook" and not policy.hook_url:
+            return _("no HTTP hook URL on the remediation policy %s: set one first", policy.name or "-")
+        if self.executor == "github_dispatch":
+            repo = policy.repository_id or self.target_id.repository_id
+            if not repo or not repo.has_token:
+                return _("no repository with an API token for the workflow dispatch")
+            if not policy.workflow_file:
+                return _("no workflow file on the remediation policy %s", policy.name)
+        return None
+
+    def _request_preview(self):
+        """Exactly what running this action will do, secrets masked (shown before approval)."""
+        self.ensure_one()
+        policy = self._policy()
+        executors = dict(self._fields["executor"]._description_selection(self.env))
+        global_dry = bool(get_param(self.env, "remediation_dry_run"))
+        dry = self.state == "dry_run"
+        lines = [_("Executor: %s", executors.get(self.executor, self.executor))]
+        # the URL's secret parts (the whole raw URL is in the list too: it is shown redacted instead)
+        known = [policy.hook_token, *(v for v in probes.url_secrets(policy.hook_url) if v != policy.hook_url)]
+        if self.executor == "http_hook":
+            url = probes.redact_url(policy.hook_url) if policy.hook_url else _("(no HTTP hook URL: cannot run)")
+            lines.append(f"{policy.hook_method or 'POST'} {url}")
+            if policy.hook_token:
+                lines.append("Authorization: Bearer ***")
+            lines.append(_("Payload:"))
+            lines.append(json.dumps(self._hook_payload(), indent=2, sort_keys=True, default=str))
+        elif self.executor == "github_dispatch":
+            repo = policy.repository_id or self.target_id.repository_id
+            known.append(repo.token if repo else None)
+            inputs = {key: str(value) for key, value in self._hook_payload().items()}
+            lines.append(
+                _(
+                    "workflow_dispatch of %(file)s on %(repo)s, ref %(ref)s",
+                    file=policy.workflow_file or "-",
+                    repo=repo.full_name or "-",
+                    ref=policy.workflow_ref or repo.default_branch or "-",
+                )
+            )
+            lines.append(_("Inputs:"))
+            lines.append(json.dumps(inputs, indent=2, sort_keys=True))
+        elif self.executor == "verify":
+            target = self.target_id
+            where = probes.redact_url(target.url) if target.url else target.name
+            lines.append(_("One check of %s right away", where))
+        elif self.executor == "odoo":
+            lines.append(_("clear_all_caches() in this Odoo"))
+        else:
+            lines.append(_("Nothing is called: recorded only"))
+        if dry:
+            lines.append(_("Dry run: yes (recorded, never executed)"))
+        elif global_dry or policy.dry_run:
+            lines.append(_("Dry run: no (this action was requested before dry run was switched on; it runs)"))
+        else:
+            lines.append(_("Dry run: no"))
+        if self.executor in ("http_hook", "github_dispatch"):
+            lines.append(_("Timeout: %s s", policy.timeout_seconds))
+        reason = self._cannot_run_reason()
+        if reason:
+            lines.append(_("Cannot run: %s", reason))
+        rest = (self._round() - self).filtered(lambda a: a.id > self.id and a.state in WAITING_STATES)
+        if rest:
+            lines.append(_("Then: %s", ", ".join(a.name.split(" (")[0] for a in rest.sorted("id"))))
+        return mask_secrets("\n".join(lines), known=[k for k in known if k])[0]
 
     def _check_manager(self):
         if not self.env.su and not self.env.user.has_group("ops_autopilot.group_ops_manager"):
@@ -231,12 +350,20 @@ class OpsRemediationAction(models.Model):
     # monitoring: planning, running and verifying a round
     # ------------------------------------------------------------------
     @api.model
-    def _engine_attempts(self, target, now):
-        """``target``'s past remediation rounds as engine attempts (dry runs and pending approvals excluded)."""
+    def _engine_attempts(self, target, now, dry_run=False):
+        """``target``'s past remediation rounds as engine attempts (pending approvals excluded).
+
+        With ``dry_run`` (the round to decide would be a dry run) the past dry-run
+        rounds count too, as attempts that went well: a dry run obeys the same
+        rate limit and cooldown as a real round, so it shows what the policy
+        would really do (3 rounds an hour, not one per check). Real rounds
+        never count dry runs: switching dry run off does not wait for them.
+        """
+        states = (*ATTEMPT_STATES, "dry_run") if dry_run else ATTEMPT_STATES
         actions = self.sudo().search(
             [
                 ("target_id", "=", target.id),
-                ("state", "in", ATTEMPT_STATES),
+                ("state", "in", states),
                 ("requested_at", ">=", now - timedelta(days=2)),
             ]
         )
@@ -251,36 +378,39 @@ class OpsRemediationAction(models.Model):
         return attempts
 
     @api.model
-    def _plan_round(self, incident, kind, now):
+    def _plan_round(self, incident, kind, now, explain=None):
         """Start one remediation round for ``incident`` if its target's policy and the safety rules allow it.
 
         The round's actions are the policy lines for ``kind`` in order; the
         engine (:func:`autopilot.monitoring.remediation.decide`) applies cooldown, rate
-        limit, backoff and circuit breaker over the target's past rounds.
+        limit, backoff and circuit breaker over the target's past rounds (dry
+        runs included when this round would be one). A round that starts is
+        written on the incident's timeline; when none starts, the reason is
+        appended to the ``explain`` list, if given.
         :return: the actions created (maybe none).
         """
+        explain = [] if explain is None else explain
         target = incident.target_id
         Action = self.sudo()
         policy = target.remediation_policy_id
         lines = policy._lines_for(kind) if policy else []
         if not lines:
+            explain.append(_("no remediation policy action for %s", kind))
             return Action
         pending = incident.remediation_action_ids.filtered(lambda a: a.state in (*WAITING_STATES, "running"))
         if pending:
+            explain.append(_("an earlier round is still waiting or running"))
             return Action
         switch = bool(get_param(self.env, "remediation_dry_run"))
-        decision = remediation.decide(policy._engine_policy(lines, switch), self._engine_attempts(target, now), now)
+        engine_policy = policy._engine_policy(lines, switch)
+        attempts = self._engine_attempts(target, now, dry_run=engine_policy.dry_run)
+        decision = remediation.decide(engine_policy, attempts, now)
         if not decision.allowed:
+            explain.append(decision.reason)
             if decision.breaker == "open" and not incident.remediation_failed:
                 incident.write({"remediation_failed": True})
                 incident.message_post(body=_("Auto-heal stopped: %s", decision.reason), subtype_xmlid="mail.mt_note")
             return Action
-        if decision.dry_run:
-            last_dry = Action.search(
-                [("target_id", "=", target.id), ("state", "=", "dry_run")], order="requested_at desc", limit=1
-            )
-            if last_dry and last_dry.requested_at > now - timedelta(seconds=policy.cooldown_seconds):
-                return Action  # a dry run is recorded once per cooldown, not at every check
         round_no = max(incident.remediation_action_ids.mapped("attempt") or [0]) + 1
         actions = Action
         for line in lines:
@@ -303,11 +433,33 @@ class OpsRemediationAction(models.Model):
             )
         if incident.state == "open" and not decision.dry_run:
             incident.write({"state": "remediating"})
-        actions._run_round()
+        actions._run_round(now)
+        if decision.dry_run:
+            summary = _(
+                "Auto-heal round %(round)s, dry run (nothing executed): %(actions)s",
+                round=round_no,
+                actions=actions._states_text(),
+            )
+            incident._event("auto_heal", "skipped", summary, at=now)
+        elif actions.filtered(lambda a: a.state == "awaiting_approval"):
+            summary = _(
+                "Auto-heal round %(round)s waits for a manager's approval: %(actions)s",
+                round=round_no,
+                actions=actions._states_text(),
+            )
+            incident._event("auto_heal", "skipped", summary, at=now)
         return actions
 
-    def _run_round(self):
-        """Execute the runnable actions of this round in order; stop at a failure or at one awaiting approval."""
+    def _states_text(self):
+        """``"Restart service: succeeded, Health check: failed"`` for these actions, in order."""
+        labels = dict(self._fields["state"]._description_selection(self.env))
+        return ", ".join(f"{a.name.split(' (')[0]}: {labels[a.state].lower()}" for a in self.sorted("id"))
+
+    def _run_round(self, now=None):
+        """Execute the runnable actions of this round in order; stop at a failure or at one awaiting approval.
+
+        A round that ran to its end is written on the incident's timeline (and chatter).
+        """
         queue = self.sorted("id")
         for index, action in enumerate(queue):
             if action.state == "awaiting_approval":
@@ -327,11 +479,10 @@ class OpsRemediationAction(models.Model):
                 incident.write({"remediation_failed": failed})
                 # no verification ran in this round: the target's next check is the verification
                 ran.filtered(lambda a: a.verified == "n/a" and a.executor != "verify").write({"verified": "pending"})
-                summary = ", ".join(f"{a.kind}: {a.state}" for a in ran)
-                incident.message_post(
-                    body=_("Remediation round %(round)s: %(summary)s", round=queue[0].attempt, summary=summary),
-                    subtype_xmlid="mail.mt_note",
+                summary = _(
+                    "Auto-heal round %(round)s: %(actions)s", round=queue[0].attempt, actions=ran._states_text()
                 )
+                incident._event("auto_heal", "failed" if failed else "done", summary, at=now)
 
     def _execute(self):
         """Run this monitoring action with its executor and record the outcome (never raises for a failed call)."""

@@ -9,6 +9,7 @@ from . import (
     test_first_hour_setup,
     test_github_sync,
     test_i18n,
+    test_incident_timeline,
     test_monitoring_alerts,
     test_monitoring_concurrency,
     test_monitoring_escalation,

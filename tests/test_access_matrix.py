@@ -36,6 +36,7 @@ POLICY = {
     "ops.pull.request": (R, RU),
     "ops.change.file": (R, RU),
     "ops.incident": (RW, RWCU),
+    "ops.incident.event": (R, R),
     "ops.remediation.action": (R, RWCU),
     "ops.remediation.policy": (R, RWCU),
     "ops.remediation.policy.line": (R, RWCU),
