@@ -21,7 +21,9 @@ confident model can overrule a generic rule, and agreement gives a high
 confidence. Without any
 evidence line in the excerpt (nothing looked like an error) the confidence is
 halved. Below ``min_confidence`` the answer is ``unknown``: a guess is worse
-than an honest "don't know" for retry and escalation decisions.
+than an honest "don't know" for retry and escalation decisions. The raw
+posterior must also reach :data:`DEFAULT_MIN_CONFIDENCE` (or ``min_confidence``
+when lower): the calibration cannot turn an unsupported guess into an answer.
 """
 
 import logging
@@ -241,7 +243,11 @@ def diagnose_excerpt(excerpt, rules=None, model=None, min_confidence=DEFAULT_MIN
         margin=raw - (ranked[1][1] if len(ranked) > 1 else 0.0),
     )
     confidence = raw if not calibrated.enabled else calibrated.confidence(values)
-    if category == "unknown" or confidence < min_confidence:
+    # the calibration is fitted on answers and shrinks toward their average: it can lift a guess that
+    # nothing in the log supports (raw posterior under the floor) over the threshold, so the floor
+    # applies to the raw posterior too (not when every answer is asked for, min_confidence 0)
+    floor = min(min_confidence, DEFAULT_MIN_CONFIDENCE)
+    if category == "unknown" or confidence < min_confidence or raw < floor:
         return _unknown(excerpt, found, confidence, raw, candidates, skipped, values)
     return Diagnosis(
         category=category,

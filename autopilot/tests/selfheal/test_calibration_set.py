@@ -22,7 +22,7 @@ CORPUS_DIR = DATA / "diagnosis_corpus"
 #: The split's hash class: sha1(key.lower()) % 3 == 1 is the calibration split.
 SPLIT_CLASS = 1
 MAX_PER_KEY = 5
-MIN_LOGS = 120
+MIN_LOGS = 180
 CATEGORIES = frozenset(
     {
         "dependency_missing",

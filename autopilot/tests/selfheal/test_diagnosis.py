@@ -7,7 +7,7 @@ import pytest
 from sklearn.model_selection import StratifiedKFold
 
 from autopilot import cli
-from autopilot.selfheal import classifier, diagnosis, logs
+from autopilot.selfheal import calibration, classifier, diagnosis, logs
 from autopilot.selfheal.rules import CATEGORIES, SEED_RULES, Rule
 
 HEADER = [
@@ -128,6 +128,18 @@ def test_noise_is_unknown():
 def test_empty_or_random_input_is_unknown():
     assert diagnosis.diagnose("").category == "unknown"
     assert diagnosis.diagnose(b"\x00\x01\x02 lorem ipsum dolor sit amet").category == "unknown"
+
+
+def test_a_calibration_cannot_lift_an_unsupported_guess_over_the_floor():
+    """Nothing in the log supports any category: the raw posterior stays under the floor, and a
+    calibration that would report every answer as sure (it is fitted on answers, not on noise) does
+    not turn that guess into an answer; asked for every answer (min_confidence 0) it is still given."""
+    sure = calibration.Calibration(weights=(0.0,) * len(calibration.FEATURES), intercept=5.0)
+    noise = b"\x00\x01\x02 lorem ipsum dolor sit amet"
+    found = diagnosis.diagnose(noise, calibrated=sure)
+    assert found.category == "unknown"
+    assert found.raw_confidence < diagnosis.DEFAULT_MIN_CONFIDENCE
+    assert diagnosis.diagnose(noise, calibrated=sure, min_confidence=0.0).category != "unknown"
 
 
 def test_cancelled_run_is_unknown_and_not_retryable():

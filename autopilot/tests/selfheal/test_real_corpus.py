@@ -28,7 +28,7 @@ def logs_of(folder):
 
 def test_every_log_is_listed_with_its_source_and_the_other_way_round():
     rows = sources(REAL)
-    assert rows, "no real training log"
+    assert len(rows) >= 120, "the real training logs are fewer than the README says"
     listed = [row["path"] for row in rows]
     assert len(listed) == len(set(listed))
     assert set(listed) == logs_of(REAL)
