@@ -26,6 +26,7 @@ from . import (
     ops_remediation_policy_line,
     ops_repository,
     ops_repository_ci,
+    ops_repository_ci_logs,
     ops_repository_scan,
     ops_repository_token,
     ops_review,

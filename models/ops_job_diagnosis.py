@@ -14,6 +14,13 @@ DIAGNOSIS_SOURCES = [
     ("none", "None (unknown)"),
 ]
 FEEDBACK_STATES = [("none", "Not reviewed"), ("confirmed", "Confirmed"), ("corrected", "Corrected")]
+LOG_STATES = [
+    ("available", "Read"),
+    ("no_token", "Not available: no API token"),
+    ("job_unknown", "Not available: job not yet known"),
+    ("fetch_failed", "Not available: GitHub could not serve it"),
+    ("empty", "Empty"),
+]
 ISSUE_STATES = [
     ("none", "Not reported"),
     ("pending", "To report"),
@@ -55,6 +62,19 @@ class OpsJobDiagnosis(models.Model):
     log_size = fields.Integer(string="Log size (bytes)", readonly=True)
     log_truncated = fields.Boolean(readonly=True, help="Only the end of a very long log was read")
     log_error = fields.Char(readonly=True, help="Why the log could not be read (the diagnosis is then 'unknown')")
+    log_state = fields.Selection(
+        LOG_STATES,
+        string="Log",
+        default="available",
+        required=True,
+        readonly=True,
+        index=True,
+        help="Whether the job's log was read. A log that was not read is never fingerprinted nor merged with "
+        "other failures.",
+    )
+    log_state_message = fields.Char(
+        string="Log not available", compute="_compute_log_state_message", help="What is missing and how to fix it"
+    )
     decision = fields.Char(readonly=True, help="What the autopilot did about it")
     flaky = fields.Boolean(readonly=True, help="The job passed on a retry of the same commit")
     incident_id = fields.Many2one("ops.incident", readonly=True, ondelete="set null")
@@ -75,6 +95,40 @@ class OpsJobDiagnosis(models.Model):
         for diagnosis in self:
             label = dict(const.FAILURE_CATEGORIES).get(diagnosis.category, diagnosis.category)
             diagnosis.display_name = f"{diagnosis.job_name or _('run')}: {label}"
+
+    @api.depends("log_state", "log_error", "repository_id")
+    def _compute_log_state_message(self):
+        for diagnosis in self:
+            diagnosis.log_state_message = diagnosis._log_state_message()
+
+    def _log_state_message(self):
+        """The truth about an unread log, with the fix to apply (False when the log was read)."""
+        state = self.log_state
+        if state == "no_token":
+            return _(
+                "Log not available: no API token for this repository. Add one in Ops Autopilot > Configuration > "
+                "Repositories > %(repository)s > Credentials > New API token: its unread failures are then "
+                "diagnosed again at once. Or paste the log on the job (Paste a log).",
+                repository=self.repository_id.display_name,
+            )
+        if state == "job_unknown":
+            return _(
+                "Log not available: GitHub has not told which job failed yet. The run is diagnosed again as soon "
+                "as its failed job arrives: subscribe the webhook to Workflow jobs so that it does."
+            )
+        if state == "fetch_failed":
+            return _(
+                "Log not available: GitHub could not serve it (%(error)s). It is fetched again a few times; logs "
+                "expire after the repository's retention period. Paste the log on the job (Paste a log) to "
+                "diagnose it now.",
+                error=self.log_error or _("no detail"),
+            )
+        if state == "empty":
+            return _(
+                "The log is empty: nothing to diagnose. Make the failing step print its error, or paste the log "
+                "on the job (Paste a log)."
+            )
+        return False
 
     def _compute_report_file(self):
         for diagnosis in self:

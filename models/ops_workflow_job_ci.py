@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class OpsWorkflowJob(models.Model):
@@ -11,3 +11,12 @@ class OpsWorkflowJob(models.Model):
     cache_hits = fields.Integer(readonly=True, help="Cache restores that found a cache (actions/cache, setup-*)")
     cache_misses = fields.Integer(readonly=True, help="Cache restores that found nothing")
     diagnosis_ids = fields.One2many("ops.job.diagnosis", "job_id", readonly=True)
+
+    @api.model
+    def _upsert_job(self, repository, job):
+        """A failed job arriving after its run was diagnosed (GitHub lists jobs late) re-diagnoses the run."""
+        record = super()._upsert_job(repository, job)
+        run = record.run_id
+        if record.outcome == "failure" and record.run_attempt == run.run_attempt and not record.diagnosis_ids:
+            run._ci_requeue()
+        return record
