@@ -5,7 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from .. import const
-from ..autopilot.selfheal import reports
+from ..autopilot.selfheal import excerpt_view, reports
 
 DIAGNOSIS_SOURCES = [
     ("rule", "Rule"),
@@ -57,6 +57,17 @@ class OpsJobDiagnosis(models.Model):
     step = fields.Char(string="Failed step", readonly=True)
     candidates = fields.Json(readonly=True, help="The three most likely categories with their probabilities")
     excerpt = fields.Text(readonly=True, help="The log lines that explain the failure (secrets masked)")
+    excerpt_html = fields.Html(
+        string="Log excerpt",
+        compute="_compute_excerpt_html",
+        sanitize=False,  # rendered by QWeb, which escapes every character of the log
+        help="The excerpt with its failing lines highlighted",
+    )
+    step_number = fields.Integer(readonly=True, help="Number of the failed step in the job (GitHub's numbering)")
+    step_line = fields.Integer(readonly=True, help="Line of the step's log where the failure region starts")
+    step_log_url = fields.Char(
+        string="Step log on GitHub", compute="_compute_step_log_url", help="The failed step's log on GitHub"
+    )
     signature_id = fields.Many2one("ops.failure.signature", readonly=True, ondelete="set null", index=True)
     fingerprint = fields.Char(related="signature_id.fingerprint")
     log_size = fields.Integer(string="Log size (bytes)", readonly=True)
@@ -129,6 +140,42 @@ class OpsJobDiagnosis(models.Model):
                 "on the job (Paste a log)."
             )
         return False
+
+    @api.depends("job_id.html_url", "step_number", "step_line")
+    def _compute_step_log_url(self):
+        for diagnosis in self:
+            diagnosis.step_log_url = (
+                excerpt_view.step_log_url(diagnosis.job_id.html_url, diagnosis.step_number, diagnosis.step_line)
+                or False
+            )
+
+    @api.depends("excerpt", "log_state", "category", "confidence", "suggested_fix", "step_log_url")
+    def _compute_excerpt_html(self):
+        for diagnosis in self:
+            diagnosis.excerpt_html = diagnosis._render_cards()
+
+    def _card(self):
+        """What a person needs to read this diagnosis (the values of the ``ops_job_diagnosis_cards`` template)."""
+        self.ensure_one()
+        labels = dict(self._fields["category"]._description_selection(self.env))
+        readable = self.log_state == "available"
+        return {
+            "id": self.id,
+            "job": self.job_name or _("run"),
+            "category": labels.get(self.category, self.category) if readable or self.category != "unknown" else "",
+            "confidence": f"{self.confidence:.0%}" if readable and self.category != "unknown" else "",
+            "log_message": self.log_state_message or "",
+            "fix": self.suggested_fix or "",
+            "step": self.step or "",
+            "lines": excerpt_view.marked_lines(self.excerpt),
+            "url": self.step_log_url or "",
+        }
+
+    def _render_cards(self):
+        """The cards of these diagnoses as HTML (every character of the logs escaped by QWeb)."""
+        if not self:
+            return False
+        return self.env["ir.qweb"]._render("ops_autopilot.ops_job_diagnosis_cards", {"cards": [d._card() for d in self]})
 
     def _compute_report_file(self):
         for diagnosis in self:

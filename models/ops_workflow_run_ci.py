@@ -9,7 +9,7 @@ from odoo.tools import SQL
 from ..autopilot.common.errors import ServiceError
 from ..autopilot.common.masking import mask_secrets
 from ..autopilot.github import ci, dispatch
-from ..autopilot.selfheal import decisions, logs, reports
+from ..autopilot.selfheal import decisions, excerpt_view, logs, reports
 from ..autopilot.selfheal.diagnosis import diagnose_excerpt
 from .ops_params import get_param
 
@@ -60,6 +60,9 @@ class OpsWorkflowRun(models.Model):
     ci_report_filename = fields.Char(compute="_compute_ci_report_file")
     ci_has_report = fields.Boolean(compute="_compute_ci_report_file")
     ci_log_attempts = fields.Integer(readonly=True, help="Times the failed jobs' logs could not be fetched")
+    ci_diagnosis_html = fields.Html(
+        string="Diagnosis of the failed jobs", compute="_compute_ci_diagnosis_html", sanitize=False
+    )
 
     @api.depends("ci_action_ids.kind", "ci_action_ids.state")
     def _compute_ci_retry_count(self):
@@ -67,6 +70,12 @@ class OpsWorkflowRun(models.Model):
             run.ci_retry_count = len(
                 run.ci_action_ids.filtered(lambda a: a.kind == "rerun_jobs" and a.state != "skipped")
             )
+
+    @api.depends("diagnosis_ids", "run_attempt")
+    def _compute_ci_diagnosis_html(self):
+        for run in self:
+            current = run.diagnosis_ids.filtered(lambda d, r=run: d.run_attempt == r.run_attempt).sorted("id")
+            run.ci_diagnosis_html = current._render_cards()
 
     @api.depends("ci_report")
     def _compute_ci_report_file(self):
@@ -158,10 +167,7 @@ class OpsWorkflowRun(models.Model):
         batch = self.browse(
             [row[0] for row in self.env.execute_query(SQL("%s FOR UPDATE SKIP LOCKED", query.select()))]
         )
-        context = {
-            "rules": self.env["ops.failure.pattern"]._engine_rules(),
-            "model": self.env["ops.classifier.model"]._current(),
-        }
+        context = self._ci_engine_context()
         for run in batch:
             try:
                 with self.env.cr.savepoint():
@@ -173,6 +179,14 @@ class OpsWorkflowRun(models.Model):
                 run._ci_reschedule(exc)
         self._ops_notify_progress(done=len(batch), remaining=self.search_count(self._ci_due_domain()))
         return len(batch)
+
+    @api.model
+    def _ci_engine_context(self):
+        """The managers' failure patterns and the current classifier: what every diagnosis reads a log with."""
+        return {
+            "rules": self.env["ops.failure.pattern"]._engine_rules(),
+            "model": self.env["ops.classifier.model"]._current(),
+        }
 
     def _ci_reschedule(self, error):
         """GitHub trouble: try again later (Retry-After or backoff); never given up for a transient error."""
@@ -334,6 +348,8 @@ class OpsWorkflowRun(models.Model):
             )
         self.env["ops.failure.pattern"]._record_hit(found.rule_name)
         readable = log_state == "available"
+        step_number = excerpt_view.failed_step_number(job.steps)
+        excerpt_step, step_line = excerpt_view.excerpt_step_position(lines, excerpt)
         return (
             self.env["ops.job.diagnosis"]
             .sudo()
@@ -352,6 +368,8 @@ class OpsWorkflowRun(models.Model):
                     "source": found.source,
                     "rule_name": found.rule_name or False,
                     "step": found.step or job.failed_step or False,
+                    "step_number": step_number,
+                    "step_line": step_line if readable and excerpt_step == step_number else 0,
                     "candidates": [[c, p] for c, p in found.candidates],
                     "excerpt": excerpt_text or False,
                     "signature_id": signature.id or False,

@@ -1,12 +1,16 @@
 """Diagnoses tell the truth about the log they read: unavailable logs, late jobs, late logs, excerpts."""
 
+import base64
 from datetime import timedelta
 
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
 
 from ..autopilot.testing import github_payloads as gp
 from .common import OpsHttpCase
-from .test_self_healing import NETWORK_LOG, QUOTA_LOG, REPO, TEST_LOG, SelfHealingCase, recent
+from .test_self_healing import NETWORK_LOG, QUOTA_LOG, REPO, TEST_LOG, TOKEN, SelfHealingCase, recent
+
+TOKEN_VALUE = TOKEN
 
 
 @tagged("post_install", "-at_install")
@@ -68,7 +72,7 @@ class TestUnavailableLogs(SelfHealingCase):
         self.diagnose()
         incident = self.Incident.search([("run_id", "=", run.id)])
         self.assertEqual(len(incident), 1)
-        self.repo.sudo().token = "ghp_selfhealing_token_0123456789abcdefABCDEF"
+        self.repo.sudo().token = TOKEN
         self.assertEqual(run.ci_state, "pending", "adding a token queues the runs whose log it could not read")
         self.assertEqual(run.diagnosis_ids.log_state, "no_token")
         self.diagnose()
@@ -129,3 +133,99 @@ class TestLateJob(SelfHealingCase, OpsHttpCase):
         self.env.invalidate_all()
         self.assertEqual(run.diagnosis_ids, diagnosis)
         self.assertEqual(self.Incident.search([("run_id", "=", run.id), ("state", "!=", "resolved")]), open_incidents)
+
+
+XSS_LOG = """2026-01-05T10:00:00.0000000Z ##[group]Run pytest -q
+2026-01-05T10:00:00.0000000Z pytest -q
+2026-01-05T10:00:00.0000000Z ##[endgroup]
+2026-01-05T10:00:05.0000000Z =================================== FAILURES ===================================
+2026-01-05T10:00:05.0000000Z E       AssertionError: <script>alert('xss')</script> != <img src=x onerror=alert(1)>
+2026-01-05T10:00:05.0000000Z FAILED tests/test_page.py::test_title - AssertionError: <script>alert('xss')</script>
+2026-01-05T10:00:05.0000000Z 1 failed, 7 passed in 0.52s
+2026-01-05T10:00:05.0000000Z ##[error]Process completed with exit code 1.
+"""
+
+
+@tagged("post_install", "-at_install")
+class TestDiagnosisOnForms(SelfHealingCase):
+    def test_the_excerpt_is_escaped_highlighted_and_links_to_the_step(self):
+        run = self.fail_run(XSS_LOG)
+        self.diagnose()
+        diagnosis = run.diagnosis_ids
+        job = diagnosis.job_id
+        for html in (str(diagnosis.excerpt_html), str(job.diagnosis_html), str(run.ci_diagnosis_html)):
+            self.assertNotIn("<script>", html, "a log is text, never markup")
+            self.assertNotIn("<img", html)
+            self.assertIn("&lt;script&gt;alert(", html)
+            self.assertIn('class="o_ops_failing_line', html, "failing lines are highlighted")
+            self.assertIn(f"{job.html_url}#step:3:", html, "the failed step (3rd, 'Run tests') of the job")
+        failing = str(diagnosis.excerpt_html).split('class="o_ops_failing_line')
+        self.assertIn("FAILED tests/test_page.py", "".join(failing[1:]))
+        self.assertEqual(diagnosis.step_number, 3)
+        self.assertEqual(job.diagnosis_id, diagnosis)
+        # the forms show it
+        self.env["ops.workflow.job"].get_views([(False, "form")])
+        self.env["ops.workflow.run"].get_views([(False, "form")])
+
+    def test_an_unreadable_log_shows_the_fix_not_a_confidence(self):
+        self.repo.sudo().token = False
+        run = self.fail_run(TEST_LOG)
+        self.diagnose()
+        html = str(run.ci_diagnosis_html)
+        self.assertIn("Log not available: no API token", html)
+        self.assertNotIn("confidence", html)
+        self.assertNotIn("read the excerpt", html)
+
+
+@tagged("post_install", "-at_install")
+class TestLogPaste(SelfHealingCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ops_user = new_test_user(cls.env, "ops_paster", groups="base.group_user,ops_autopilot.group_ops_user")
+        cls.outsider = new_test_user(cls.env, "not_ops", groups="base.group_user")
+
+    def test_a_log_pasted_on_a_job_becomes_its_diagnosis(self):
+        self.repo.sudo().token = False
+        run = self.fail_run(TEST_LOG)
+        self.diagnose()
+        job = run.diagnosis_ids.job_id
+        self.assertEqual(run.diagnosis_ids.log_state, "no_token")
+        action = job.with_user(self.ops_user).action_open_log_paste()
+        Paste = self.env["ops.job.log.paste"].with_user(self.ops_user).with_context(action["context"])
+        wizard = Paste.create({"log_text": TEST_LOG})
+        wizard.action_diagnose()
+        diagnosis = job.diagnosis_id
+        self.assertEqual(wizard.diagnosis_id, diagnosis)
+        self.assertEqual((diagnosis.log_state, diagnosis.category), ("available", "test_failure"))
+        self.assertTrue(diagnosis.signature_id, "a pasted log is read like a fetched one")
+        self.assertNotIn(TOKEN_VALUE, diagnosis.excerpt, "secrets masked")
+        self.assertIn("test_invoice_total", str(wizard.result_html))
+        self.assertIn("whole log", wizard.kept_note)
+
+    def test_a_standalone_paste_is_shown_not_stored(self):
+        before = self.Diagnosis.search_count([])
+        wizard = self.env["ops.job.log.paste"].with_user(self.ops_user).create({"log_text": NETWORK_LOG})
+        wizard.action_diagnose()
+        self.assertEqual(wizard.category, "network_timeout")
+        self.assertTrue(wizard.signature)
+        self.assertIn("o_ops_failing_line", str(wizard.result_html))
+        self.assertEqual(self.Diagnosis.search_count([]), before)
+
+    def test_an_uploaded_log_keeps_its_end_and_an_empty_one_is_refused(self):
+        noise = "".join(f"2026-01-05T10:00:00.0000000Z line {i} of the build\n" for i in range(30_000))
+        data = (noise + QUOTA_LOG).encode()
+        wizard = self.env["ops.job.log.paste"].with_user(self.ops_user).create(
+            {"log_file": base64.b64encode(data), "log_filename": "job.txt"}
+        )
+        wizard.action_diagnose()
+        self.assertEqual(wizard.category, "resource_exhaustion")
+        self.assertIn("end of the log", wizard.kept_note)
+        empty = self.env["ops.job.log.paste"].with_user(self.ops_user).create({"log_text": "  \n\n "})
+        with self.assertRaisesRegex(UserError, "empty"):
+            empty.action_diagnose()
+        self.assertEqual(empty.state, "draft")
+
+    def test_only_ops_users_diagnose_logs(self):
+        with self.assertRaises(AccessError):
+            self.env["ops.job.log.paste"].with_user(self.outsider).create({"log_text": TEST_LOG})
