@@ -175,7 +175,9 @@ class OpsJobDiagnosis(models.Model):
         """The cards of these diagnoses as HTML (every character of the logs escaped by QWeb)."""
         if not self:
             return False
-        return self.env["ir.qweb"]._render("ops_autopilot.ops_job_diagnosis_cards", {"cards": [d._card() for d in self]})
+        return self.env["ir.qweb"]._render(
+            "ops_autopilot.ops_job_diagnosis_cards", {"cards": [d._card() for d in self]}
+        )
 
     def _compute_report_file(self):
         for diagnosis in self:

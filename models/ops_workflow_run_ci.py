@@ -127,9 +127,7 @@ class OpsWorkflowRun(models.Model):
                 continue
             if run.ci_action_ids.filtered(lambda a: a.state in ("proposed", "approved", "running")):
                 continue
-            run.write(
-                {"ci_state": "pending", "ci_next_attempt_at": False, "ci_attempts": 0, "ci_error": False}
-            )
+            run.write({"ci_state": "pending", "ci_next_attempt_at": False, "ci_attempts": 0, "ci_error": False})
             self._ops_trigger_soon("ops_autopilot.ir_cron_ci_diagnose")
 
     def _ci_waits_for_outcome(self):
@@ -277,9 +275,11 @@ class OpsWorkflowRun(models.Model):
         jobs = self.job_ids.filtered(lambda j: j.run_attempt == self.run_attempt and j.outcome == "failure")
         existing = self.diagnosis_ids.filtered(lambda d: d.run_attempt == self.run_attempt)
         stale = existing.filtered(
-            lambda d: (not d.job_id and jobs)
-            or (d.job_id and d.log_state == "fetch_failed")
-            or (d.job_id and d.log_state == "no_token" and client)
+            lambda d: (
+                (not d.job_id and jobs)
+                or (d.job_id and d.log_state == "fetch_failed")
+                or (d.job_id and d.log_state == "no_token" and client)
+            )
         )
         superseded = stale.sudo().incident_id.filtered(
             lambda i: i.state != "resolved" and (i.dedup_key or "").startswith(self._ci_run_key_prefix())

@@ -215,8 +215,10 @@ class TestLogPaste(SelfHealingCase):
     def test_an_uploaded_log_keeps_its_end_and_an_empty_one_is_refused(self):
         noise = "".join(f"2026-01-05T10:00:00.0000000Z line {i} of the build\n" for i in range(30_000))
         data = (noise + QUOTA_LOG).encode()
-        wizard = self.env["ops.job.log.paste"].with_user(self.ops_user).create(
-            {"log_file": base64.b64encode(data), "log_filename": "job.txt"}
+        wizard = (
+            self.env["ops.job.log.paste"]
+            .with_user(self.ops_user)
+            .create({"log_file": base64.b64encode(data), "log_filename": "job.txt"})
         )
         wizard.action_diagnose()
         self.assertEqual(wizard.category, "resource_exhaustion")
