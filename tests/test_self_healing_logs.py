@@ -192,7 +192,7 @@ class TestLogPaste(SelfHealingCase):
         job = run.diagnosis_ids.job_id
         self.assertEqual(run.diagnosis_ids.log_state, "no_token")
         action = job.with_user(self.ops_user).action_open_log_paste()
-        Paste = self.env["ops.job.log.paste"].with_user(self.ops_user).with_context(action["context"])
+        Paste = self.env["ops.job.log.paste"].with_user(self.ops_user).with_context(**action["context"])
         wizard = Paste.create({"log_text": TEST_LOG})
         wizard.action_diagnose()
         diagnosis = job.diagnosis_id

@@ -24,7 +24,7 @@ class OpsJobLogPaste(models.TransientModel):
     _name = "ops.job.log.paste"
     _description = "Diagnose a pasted CI log"
 
-    job_id = fields.Many2one("ops.workflow.job", string="Job", ondelete="cascade", readonly=True)
+    job_id = fields.Many2one("ops.workflow.job", ondelete="cascade", readonly=True)
     log_text = fields.Text(string="Log", help="Paste the job's log (the end is enough)")
     log_file = fields.Binary(string="Or upload the log file", attachment=False)
     log_filename = fields.Char()
