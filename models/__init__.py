@@ -48,6 +48,7 @@ from . import (
     ops_workflow_job_ci,
     ops_workflow_run,
     ops_workflow_run_ci,
+    ops_workflow_run_demo,
     ops_workflow_run_scan,
     res_config_settings,
     res_config_settings_monitoring,

@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from ..autopilot.testing import github_payloads as gp
-from .common import OpsHttpCase
+from .common import OpsHttpCase, OpsTransactionCase
 from .test_self_healing import NETWORK_LOG, QUOTA_LOG, REPO, TEST_LOG, TOKEN, SelfHealingCase, recent
 
 TOKEN_VALUE = TOKEN
@@ -231,3 +231,30 @@ class TestLogPaste(SelfHealingCase):
     def test_only_ops_users_diagnose_logs(self):
         with self.assertRaises(AccessError):
             self.env["ops.job.log.paste"].with_user(self.outsider).create({"log_text": TEST_LOG})
+
+
+@tagged("post_install", "-at_install")
+class TestDemoDiagnoses(OpsTransactionCase):
+    """The demo's failed runs carry diagnoses the engine made from their logs, a flaky and a quarantined failure."""
+
+    def test_demo_failures_are_diagnosed_by_the_engine(self):
+        tests = self.env.ref("ops_autopilot.run_ci_main_2_test_demo")
+        lint = self.env.ref("ops_autopilot.run_ci_main_3_lint_demo")
+        e2e = self.env.ref("ops_autopilot.run_ci_pr_3_e2e_1_demo")
+        expected = {tests: "test_failure", lint: "syntax_error", e2e: "network_timeout"}
+        for job, category in expected.items():
+            diagnosis = job.diagnosis_id
+            self.assertEqual((diagnosis.category, diagnosis.log_state), (category, "available"), job.name)
+            self.assertTrue(diagnosis.signature_id, job.name)
+            self.assertTrue(diagnosis.excerpt, job.name)
+            self.assertIn("o_ops_failing_line", str(job.diagnosis_html), job.name)
+            self.assertIn("#step:3:", str(job.diagnosis_html), job.name)
+            self.assertTrue(job.run_id.ci_report, job.name)
+            self.assertTrue(diagnosis.decision, job.name)
+        self.assertEqual(e2e.diagnosis_id.step_line, 5, "the failure region's line in the step, as GitHub numbers it")
+        self.assertIn("AssertionError: 100.0 != 90.0", tests.diagnosis_id.excerpt)
+        signature = e2e.diagnosis_id.signature_id
+        self.assertTrue(signature.flaky, "attempt 2 passed on the same commit")
+        self.assertTrue(signature.quarantine_active)
+        self.assertTrue(signature.quarantine_reason)
+        self.assertFalse(self.env["ops.failure.signature"].search([("fingerprint", "=like", "e3b0c442%")]))
