@@ -258,3 +258,18 @@ class TestDemoDiagnoses(OpsTransactionCase):
         self.assertTrue(signature.quarantine_active)
         self.assertTrue(signature.quarantine_reason)
         self.assertFalse(self.env["ops.failure.signature"].search([("fingerprint", "=like", "e3b0c442%")]))
+
+
+@tagged("post_install", "-at_install")
+class TestReadableRunNumbers(OpsTransactionCase):
+    def test_durations_read_in_minutes_not_raw_seconds(self):
+        run = self.env.ref("ops_autopilot.run_ci_main_2_demo")
+        job = self.env.ref("ops_autopilot.run_ci_main_2_test_demo")
+        run.duration, job.duration = 1440, 3900
+        self.assertEqual((run.duration_display, job.duration_display), ("24 min", "1 h 05 min"))
+        self.assertIn("2 min", str(job.steps_html), "the 120 s step")
+        self.assertNotIn(">120<", str(job.steps_html))
+        for model in ("ops.workflow.run", "ops.workflow.job"):
+            arch = self.env[model].get_views([(False, "list"), (False, "form")])["views"]
+            for view in arch.values():
+                self.assertIn("duration_display", view["arch"], model)
