@@ -110,7 +110,15 @@ class OpsWorkflowRun(models.Model):
             if run.ci_processed_attempt >= run.run_attempt:
                 continue
             if run.outcome == "failure" or run._ci_waits_for_outcome() or run._ci_sha_has_failures():
-                run.write({"ci_state": "pending", "ci_next_attempt_at": False, "ci_attempts": 0, "ci_error": False})
+                run.write(
+                    {
+                        "ci_state": "pending",
+                        "ci_next_attempt_at": False,
+                        "ci_attempts": 0,
+                        "ci_error": False,
+                        "ci_log_attempts": 0,
+                    }
+                )
                 self._ops_trigger_soon("ops_autopilot.ir_cron_ci_diagnose")
 
     def _ci_requeue(self):

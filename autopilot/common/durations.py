@@ -1,4 +1,7 @@
-"""Durations as people read them: ``45 s``, ``3 min 05 s``, ``24 min``, ``1 h 05 min``, ``2 d 3 h`` (never ``1,440``)."""
+"""Durations as people read them: ``45 s``, ``3 min 05 s``, ``24 min``, ``1 h 05 min``, ``2 d 3 h``.
+
+Never ``1,440`` (raw seconds with a thousands separator).
+"""
 
 
 def human_duration(seconds):
@@ -8,13 +11,13 @@ def human_duration(seconds):
     """
     if seconds is None or seconds is False or seconds < 0:
         return ""
-    total = int(round(seconds))
+    total = round(seconds)
     if total < 60:
         return f"{total} s"
     if total < 600:
         minutes, secs = divmod(total, 60)
         return f"{minutes} min {secs:02d} s" if secs else f"{minutes} min"
-    minutes = int(round(total / 60))
+    minutes = round(total / 60)
     if minutes < 60:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
