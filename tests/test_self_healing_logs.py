@@ -85,6 +85,17 @@ class TestUnavailableLogs(SelfHealingCase):
         self.diagnose()
         self.assertEqual(len(run.diagnosis_ids), 1, "idempotent")
 
+    def test_a_late_job_while_a_re_run_is_scheduled_changes_nothing(self):
+        """The re-run re-runs every failed job: no second decision, no second re-run."""
+        run = self.fail_run(NETWORK_LOG)
+        self.diagnose()
+        self.assertEqual(run.ci_state, "retrying")
+        late = gp.workflow_job(REPO, run.github_id, conclusion="failure", name="docs", api_url=self.github.url)
+        self.deliver("workflow_job", {"action": "completed", "workflow_job": late, "repository": gp.repository(REPO)})
+        self.assertEqual(run.ci_state, "retrying")
+        self.diagnose()
+        self.assertEqual(len(run.ci_action_ids), 1)
+
 
 @tagged("post_install", "-at_install")
 class TestLateJob(SelfHealingCase, OpsHttpCase):
