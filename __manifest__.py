@@ -70,6 +70,7 @@
         "data/ops_self_healing_data.xml",
         "views/ops_self_healing_views.xml",
         "wizard/ops_job_diagnosis_correct_views.xml",
+        "wizard/ops_job_log_paste_views.xml",
         "views/ops_autopilot_menus.xml",
     ],
     "demo": [

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from .. import const
+from ..autopilot.common.durations import human_duration
 from ..autopilot.ingest import lifecycle
 from .ops_fields import BigInteger
 
@@ -30,6 +31,7 @@ class OpsWorkflowJob(models.Model):
     started_at = fields.Datetime(readonly=True, index=True)
     completed_at = fields.Datetime(readonly=True)
     duration = fields.Float(string="Duration (s)", digits=(16, 0), readonly=True, aggregator="avg")
+    duration_display = fields.Char(string="Duration", compute="_compute_duration_display")
     html_url = fields.Char(string="GitHub URL", readonly=True)
     steps = fields.Json(readonly=True)
     steps_html = fields.Html(compute="_compute_steps_html", sanitize=False)
@@ -45,11 +47,16 @@ class OpsWorkflowJob(models.Model):
         ("github_id_unique", "unique(repository_id, github_id)", "A job is stored once per repository."),
     ]
 
+    @api.depends("duration")
+    def _compute_duration_display(self):
+        for record in self:
+            record.duration_display = human_duration(record.duration) if record.duration else False
+
     @api.depends("steps")
     def _compute_steps_html(self):
         for job in self:
             job.steps_html = self.env["ir.qweb"]._render(
-                "ops_autopilot.ops_workflow_job_steps", {"steps": job.steps or []}
+                "ops_autopilot.ops_workflow_job_steps", {"steps": job.steps or [], "human_duration": human_duration}
             )
 
     def action_open_github(self):

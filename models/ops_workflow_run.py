@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from .. import const
+from ..autopilot.common.durations import human_duration
 from ..autopilot.ingest import lifecycle
 from .ops_fields import BigInteger
 
@@ -38,6 +39,7 @@ class OpsWorkflowRun(models.Model):
     finished_at = fields.Datetime(readonly=True)
     github_updated_at = fields.Datetime(string="Updated on GitHub", readonly=True)
     duration = fields.Float(string="Duration (s)", digits=(16, 0), readonly=True, aggregator="avg")
+    duration_display = fields.Char(string="Duration", compute="_compute_duration_display")
     html_url = fields.Char(string="GitHub URL", readonly=True)
     pull_request_numbers = fields.Char(string="Pull requests", readonly=True)
     placeholder = fields.Boolean(
@@ -55,6 +57,11 @@ class OpsWorkflowRun(models.Model):
             "A run is stored once per repository.",
         ),
     ]
+
+    @api.depends("duration")
+    def _compute_duration_display(self):
+        for record in self:
+            record.duration_display = human_duration(record.duration) if record.duration else False
 
     @api.model
     def _group_expand_outcome(self, values, domain):

@@ -3,13 +3,13 @@ import json
 import logging
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 from odoo.tools import SQL
 
 from ..autopilot.common.errors import ServiceError
 from ..autopilot.common.masking import mask_secrets
 from ..autopilot.github import ci, dispatch
-from ..autopilot.selfheal import decisions, logs, reports
+from ..autopilot.selfheal import decisions, excerpt_view, logs, reports
 from ..autopilot.selfheal.diagnosis import diagnose_excerpt
 from .ops_params import get_param
 
@@ -27,6 +27,9 @@ CI_STATES = [
 ]
 CI_KINDS = ("rerun_jobs", "rollback")
 MAX_PROCESS_ATTEMPTS = 5
+#: a log GitHub failed to serve (not a transient error) is tried again this many times, further apart each time
+MAX_LOG_ATTEMPTS = 3
+LOG_RETRY_SECONDS = 300
 HIGH_SEVERITY_CATEGORIES = ("permission_denied", "resource_exhaustion")
 
 
@@ -56,6 +59,10 @@ class OpsWorkflowRun(models.Model):
     ci_report_file = fields.Binary(string="Report (JSON)", compute="_compute_ci_report_file", attachment=False)
     ci_report_filename = fields.Char(compute="_compute_ci_report_file")
     ci_has_report = fields.Boolean(compute="_compute_ci_report_file")
+    ci_log_attempts = fields.Integer(readonly=True, help="Times the failed jobs' logs could not be fetched")
+    ci_diagnosis_html = fields.Html(
+        string="Diagnosis of the failed jobs", compute="_compute_ci_diagnosis_html", sanitize=False
+    )
 
     @api.depends("ci_action_ids.kind", "ci_action_ids.state")
     def _compute_ci_retry_count(self):
@@ -63,6 +70,12 @@ class OpsWorkflowRun(models.Model):
             run.ci_retry_count = len(
                 run.ci_action_ids.filtered(lambda a: a.kind == "rerun_jobs" and a.state != "skipped")
             )
+
+    @api.depends("diagnosis_ids", "run_attempt")
+    def _compute_ci_diagnosis_html(self):
+        for run in self:
+            current = run.diagnosis_ids.filtered(lambda d, r=run: d.run_attempt == r.run_attempt).sorted("id")
+            run.ci_diagnosis_html = current._render_cards()
 
     @api.depends("ci_report")
     def _compute_ci_report_file(self):
@@ -97,8 +110,33 @@ class OpsWorkflowRun(models.Model):
             if run.ci_processed_attempt >= run.run_attempt:
                 continue
             if run.outcome == "failure" or run._ci_waits_for_outcome() or run._ci_sha_has_failures():
-                run.write({"ci_state": "pending", "ci_next_attempt_at": False, "ci_attempts": 0, "ci_error": False})
+                run.write(
+                    {
+                        "ci_state": "pending",
+                        "ci_next_attempt_at": False,
+                        "ci_attempts": 0,
+                        "ci_error": False,
+                        "ci_log_attempts": 0,
+                    }
+                )
                 self._ops_trigger_soon("ops_autopilot.ir_cron_ci_diagnose")
+
+    def _ci_requeue(self):
+        """Diagnose the current attempt again: a failed job arrived late, or its log can now be read.
+
+        Only runs already diagnosed and failed; not while a re-run or rollback
+        of the run is still to come (its outcome brings the next diagnosis).
+        Idempotent: a run already queued stays queued once.
+        """
+        for run in self:
+            if run.source != "workflow_run" or run.status != "completed" or run.outcome != "failure":
+                continue
+            if run.ci_state == "pending" or run.ci_processed_attempt < run.run_attempt:
+                continue
+            if run.ci_action_ids.filtered(lambda a: a.state in ("proposed", "approved", "running")):
+                continue
+            run.write({"ci_state": "pending", "ci_next_attempt_at": False, "ci_attempts": 0, "ci_error": False})
+            self._ops_trigger_soon("ops_autopilot.ir_cron_ci_diagnose")
 
     def _ci_waits_for_outcome(self):
         return bool(
@@ -135,10 +173,7 @@ class OpsWorkflowRun(models.Model):
         batch = self.browse(
             [row[0] for row in self.env.execute_query(SQL("%s FOR UPDATE SKIP LOCKED", query.select()))]
         )
-        context = {
-            "rules": self.env["ops.failure.pattern"]._engine_rules(),
-            "model": self.env["ops.classifier.model"]._current(),
-        }
+        context = self._ci_engine_context()
         for run in batch:
             try:
                 with self.env.cr.savepoint():
@@ -150,6 +185,14 @@ class OpsWorkflowRun(models.Model):
                 run._ci_reschedule(exc)
         self._ops_notify_progress(done=len(batch), remaining=self.search_count(self._ci_due_domain()))
         return len(batch)
+
+    @api.model
+    def _ci_engine_context(self):
+        """The managers' failure patterns and the current classifier: what every diagnosis reads a log with."""
+        return {
+            "rules": self.env["ops.failure.pattern"]._engine_rules(),
+            "model": self.env["ops.classifier.model"]._current(),
+        }
 
     def _ci_reschedule(self, error):
         """GitHub trouble: try again later (Retry-After or backoff); never given up for a transient error."""
@@ -173,16 +216,34 @@ class OpsWorkflowRun(models.Model):
             for job in ci.fetch_run_jobs(client, repo.full_name, self.github_id):
                 self.env["ops.workflow.job"].sudo()._upsert_job(repo, job)
         diagnoses = self.env["ops.job.diagnosis"]
+        superseded = self.env["ops.incident"]
         if self.outcome == "failure":
-            diagnoses = self._ci_diagnose_jobs(client, context)
+            diagnoses, superseded = self._ci_diagnose_jobs(client, context)
         self._ci_detect_flaky()
         vals = {"ci_processed_attempt": self.run_attempt, "ci_error": False, "ci_next_attempt_at": False}
-        if self.outcome == "failure":
+        if self.outcome == "failure" and self._ci_waits_for_log(diagnoses):
+            at = fields.Datetime.now() + timedelta(seconds=LOG_RETRY_SECONDS * 2**self.ci_log_attempts)
+            vals.update(
+                ci_state="pending",
+                ci_next_attempt_at=at,
+                ci_log_attempts=self.ci_log_attempts + 1,
+                ci_decision=_("waiting for the log: GitHub could not serve it, fetched again at %s", at),
+            )
+            self.env.ref("ops_autopilot.ir_cron_ci_diagnose").sudo()._trigger(at=at)
+        elif self.outcome == "failure":
             vals.update(self._ci_decide(diagnoses))
         else:
             vals.update(ci_state="healed" if healed else "none", ci_decision=healed or False)
         self.write(vals)
+        superseded._resolve(
+            note=_("Superseded: the failed job's log was read and the run diagnosed again (see the run's diagnoses)."),
+            auto=True,
+        )
         self._ci_store_report()
+
+    def _ci_waits_for_log(self, diagnoses):
+        """A log GitHub failed to serve is fetched again later, a few times, before deciding without it."""
+        return self.ci_log_attempts < MAX_LOG_ATTEMPTS and any(d.log_state == "fetch_failed" for d in diagnoses)
 
     # ------------------------------------------------------------------
     # outcomes of earlier re-runs
@@ -211,23 +272,46 @@ class OpsWorkflowRun(models.Model):
     # diagnosis
     # ------------------------------------------------------------------
     def _ci_diagnose_jobs(self, client, context):
+        """Diagnose the failed jobs of the current attempt not diagnosed yet.
+
+        A diagnosis made without a log that can now be read (the job was not
+        known yet, the token was missing, GitHub failed to serve the log) is
+        replaced; the run-only incident it opened is returned, to be resolved
+        once the new diagnoses are decided. Returns ``(diagnoses, superseded incidents)``.
+        """
         Job = self.env["ops.workflow.job"]
         jobs = self.job_ids.filtered(lambda j: j.run_attempt == self.run_attempt and j.outcome == "failure")
         existing = self.diagnosis_ids.filtered(lambda d: d.run_attempt == self.run_attempt)
-        result = existing
-        for job in (jobs - existing.job_id).sorted("id"):
+        stale = existing.filtered(
+            lambda d: (
+                (not d.job_id and jobs)
+                or (d.job_id and d.log_state == "fetch_failed")
+                or (d.job_id and d.log_state == "no_token" and client)
+            )
+        )
+        superseded = stale.sudo().incident_id.filtered(
+            lambda i: i.state != "resolved" and (i.dedup_key or "").startswith(self._ci_run_key_prefix())
+        )
+        stale.sudo().unlink()
+        kept = existing - stale
+        result = kept
+        for job in (jobs - kept.job_id).sorted("id"):
             result |= self._ci_diagnose_job(job, client, context)
         if not result:
             result = self._ci_diagnose_job(Job, client, context)
-        return result
+        return result, superseded
+
+    def _ci_run_key_prefix(self):
+        """Incidents of failures without a readable log are keyed by run, never by a fingerprint."""
+        return f"ci:{self.repository_id.full_name}:run:{self.github_id}:"
 
     def _ci_read_log(self, job, client):
-        """``(lines, size, truncated, error)`` of a failed job's log (error: why there is none)."""
+        """``(lines, size, truncated, log_state, error)`` of a failed job's log (error: why there is none)."""
         if not job:
-            return [], 0, False, "no failed job is known for this attempt"
+            return [], 0, False, "job_unknown", "no failed job is known for this attempt"
         if not client:
             fallback = "\n".join(filter(None, [job.output_title, job.output_summary]))
-            return logs.clean_log(fallback), 0, False, "no API token: the log cannot be fetched"
+            return logs.clean_log(fallback), 0, False, "no_token", "no API token: the log cannot be fetched"
         try:
             log = ci.fetch_job_log(
                 client,
@@ -239,16 +323,20 @@ class OpsWorkflowRun(models.Model):
         except ServiceError as exc:
             if decisions.is_transient(exc):
                 raise
-            return [], 0, False, f"log unavailable: {exc}"[:250]
-        return logs.clean_log(log.data), log.size, log.truncated, False
+            return [], 0, False, "fetch_failed", f"log unavailable: {exc}"[:250]
+        lines = logs.clean_log(log.data)
+        if not any(line.strip() for line in lines):
+            return lines, log.size, log.truncated, "empty", "the log is empty"
+        return lines, log.size, log.truncated, "available", False
 
-    def _ci_diagnose_job(self, job, client, context):
+    def _ci_diagnose_job(self, job, client, context, log=None):
+        """Diagnose one failed job (``log``: ``_ci_read_log``'s answer, when the text is already known)."""
         repo = self.repository_id
         now = fields.Datetime.now()
-        lines, size, truncated, error = self._ci_read_log(job, client)
+        lines, size, truncated, log_state, error = log or self._ci_read_log(job, client)
         excerpt = logs.failure_excerpt(lines)
         found = diagnose_excerpt(excerpt, rules=context["rules"], model=context["model"])
-        if job and not error:
+        if job and log_state in ("available", "empty") and log is None:
             cache = decisions.cache_summary(lines)
             job.sudo().write(
                 {
@@ -260,10 +348,16 @@ class OpsWorkflowRun(models.Model):
             )
         private = repo.sudo()
         excerpt_text = mask_secrets("\n".join(found.excerpt), known=[private.token, private.webhook_secret])[0]
-        signature = self.env["ops.failure.signature"]._upsert(
-            repo, found.signature, found.template, found.category, self, job.name or self.name, now
-        )
+        signature = self.env["ops.failure.signature"]
+        if log_state == "available" and found.signature:
+            # only a log actually read is fingerprinted: an unreadable one is no evidence of "the same failure"
+            signature = signature._upsert(
+                repo, found.signature, found.template, found.category, self, job.name or self.name, now
+            )
         self.env["ops.failure.pattern"]._record_hit(found.rule_name)
+        readable = log_state == "available"
+        step_number = excerpt_view.failed_step_number(job.steps)
+        excerpt_step, step_line = excerpt_view.excerpt_step_position(lines, excerpt)
         return (
             self.env["ops.job.diagnosis"]
             .sudo()
@@ -277,14 +371,17 @@ class OpsWorkflowRun(models.Model):
                     "head_sha": self.head_sha,
                     "category": found.category,
                     "confidence": found.confidence,
-                    "suggested_fix": found.suggested_fix,
+                    "suggested_fix": found.suggested_fix if readable or found.category != "unknown" else False,
                     "retryable": found.retryable,
                     "source": found.source,
                     "rule_name": found.rule_name or False,
                     "step": found.step or job.failed_step or False,
+                    "step_number": step_number,
+                    "step_line": step_line if readable and excerpt_step == step_number else 0,
                     "candidates": [[c, p] for c, p in found.candidates],
                     "excerpt": excerpt_text or False,
-                    "signature_id": signature.id,
+                    "signature_id": signature.id or False,
+                    "log_state": log_state,
                     "log_size": size,
                     "log_truncated": truncated,
                     "log_error": error,
@@ -471,6 +568,9 @@ class OpsWorkflowRun(models.Model):
         report_issues = repo.ci_open_github_issues and repo.has_token
         for diagnosis in diagnoses.sudo():
             signature = diagnosis.signature_id
+            if diagnosis.incident_id:
+                escalated |= diagnosis  # diagnosed again (a late job): already escalated, never twice
+                continue
             if signature.quarantine_active:
                 diagnosis.decision = f"{reason}; quarantined: not escalated"
                 continue
@@ -479,15 +579,23 @@ class OpsWorkflowRun(models.Model):
                 severity or pattern.severity or ("high" if diagnosis.category in HIGH_SEVERITY_CATEGORIES else "medium")
             )
             excerpt = "\n".join((diagnosis.excerpt or "").split("\n")[-30:])
+            fix = diagnosis.suggested_fix or diagnosis.log_state_message
+            if signature:
+                key = f"ci:{repo.full_name}:{signature.fingerprint}"
+            else:
+                key = f"{self._ci_run_key_prefix()}{self.run_attempt}:{diagnosis.job_id.github_id or 'run'}"
             incident = Incident._raise_incident(
                 {
-                    "dedup_key": f"ci:{repo.full_name}:{signature.fingerprint}",
+                    "dedup_key": key,
                     "title": reports.issue_title(
-                        diagnosis.category, signature.fingerprint, diagnosis.job_name, self.name
+                        diagnosis.category if diagnosis.log_state == "available" else "log_not_available",
+                        signature.fingerprint or "",
+                        diagnosis.job_name,
+                        self.name,
                     ),
                     "source": "ci",
                     "severity": level,
-                    "description": f"{reason}\n\nSuggested fix: {diagnosis.suggested_fix}\n\n{excerpt}",
+                    "description": f"{reason}\n\nSuggested fix: {fix}\n\n{excerpt}",
                     "condition": diagnosis.category,
                     "category": diagnosis.category,
                     "run_id": self.id,
@@ -503,13 +611,14 @@ class OpsWorkflowRun(models.Model):
                     }
                 )
             issue_state = "none"
-            if report_issues:
+            if report_issues and signature:
                 twin = (self.diagnosis_ids - diagnosis).filtered(
                     lambda d, s=signature: d.signature_id == s and d.issue_state in ("pending", "reported")
                 )
                 issue_state = "skipped" if twin else "pending"
             diagnosis.write({"incident_id": incident.id, "decision": reason, "issue_state": issue_state})
-            signature.incident_id = incident
+            if signature:
+                signature.incident_id = incident
             escalated |= diagnosis
         if escalated.filtered(lambda d: d.issue_state == "pending"):
             self._ops_trigger_soon("ops_autopilot.ir_cron_ci_report_issues")

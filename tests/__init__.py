@@ -32,6 +32,7 @@ from . import (
     test_secrets_never_leak,
     test_self_healing,
     test_self_healing_knowledge,
+    test_self_healing_logs,
     test_setup,
     test_target_history,
     test_token_permissions,

@@ -59,6 +59,7 @@ POLICY = {
     "ops.failure.signature": (R, RWU),
     "ops.job.diagnosis": (R, RU),
     "ops.job.diagnosis.correct": (RWCU, RWCU),
+    "ops.job.log.paste": (RWCU, RWCU),
     "ops.classifier.model": (R, RWU),
     "ops.route.rule": (R, RWCU),
     "ops.route.decision": (R, RU),

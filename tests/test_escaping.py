@@ -19,7 +19,15 @@ from .common import OpsTransactionCase, signed_headers
 XSS = "<script>alert('ops')</script><img src=x onerror=alert(1)>"
 RAW_MARKERS = ("<script>alert", "<img src=x")  # the payload's own tags, unescaped
 #: Html fields whose value is computed by an escaping QWeb template (t-out / t-esc of plain strings)
-ESCAPING_HTML_COMPUTES = {("ops.workflow.job", "steps_html"), ("ops.classifier.model", "metrics_html")}
+ESCAPING_HTML_COMPUTES = {
+    ("ops.workflow.job", "steps_html"),
+    ("ops.classifier.model", "metrics_html"),
+    # diagnosis cards (template ops_job_diagnosis_cards: every log character through t-out)
+    ("ops.job.diagnosis", "excerpt_html"),
+    ("ops.workflow.job", "diagnosis_html"),
+    ("ops.workflow.run", "ci_diagnosis_html"),
+    ("ops.job.log.paste", "result_html"),
+}
 
 
 @tagged("post_install", "-at_install")

@@ -97,8 +97,15 @@ class Fingerprint:
 
 
 def fingerprint_lines(key_lines, excerpt_lines=None):
-    """Fingerprint from explicit key lines (and optional excerpt lines for the template)."""
+    """Fingerprint from explicit key lines (and optional excerpt lines for the template).
+
+    ``None`` when nothing is left to fingerprint (no lines, blank lines, only
+    decoration): the hash of empty text would make every unreadable log "the
+    same failure" and merge unrelated failures into one signature.
+    """
     keys = sorted({k for k in (_normalise_key(line) for line in key_lines) if k})
+    if not keys:
+        return None
     digest = hashlib.sha256("\n".join(keys).encode("utf-8")).hexdigest()[:SIGNATURE_LENGTH]
     template_lines = excerpt_lines if excerpt_lines is not None else key_lines
     masked = []
@@ -114,14 +121,14 @@ def fingerprint(excerpt, key_lines=KEY_LINES):
 
     The same failure across runs and branches gives the same signature;
     a different error message, exception, file name or test name gives a
-    different one.
+    different one. ``None`` for an empty or blank excerpt (never fingerprinted).
     """
     found = fingerprint_excerpt(excerpt, key_lines)
-    return found.template, found.signature
+    return (found.template, found.signature) if found else None
 
 
 def fingerprint_excerpt(excerpt, key_lines=KEY_LINES):
-    """Like :func:`fingerprint`, returning the full :class:`Fingerprint`."""
+    """Like :func:`fingerprint`, returning the full :class:`Fingerprint` (or ``None``)."""
     if isinstance(excerpt, logs.Excerpt):
         return fingerprint_lines(excerpt.key_lines(key_lines), excerpt.lines)
     lines = [line for line in excerpt if line.strip()]

@@ -116,7 +116,8 @@ def fenced(text, language="text", limit=MAX_EXCERPT_CHARS):
 
 def issue_title(category, signature, job_name="", workflow=""):
     where = " / ".join(p for p in (workflow, job_name) if p)
-    title = f"CI failure: {category.replace('_', ' ')}" + (f" in {where}" if where else "") + f" [{signature[:8]}]"
+    title = f"CI failure: {category.replace('_', ' ')}" + (f" in {where}" if where else "")
+    title += f" [{signature[:8]}]" if signature else ""
     return " ".join(title.split())[:MAX_TITLE]
 
 

@@ -282,3 +282,13 @@ def test_crash_without_cause_is_unknown_not_a_guess():
     found = diagnosis.diagnose(text)
     assert found.category == "unknown"
     assert not found.retryable
+
+
+def test_an_empty_log_gets_no_signature():
+    """No text, no fingerprint: an unreadable log must never share a signature with another one."""
+    for text in ("", "\n\n", "   \n\t\n"):
+        found = diagnosis.diagnose(text)
+        assert found.category == "unknown"
+        assert found.signature == ""
+        assert found.template == ""
+        assert found.confidence == 0.0

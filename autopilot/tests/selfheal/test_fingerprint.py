@@ -125,3 +125,14 @@ def test_template_miner_merges_variable_tokens():
     assert merged == "Connection to <*> lost after retry <*>"
     assert miner.add("totally different line") == "totally different line"
     assert len(miner.templates) == 2
+
+
+def test_empty_or_blank_text_is_never_fingerprinted():
+    """sha256("") once merged two unrelated failures whose logs could not be read (signature e3b0c442)."""
+    for lines in ([], [""], ["   ", "\t"], ["=====", "-----"]):
+        assert fingerprint.fingerprint_excerpt(lines) is None, lines
+        assert fingerprint.fingerprint(lines) is None, lines
+        assert fingerprint.fingerprint_lines(lines) is None, lines
+    assert fingerprint.fingerprint_excerpt(logs.failure_excerpt(logs.clean_log(""))) is None
+    assert fingerprint.fingerprint_excerpt(logs.failure_excerpt(logs.clean_log("\n \n"))) is None
+    assert fingerprint.fingerprint(["E   AssertionError: boom"]) is not None
