@@ -47,6 +47,11 @@ registry.category("web_tour.tours").add("ops_autopilot_first_hour", {
             run: "click",
         },
         {
+            content: "Open the run's diagnosis",
+            trigger: ".o_form_view .o_notebook a[name='diagnosis']",
+            run: "click",
+        },
+        {
             content: "The run's form shows the diagnosis with the failing line highlighted",
             trigger: ".o_form_view .o_ops_failing_line:contains('FAILED tests/test_invoice.py')",
         },
@@ -54,9 +59,17 @@ registry.category("web_tour.tours").add("ops_autopilot_first_hour", {
             content: "... and links to the failed step's log on GitHub",
             trigger: ".o_form_view a[href*='#step:']",
         },
+        menu("menu_ops_cicd"),
+        submenu("menu_ops_workflow_jobs"),
         {
-            content: "Open the failed job",
-            trigger: ".o_form_view .o_field_one2many .o_data_row td[name='name']:contains('unit')",
+            content: "Open the failed job of that run",
+            trigger:
+                ".o_list_view .o_data_row:has(td[name='workflow_name']:contains('First hour CI')) td[name='name']:contains('unit')",
+            run: "click",
+        },
+        {
+            content: "Open the job's diagnosis",
+            trigger: ".o_form_view .o_notebook a[name='diagnosis']",
             run: "click",
         },
         {
@@ -72,7 +85,10 @@ registry.category("web_tour.tours").add("ops_autopilot_first_hour", {
         {
             content: "Paste the log of another attempt",
             trigger: ".modal div[name='log_text'] textarea",
-            run: `edit ${PASTED_LOG}`,
+            // a function, not "edit ...": the action string is one line
+            async run(helpers) {
+                await helpers.edit(PASTED_LOG);
+            },
         },
         {
             content: "Diagnose it",
@@ -97,7 +113,7 @@ registry.category("web_tour.tours").add("ops_autopilot_first_hour", {
         submenu("menu_ops_incidents"),
         {
             content: "Open the incident of the shop that is down",
-            trigger: ".o_list_view .o_data_row:contains('First hour shop') td.o_data_cell",
+            trigger: ".o_kanban_record:contains('First hour shop: down')",
             run: "click",
         },
         {
@@ -121,7 +137,7 @@ registry.category("web_tour.tours").add("ops_autopilot_first_hour", {
         },
         {
             content: "Open the restart that waits for approval",
-            trigger: ".o_data_row:contains('Restart service') td.o_data_cell",
+            trigger: ".o_list_view .o_data_row td[name='kind']:contains('Restart service')",
             run: "click",
         },
         {
