@@ -23,6 +23,7 @@ from odoo.tools.misc import babel_locale_parse
 
 from .. import const
 from ..autopilot import kpis
+from ..autopilot.common.durations import human_duration
 from ..autopilot.monitoring import history
 
 #: incident severities, most severe first
@@ -52,10 +53,10 @@ class OpsDashboard(models.AbstractModel):
         tiles = []
         for key in kpis.KPI_ORDER:
             tile = kpis.evaluate(key, current.get(key), previous.get(key)).as_dict()
-            if kpis.KPIS[key].unit == "min":  # from an hour on, durations for people: "1 h 05 min", not "65.0 min"
+            if kpis.KPIS[key].unit == "min":  # durations for people: "15 min", "1 h 05 min", not "65.0 min"
                 for value, display in (("value", "display"), ("previous", "previous_display")):
-                    if tile[value] is not None and tile[value] >= 60:
-                        tile[display] = history.humanize_duration(tile[value] * 60)
+                    if tile[value] is not None:
+                        tile[display] = human_duration(tile[value] * 60)
             tile["available"] = current.get(key) is not None
             tile["action"] = self._kpi_action(key, scope)
             tiles.append(tile)

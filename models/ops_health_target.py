@@ -8,6 +8,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from .. import const
+from ..autopilot.common.durations import human_duration
 from ..autopilot.monitoring import alerts, history, host_metrics, native_monitors, probes, prometheus_api, schedule
 from .ops_params import get_param
 
@@ -278,7 +279,7 @@ class OpsHealthTarget(models.Model):
     @api.depends("interval_minutes")
     def _compute_interval_human(self):
         for target in self:
-            target.interval_human = history.humanize_duration((target.interval_minutes or 0) * 60)
+            target.interval_human = human_duration((target.interval_minutes or 0) * 60)
 
     def _rollup_buckets(self, unit, since):
         """``{target id: {bucket start: history.Bucket}}`` of these targets' rollup rows from ``since`` on.

@@ -12,6 +12,7 @@ from odoo.tools import SQL, mute_logger, plaintext2html
 from .. import const
 from ..autopilot.common.masking import mask_secrets
 from ..autopilot.github import rest_api
+from ..autopilot.common.durations import human_duration
 from ..autopilot.monitoring import alerts, escalation, paging
 from .ops_params import PREFIX, get_param
 
@@ -229,7 +230,7 @@ class OpsIncident(models.Model):
         for incident in self:
             for name, stamp in pairs:
                 shown = incident[stamp] and incident.first_seen
-                incident[f"{name}_text"] = escalation.duration_text(incident[name] * 60) if shown else False
+                incident[f"{name}_text"] = human_duration(incident[name] * 60) if shown else False
 
     @api.depends("event_ids.summary", "event_ids.step")
     def _compute_escalation_status(self):

@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 
 from .. import const
 from ..autopilot.common.masking import mask_secrets
+from ..autopilot.common.durations import human_duration
 from ..autopilot.monitoring import escalation, probes, remediation
 from .ops_params import get_param
 
@@ -134,7 +135,7 @@ class OpsRemediationAction(models.Model):
     def _compute_duration_text(self):
         for action in self:
             ran = action.duration_ms or action.state in ("succeeded", "failed")
-            action.duration_text = escalation.duration_text(action.duration_ms / 1000) if ran else False
+            action.duration_text = human_duration(action.duration_ms / 1000) if ran else False
 
     # ------------------------------------------------------------------
     # buttons

@@ -56,7 +56,7 @@ class TestDashboardKpis(OpsTransactionCase):
         self.make_run(24 * 8, 300)  # previous period
         tile = self.tile(self.data(), "avg_build_time")
         self.assertAlmostEqual(tile["value"], 15.0)
-        self.assertEqual(tile["display"], "15.0 min")
+        self.assertEqual(tile["display"], "15 min")
         self.assertFalse(tile["met"])  # target < 10 min
         self.assertAlmostEqual(tile["previous"], 5.0)
         self.assertEqual((tile["trend"], tile["improved"]), ("up", False))

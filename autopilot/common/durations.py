@@ -1,27 +1,36 @@
-"""Durations as people read them: ``45 s``, ``3 min 05 s``, ``24 min``, ``1 h 05 min``, ``2 d 3 h``.
+"""Durations as people read them: ``45 s``, ``3 min 05 s``, ``24 min``, ``1 h 05 min``, ``2 d 03 h``.
 
-Never ``1,440`` (raw seconds with a thousands separator).
+Never ``1,440`` (raw seconds with a thousands separator). One set of rules for
+the whole addon: the forms, the dashboard tiles, the incident's times and the
+web client's duration widget (``static/src/components/ops_history``), which
+follows the same rules.
 """
 
 
 def human_duration(seconds):
-    """``seconds`` (int, float or None) as a short readable duration; ``""`` when unknown or negative.
+    """``seconds`` (int, float, None or False) as a short readable duration; ``""`` when unknown.
 
-    Seconds are shown below 10 minutes; above, the duration is rounded to the minute.
+    Whole units, largest first, at most two of them: what a person reads at a
+    glance. Sub-second durations are shown in milliseconds; seconds are shown
+    next to minutes below 10 minutes only.
     """
-    if seconds is None or seconds is False or seconds < 0:
+    if seconds is None or seconds is False:
         return ""
+    seconds = float(seconds)
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    if 0 < seconds < 1:
+        return f"{sign}{round(seconds * 1000)} ms"
     total = round(seconds)
-    if total < 60:
-        return f"{total} s"
-    if total < 600:
-        minutes, secs = divmod(total, 60)
-        return f"{minutes} min {secs:02d} s" if secs else f"{minutes} min"
-    minutes = round(total / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        text = f"{days} d" + (f" {hours:02d} h" if hours else "")
+    elif hours:
+        text = f"{hours} h" + (f" {minutes:02d} min" if minutes else "")
+    elif minutes:
+        text = f"{minutes} min" + (f" {secs:02d} s" if secs and minutes < 10 else "")
+    else:
+        text = f"{secs} s"
+    return sign + text

@@ -121,28 +121,6 @@ def next_step(
     return step, due
 
 
-def duration_text(seconds: float | None) -> str:
-    """A duration as people read it: ``"350 ms"``, ``"4.2 s"``, ``"24 min"``, ``"1 h 05 min"``, ``"2 d 03 h"``.
-
-    Empty for ``None``; negative durations read as zero.
-    """
-    if seconds is None:
-        return ""
-    seconds = max(0.0, float(seconds))
-    if seconds < 1:
-        return f"{round(seconds * 1000)} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s" if seconds < 10 else f"{round(seconds)} s"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes:02d} min"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours:02d} h"
-
-
 # ---------------------------------------------------------------------------
 # keeping the GitHub issue up to date
 # ---------------------------------------------------------------------------

@@ -15,34 +15,6 @@ UP_FROM = 99.9
 DOWN_BELOW = 95.0
 
 
-def humanize_duration(seconds):
-    """``1440`` -> ``"24 min"``, ``3900`` -> ``"1 h 05 min"``, ``45`` -> ``"45 s"``, ``None`` -> ``""``.
-
-    Whole units, largest first, at most two of them: what a person reads at
-    a glance. Sub-second durations are shown in milliseconds.
-    """
-    if seconds is None or seconds is False:
-        return ""
-    seconds = float(seconds)
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    if 0 < seconds < 1:
-        return f"{sign}{round(seconds * 1000)} ms"
-    total = round(seconds)
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        text = f"{days} d" + (f" {hours:02d} h" if hours else "")
-    elif hours:
-        text = f"{hours} h" + (f" {minutes:02d} min" if minutes else "")
-    elif minutes:
-        text = f"{minutes} min" + (f" {secs:02d} s" if secs and minutes < 10 else "")
-    else:
-        text = f"{secs} s"
-    return sign + text
-
-
 def hour_label(moment):
     """An hourly axis tick: ``"14:00"`` (the day is implied by the position on a 24 h axis)."""
     return moment.strftime("%H:00")

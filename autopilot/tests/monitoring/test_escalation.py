@@ -279,18 +279,3 @@ def test_issue_retry_delay_backs_off_honours_retry_after_and_is_bounded():
     assert escalation.issue_retry_delay(1, retry_after=10**9) == escalation.ISSUE_MAX_RETRY_AFTER
 
 
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [
-        (None, ""),
-        (-5, "0 ms"),
-        (0.35, "350 ms"),
-        (4.24, "4.2 s"),
-        (42, "42 s"),
-        (1440, "24 min"),
-        (3899, "1 h 05 min"),
-        (86_400 * 2 + 3 * 3600, "2 d 03 h"),
-    ],
-)
-def test_duration_text_reads_as_people_write_durations(seconds, text):
-    assert escalation.duration_text(seconds) == text

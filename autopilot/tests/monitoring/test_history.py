@@ -1,4 +1,4 @@
-"""Readable durations, chart buckets and series, the status page's uptime strip."""
+"""Chart buckets and series, the status page's uptime strip."""
 
 from datetime import date, datetime
 
@@ -6,26 +6,6 @@ import pytest
 
 from autopilot.monitoring import history
 from autopilot.monitoring.history import Bucket
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [
-        (1440, "24 min"),
-        (3900, "1 h 05 min"),
-        (3600, "1 h"),
-        (45, "45 s"),
-        (0, "0 s"),
-        (0.25, "250 ms"),
-        (125, "2 min 05 s"),
-        (1500, "25 min"),
-        (86400 * 2 + 3 * 3600, "2 d 03 h"),
-        (-90, "-1 min 30 s"),
-        (None, ""),
-    ],
-)
-def test_humanize_duration(seconds, text):
-    assert history.humanize_duration(seconds) == text
 
 
 def test_hour_label_is_the_hour_only():

@@ -97,7 +97,7 @@ registry.category("web_tour.tours").add("ops_autopilot_dashboard_tour", {
         },
         {
             content: "The build-time tile is computed from the tour runs",
-            trigger: ".o_ops_tile[data-kpi='avg_build_time'] .o_ops_tile_value:contains('20.0 min')",
+            trigger: ".o_ops_tile[data-kpi='avg_build_time'] .o_ops_tile_value:contains('20 min')",
         },
         {
             content: "Click the build-time tile",

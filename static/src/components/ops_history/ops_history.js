@@ -16,7 +16,7 @@ import { OpsChart } from "../ops_dashboard/ops_dashboard";
 
 /**
  * A duration for people: 1440 s -> "24 min", 3900 s -> "1 h 05 min" (same rules as the engine's
- * autopilot.monitoring.history.humanize_duration).
+ * autopilot.common.durations.human_duration).
  */
 export function humanizeDuration(seconds) {
     if (seconds === null || seconds === undefined || seconds === false) {
