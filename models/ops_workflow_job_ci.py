@@ -14,7 +14,7 @@ class OpsWorkflowJob(models.Model):
     diagnosis_id = fields.Many2one(
         "ops.job.diagnosis", string="Latest diagnosis", compute="_compute_diagnosis_id", help="The newest diagnosis"
     )
-    diagnosis_html = fields.Html(string="Diagnosis", compute="_compute_diagnosis_id", sanitize=False)
+    diagnosis_html = fields.Html(string="Diagnosis card", compute="_compute_diagnosis_id", sanitize=False)
 
     @api.depends("diagnosis_ids")
     def _compute_diagnosis_id(self):

@@ -36,7 +36,7 @@ class OpsJobLogPaste(models.TransientModel):
     suggested_fix = fields.Text(readonly=True)
     signature = fields.Char(readonly=True)
     excerpt = fields.Text(readonly=True)
-    result_html = fields.Html(string="Diagnosis", compute="_compute_result_html", sanitize=False)
+    result_html = fields.Html(string="Result", compute="_compute_result_html", sanitize=False)
 
     @api.depends("state", "diagnosis_id", "excerpt", "category", "confidence", "suggested_fix")
     def _compute_result_html(self):
