@@ -24,7 +24,6 @@ from odoo.tools.misc import babel_locale_parse
 from .. import const
 from ..autopilot import kpis
 from ..autopilot.common.durations import human_duration
-from ..autopilot.monitoring import history
 
 #: incident severities, most severe first
 SEVERITIES = tuple(key for key, _label in reversed(const.SEVERITIES))

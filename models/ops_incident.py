@@ -10,9 +10,9 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, mute_logger, plaintext2html
 
 from .. import const
+from ..autopilot.common.durations import human_duration
 from ..autopilot.common.masking import mask_secrets
 from ..autopilot.github import rest_api
-from ..autopilot.common.durations import human_duration
 from ..autopilot.monitoring import alerts, escalation, paging
 from .ops_params import PREFIX, get_param
 

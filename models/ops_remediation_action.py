@@ -6,9 +6,9 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from .. import const
-from ..autopilot.common.masking import mask_secrets
 from ..autopilot.common.durations import human_duration
-from ..autopilot.monitoring import escalation, probes, remediation
+from ..autopilot.common.masking import mask_secrets
+from ..autopilot.monitoring import probes, remediation
 from .ops_params import get_param
 
 EXECUTORS = [

@@ -50,7 +50,11 @@ class TestUiFirstHour(SelfHealingCase, OpsHttpCase):
                 "name": "first hour: restart through the ops agent",
                 "hook_url": self.probe_targets.url_for("/hook"),
                 "line_ids": [
-                    (0, 0, {"condition": "down", "kind": "restart_service", "executor": "http_hook", "destructive": True})
+                    (
+                        0,
+                        0,
+                        {"condition": "down", "kind": "restart_service", "executor": "http_hook", "destructive": True},
+                    )
                 ],
             }
         )

@@ -277,5 +277,3 @@ def test_issue_retry_delay_backs_off_honours_retry_after_and_is_bounded():
     assert escalation.issue_retry_delay(8) is None, "8 tries in all, then the failure stays recorded"
     assert escalation.issue_retry_delay(1, retry_after=300) == 300
     assert escalation.issue_retry_delay(1, retry_after=10**9) == escalation.ISSUE_MAX_RETRY_AFTER
-
-

@@ -167,7 +167,8 @@ registry.category("web_tour.tours").add("ops_autopilot_first_hour", {
         },
         {
             content: "Open the shop",
-            trigger: ".o_kanban_record:contains('First hour shop') .o_kanban_record_title, .o_kanban_record:contains('First hour shop')",
+            trigger:
+                ".o_kanban_record:contains('First hour shop') .o_kanban_record_title, .o_kanban_record:contains('First hour shop')",
             run: "click",
         },
         {
