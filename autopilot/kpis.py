@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from .common.durations import human_duration
 
 NO_DATA = "no data"
 
@@ -142,9 +143,12 @@ def format_number(value, digits=1):
 
 
 def format_value(key, value):
+    """A KPI's value as shown: durations as people read them ("11 min", "1 h 05 min"), others with their unit."""
     definition = KPIS[key]
     if value is None:
         return NO_DATA
+    if definition.unit == "min":
+        return human_duration(value * 60)
     return f"{format_number(value, definition.digits)}{_unit_suffix(definition.unit)}"
 
 

@@ -23,7 +23,6 @@ from odoo.tools.misc import babel_locale_parse
 
 from .. import const
 from ..autopilot import kpis
-from ..autopilot.common.durations import human_duration
 
 #: incident severities, most severe first
 SEVERITIES = tuple(key for key, _label in reversed(const.SEVERITIES))
@@ -52,10 +51,6 @@ class OpsDashboard(models.AbstractModel):
         tiles = []
         for key in kpis.KPI_ORDER:
             tile = kpis.evaluate(key, current.get(key), previous.get(key)).as_dict()
-            if kpis.KPIS[key].unit == "min":  # durations for people: "15 min", "1 h 05 min", not "65.0 min"
-                for value, display in (("value", "display"), ("previous", "previous_display")):
-                    if tile[value] is not None:
-                        tile[display] = human_duration(tile[value] * 60)
             tile["available"] = current.get(key) is not None
             tile["action"] = self._kpi_action(key, scope)
             tiles.append(tile)

@@ -62,7 +62,7 @@ class TestMonitoringSchedule(MonitoringCase):
         filters = {"period": "7d", "target_id": target.id}
         summary = self.env["ops.health.report"]._report_data(filters)["incidents"]
         self.assertEqual(
-            (summary["health_resolved"], summary["mttd"], summary["health_mttr"]), (1, "1.0 min", "1.5 min")
+            (summary["health_resolved"], summary["mttd"], summary["health_mttr"]), (1, "1 min", "1 min 30 s")
         )
         html = (
             self.env["ir.actions.report"]
@@ -70,7 +70,7 @@ class TestMonitoringSchedule(MonitoringCase):
             .decode()
         )
         self.assertIn("mean time to detect", html)
-        self.assertIn("1.5 min", html)
+        self.assertIn("1 min 30 s", html)
 
     def test_a_check_that_passes_ends_the_re_checks_without_an_incident(self):
         target = self.make_target("/flapping/DU?id=schedule-blip", interval_minutes=5)

@@ -12,7 +12,8 @@ def human_duration(seconds):
 
     Whole units, largest first, at most two of them: what a person reads at a
     glance. Sub-second durations are shown in milliseconds; seconds are shown
-    next to minutes below 10 minutes only.
+    below 10 minutes only; from 10 minutes on the duration is rounded to the
+    minute, from a day on to the hour (10.6 min reads "11 min", never "10 min").
     """
     if seconds is None or seconds is False:
         return ""
@@ -21,16 +22,13 @@ def human_duration(seconds):
     seconds = abs(seconds)
     if 0 < seconds < 1:
         return f"{sign}{round(seconds * 1000)} ms"
-    total = round(seconds)
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        text = f"{days} d" + (f" {hours:02d} h" if hours else "")
-    elif hours:
-        text = f"{hours} h" + (f" {minutes:02d} min" if minutes else "")
-    elif minutes:
-        text = f"{minutes} min" + (f" {secs:02d} s" if secs and minutes < 10 else "")
-    else:
-        text = f"{secs} s"
-    return sign + text
+    if seconds < 600:
+        minutes, secs = divmod(round(seconds), 60)
+        text = f"{minutes} min" + (f" {secs:02d} s" if secs else "") if minutes else f"{secs} s"
+        return sign + text
+    hours, minutes = divmod(round(seconds / 60), 60)
+    if hours < 24:
+        text = f"{hours} h" + (f" {minutes:02d} min" if minutes else "") if hours else f"{minutes} min"
+        return sign + text
+    days, hours = divmod(round(seconds / 3600), 24)
+    return sign + f"{days} d" + (f" {hours:02d} h" if hours else "")

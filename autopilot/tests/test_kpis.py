@@ -71,7 +71,11 @@ def test_trend_direction_and_improvement():
     result = kpis.evaluate("avg_build_time", {"total_seconds": 600, "runs": 2}, None)
     assert result.value == 5.0 and result.previous is None and result.trend is None
     assert result.sample_size == 2
-    assert result.display == "5.0 min"
+    assert result.display == "5 min"
+    # a duration just over its target never reads as meeting it ("10 min" for 10.6 min against "< 10 min")
+    over = kpis.evaluate("avg_build_time", {"total_seconds": 636, "runs": 1}, None)
+    assert (over.display, over.met) == ("11 min", False)
+    assert kpis.evaluate("mttr", {"total_minutes": 65, "resolved": 1}).display == "1 h 05 min"
 
 
 def test_sample_sizes():

@@ -24,26 +24,26 @@ export function humanizeDuration(seconds) {
     }
     const sign = seconds < 0 ? "-" : "";
     seconds = Math.abs(seconds);
+    const pad = (n) => String(n).padStart(2, "0");
     if (seconds > 0 && seconds < 1) {
         return `${sign}${Math.round(seconds * 1000)} ms`;
     }
-    const total = Math.round(seconds);
-    const days = Math.floor(total / 86400);
-    const hours = Math.floor((total % 86400) / 3600);
-    const minutes = Math.floor((total % 3600) / 60);
-    const secs = total % 60;
-    const pad = (n) => String(n).padStart(2, "0");
-    let text;
-    if (days) {
-        text = `${days} d` + (hours ? ` ${pad(hours)} h` : "");
-    } else if (hours) {
-        text = `${hours} h` + (minutes ? ` ${pad(minutes)} min` : "");
-    } else if (minutes) {
-        text = `${minutes} min` + (secs && minutes < 10 ? ` ${pad(secs)} s` : "");
-    } else {
-        text = `${secs} s`;
+    if (seconds < 600) {
+        const total = Math.round(seconds);
+        const minutes = Math.floor(total / 60);
+        const secs = total % 60;
+        return sign + (minutes ? `${minutes} min` + (secs ? ` ${pad(secs)} s` : "") : `${secs} s`);
     }
-    return sign + text;
+    const allMinutes = Math.round(seconds / 60);
+    if (allMinutes < 24 * 60) {
+        const hours = Math.floor(allMinutes / 60);
+        const minutes = allMinutes % 60;
+        return sign + (hours ? `${hours} h` + (minutes ? ` ${pad(minutes)} min` : "") : `${minutes} min`);
+    }
+    const allHours = Math.round(seconds / 3600);
+    const days = Math.floor(allHours / 24);
+    const hours = allHours % 24;
+    return sign + `${days} d` + (hours ? ` ${pad(hours)} h` : "");
 }
 
 /** An integer number of seconds (or minutes: option unit) shown as "24 min"; edited as a number. */
