@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Screenshots for the README: the dashboard, a run list, an incident form and the weekly report.
+"""Screenshots for the README and docs: the dashboard, runs, a diagnosis, an incident, an approval, history, report.
 
 1. Creates (or reuses) the database ``ops_autopilot_screens`` with the addon and its demo data,
    then adds a week of history through the addon's own models (health checks of three
-   targets rolled up per hour, workflow runs, incidents, self-healing re-runs, an action
-   awaiting approval, a flaky signature) — ``--fresh`` starts over.
+   targets rolled up per hour, workflow runs, incidents, self-healing re-runs, a flaky signature) — ``--fresh`` starts over.
 2. Starts Odoo on a free port, logs in as admin, and drives headless Chromium over the
-   DevTools protocol (websocket-client) to save PNGs in ``docs/screenshots/``.
+   DevTools protocol (websocket-client) to save PNGs in ``docs/screenshots/``: the
+   dashboard, the runs, a demo run's diagnosis, the demo payment incident's timeline, the
+   demo restart awaiting approval, a target's history, the status page, the demo
+   repository's webhook health and the weekly report.
 
 Nothing is downloaded: Chromium is the system's, Chart.js is Odoo's own bundle.
 """
@@ -46,10 +48,11 @@ now = fields.Datetime.now().replace(second=0, microsecond=0)
 repo = env.ref("ops_autopilot.ops_repository_erp_demo")
 Target = env["ops.health.target"]
 targets = [
-    Target.create({"name": "Shop (www)", "url": "https://shop.example.com/health", "active": False}),
+    # shown on the status page and the targets' cards; this database runs no crons, so they are never probed
+    Target.create({"name": "Shop (www)", "url": "https://shop.example.com/health", "interval_minutes": 15}),
     Target.create({"name": "Public API", "url": "https://api.example.com/health", "threshold_response_ms": 800,
-                   "active": False}),
-    Target.create({"name": "Odoo ERP", "url": "https://erp.example.com/web/health", "active": False}),
+                   "interval_minutes": 15}),
+    Target.create({"name": "Odoo ERP", "url": "https://erp.example.com/web/health", "interval_minutes": 15}),
 ]
 samples = []
 for index, target in enumerate(targets):
@@ -138,8 +141,7 @@ for number, state in enumerate(
     done = now - timedelta(days=number, hours=3)
     Action.create({"kind": "rerun_jobs", "state": state, "repository_id": repo.id, "executor": "github_api",
                    "requested_at": done - timedelta(minutes=4), "finished_at": done})
-Action.create({"kind": "restart_service", "state": "awaiting_approval", "target_id": targets[1].id,
-               "destructive": True, "condition": "slow"})
+# the restart awaiting approval is the demo's own (Payment API), opened by the probe's code path
 if "ops.failure.signature" in env:
     env["ops.failure.signature"].create({
         "fingerprint": "3f1c9a27b5e04d11", "repository_id": repo.id, "category": "test_failure",
@@ -222,10 +224,32 @@ class Browser:
 
     def goto(self, url, ready, settle=1.5, timeout=60):
         self.call("Page.navigate", url=url)
+        self.goto_wait(ready, settle, timeout)
+
+    def search(self, model, domain):
+        """The first id of ``model`` matching ``domain``, read over JSON-RPC as the logged-in user."""
+        found = self.evaluate(
+            "fetch('/web/dataset/call_kw', {method: 'POST', headers: {'Content-Type': 'application/json'},"
+            f"body: JSON.stringify({{jsonrpc: '2.0', params: {{model: {json.dumps(model)}, method: 'search',"
+            f"args: [{json.dumps(domain)}], kwargs: {{limit: 1}}}}}})}})"
+            ".then(r => r.json()).then(r => r.result[0])"
+        )
+        if not found:
+            raise RuntimeError(f"no {model} matches {domain}")
+        return found
+
+    def click(self, selector, ready, settle=1.5):
+        """Click ``selector`` and wait for ``ready``."""
+        if not self.evaluate(f"(() => {{ const n = document.querySelector({json.dumps(selector)});"
+                             " if (n) { n.click(); } return !!n; })()"):
+            raise RuntimeError(f"nothing to click: {selector}")
+        self.goto_wait(ready, settle)
+
+    def goto_wait(self, ready, settle=1.5, timeout=60):
         deadline = time.monotonic() + timeout
         while not self.evaluate(f"!!document.querySelector({json.dumps(ready)})"):
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{url}: {ready} never appeared")
+                raise RuntimeError(f"{ready} never appeared")
             time.sleep(0.3)
         time.sleep(settle)
 
@@ -299,14 +323,32 @@ def main():
         browser.shot(OUT / "dashboard.png", int(height or 1900) + 8)
         browser.goto(f"{base}/odoo/action-ops_autopilot.ops_workflow_run_action", ".o_list_view .o_data_row")
         browser.shot(OUT / "runs.png", 900)
-        incident_id = browser.evaluate(
-            "fetch('/web/dataset/call_kw', {method: 'POST', headers: {'Content-Type': 'application/json'},"
-            "body: JSON.stringify({jsonrpc: '2.0', params: {model: 'ops.incident', method: 'search',"
-            "args: [[['state', '=', 'resolved'], ['source', '=', 'health']]], kwargs: {limit: 1}}})})"
-            ".then(r => r.json()).then(r => r.result[0])"
+        run_id = browser.search(
+            "ops.workflow.run", [["diagnosis_ids", "!=", False], ["repository_id.full_name", "=", "acme/odoo-erp"]]
         )
+        browser.goto(f"{base}/odoo/ops.workflow.run/{run_id}", ".o_form_view .o_notebook")
+        browser.click(".o_notebook a[name='diagnosis']", ".o_form_view .o_ops_failing_line")
+        browser.shot(OUT / "run_diagnosis.png", 1100)
+        incident_id = browser.search("ops.incident", [["target_id.name", "=", "Payment API (demo)"]])
         browser.goto(f"{base}/odoo/ops.incident/{incident_id}", ".o_form_view .o_field_widget", settle=2)
-        browser.shot(OUT / "incident.png", 1000)
+        browser.click(".o_notebook a[name='timeline']", ".o_ops_incident_timeline .o_data_row")
+        browser.shot(OUT / "incident.png", 1100)
+        action_id = browser.search(
+            "ops.remediation.action", [["state", "=", "awaiting_approval"], ["target_id.name", "=", "Payment API (demo)"]]
+        )
+        browser.goto(f"{base}/odoo/ops.remediation.action/{action_id}", ".o_form_view div[name='request_preview']")
+        browser.shot(OUT / "approval.png", 1000)
+        target_id = browser.search("ops.health.target", [["name", "=", "Public API"]])
+        browser.goto(f"{base}/odoo/ops.health.target/{target_id}", ".o_ops_target_history canvas", settle=2.5)
+        browser.shot(OUT / "target_history.png", 1100)
+        browser.goto(f"{base}/odoo/action-ops_autopilot.ops_health_target_action", ".o_ops_spark_uptime", settle=2)
+        browser.shot(OUT / "targets.png", 900)
+        browser.goto(f"{base}/odoo/ops-status", ".o_ops_status_page", settle=2)
+        browser.shot(OUT / "status_page.png", 1000)
+        repository_id = browser.search("ops.repository", [["full_name", "=", "acme/odoo-erp"]])
+        browser.goto(f"{base}/odoo/ops.repository/{repository_id}", ".o_form_view .o_notebook")
+        browser.click(".o_notebook a[name='webhook_health']", ".o_form_view div[name='webhook_checklist_html'] *")
+        browser.shot(OUT / "webhook_health.png", 1100)
         options = json.dumps({"filters": {"period": "7d"}})
         browser.goto(
             f"{base}/report/html/ops_autopilot.report_ops_health?options={requests.utils.quote(options)}",
