@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+
 from .common.durations import human_duration
 
 NO_DATA = "no data"

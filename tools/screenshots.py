@@ -3,7 +3,8 @@
 
 1. Creates (or reuses) the database ``ops_autopilot_screens`` with the addon and its demo data,
    then adds a week of history through the addon's own models (health checks of three
-   targets rolled up per hour, workflow runs, incidents, self-healing re-runs, a flaky signature) — ``--fresh`` starts over.
+   targets rolled up per hour, workflow runs, incidents, self-healing re-runs, a flaky
+   signature) — ``--fresh`` starts over.
 2. Starts Odoo on a free port, logs in as admin, and drives headless Chromium over the
    DevTools protocol (websocket-client) to save PNGs in ``docs/screenshots/``: the
    dashboard, the runs, a demo run's diagnosis, the demo payment incident's timeline, the
@@ -240,8 +241,10 @@ class Browser:
 
     def click(self, selector, ready, settle=1.5):
         """Click ``selector`` and wait for ``ready``."""
-        if not self.evaluate(f"(() => {{ const n = document.querySelector({json.dumps(selector)});"
-                             " if (n) { n.click(); } return !!n; })()"):
+        if not self.evaluate(
+            f"(() => {{ const n = document.querySelector({json.dumps(selector)});"
+            " if (n) { n.click(); } return !!n; })()"
+        ):
             raise RuntimeError(f"nothing to click: {selector}")
         self.goto_wait(ready, settle)
 
@@ -276,6 +279,53 @@ class Browser:
             self.process.terminate()
             self.process.wait(timeout=20)
             shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def take_screens(browser, base):
+    """Every screenshot of the docs, in the logged-in browser."""
+    browser.call("Emulation.setDeviceMetricsOverride", width=WIDTH, height=1900, deviceScaleFactor=1, mobile=False)
+    browser.goto(f"{base}/odoo/ops-dashboard?period=7d", ".o_ops_chart[data-chart='incidents'] canvas", settle=2.5)
+    # the dashboard scrolls inside the action: make the window as tall as all of it
+    height = browser.evaluate(
+        "document.querySelector('.o_ops_dashboard').scrollHeight + document.querySelector('.o_navbar').offsetHeight"
+    )
+    browser.shot(OUT / "dashboard.png", int(height or 1900) + 8)
+    browser.goto(f"{base}/odoo/action-ops_autopilot.ops_workflow_run_action", ".o_list_view .o_data_row")
+    browser.shot(OUT / "runs.png", 900)
+    run_id = browser.search(
+        "ops.workflow.run", [["diagnosis_ids", "!=", False], ["repository_id.full_name", "=", "acme/odoo-erp"]]
+    )
+    browser.goto(f"{base}/odoo/ops.workflow.run/{run_id}", ".o_form_view .o_notebook")
+    browser.click(".o_notebook a[name='diagnosis']", ".o_form_view .o_ops_failing_line")
+    browser.shot(OUT / "run_diagnosis.png", 1100)
+    incident_id = browser.search("ops.incident", [["target_id.name", "=", "Payment API (demo)"]])
+    browser.goto(f"{base}/odoo/ops.incident/{incident_id}", ".o_form_view .o_field_widget", settle=2)
+    browser.click(".o_notebook a[name='timeline']", ".o_ops_incident_timeline .o_data_row")
+    browser.shot(OUT / "incident.png", 1100)
+    action_id = browser.search(
+        "ops.remediation.action",
+        [["state", "=", "awaiting_approval"], ["target_id.name", "=", "Payment API (demo)"]],
+    )
+    browser.goto(f"{base}/odoo/ops.remediation.action/{action_id}", ".o_form_view div[name='request_preview']")
+    browser.shot(OUT / "approval.png", 1000)
+    target_id = browser.search("ops.health.target", [["name", "=", "Public API"]])
+    browser.goto(f"{base}/odoo/ops.health.target/{target_id}", ".o_ops_target_history canvas", settle=2.5)
+    browser.shot(OUT / "target_history.png", 1100)
+    browser.goto(f"{base}/odoo/action-ops_autopilot.ops_health_target_action", ".o_ops_spark_uptime", settle=2)
+    browser.shot(OUT / "targets.png", 900)
+    browser.goto(f"{base}/odoo/ops-status", ".o_ops_status_page", settle=2)
+    browser.shot(OUT / "status_page.png", 1000)
+    repository_id = browser.search("ops.repository", [["full_name", "=", "acme/odoo-erp"]])
+    browser.goto(f"{base}/odoo/ops.repository/{repository_id}", ".o_form_view .o_notebook")
+    browser.click(".o_notebook a[name='webhook_health']", ".o_form_view div[name='webhook_checklist_html'] *")
+    browser.shot(OUT / "webhook_health.png", 1100)
+    options = json.dumps({"filters": {"period": "7d"}})
+    browser.goto(
+        f"{base}/report/html/ops_autopilot.report_ops_health?options={requests.utils.quote(options)}",
+        ".o_ops_health_report",
+    )
+    height = min(int(browser.evaluate("document.documentElement.scrollHeight") or 2000), 4000)
+    browser.shot(OUT / "report.png", height)
 
 
 def main():
@@ -314,48 +364,7 @@ def main():
         browser.call(
             "Network.setCookie", name="session_id", value=session.cookies["session_id"], domain="127.0.0.1", path="/"
         )
-        browser.call("Emulation.setDeviceMetricsOverride", width=WIDTH, height=1900, deviceScaleFactor=1, mobile=False)
-        browser.goto(f"{base}/odoo/ops-dashboard?period=7d", ".o_ops_chart[data-chart='incidents'] canvas", settle=2.5)
-        # the dashboard scrolls inside the action: make the window as tall as all of it
-        height = browser.evaluate(
-            "document.querySelector('.o_ops_dashboard').scrollHeight + document.querySelector('.o_navbar').offsetHeight"
-        )
-        browser.shot(OUT / "dashboard.png", int(height or 1900) + 8)
-        browser.goto(f"{base}/odoo/action-ops_autopilot.ops_workflow_run_action", ".o_list_view .o_data_row")
-        browser.shot(OUT / "runs.png", 900)
-        run_id = browser.search(
-            "ops.workflow.run", [["diagnosis_ids", "!=", False], ["repository_id.full_name", "=", "acme/odoo-erp"]]
-        )
-        browser.goto(f"{base}/odoo/ops.workflow.run/{run_id}", ".o_form_view .o_notebook")
-        browser.click(".o_notebook a[name='diagnosis']", ".o_form_view .o_ops_failing_line")
-        browser.shot(OUT / "run_diagnosis.png", 1100)
-        incident_id = browser.search("ops.incident", [["target_id.name", "=", "Payment API (demo)"]])
-        browser.goto(f"{base}/odoo/ops.incident/{incident_id}", ".o_form_view .o_field_widget", settle=2)
-        browser.click(".o_notebook a[name='timeline']", ".o_ops_incident_timeline .o_data_row")
-        browser.shot(OUT / "incident.png", 1100)
-        action_id = browser.search(
-            "ops.remediation.action", [["state", "=", "awaiting_approval"], ["target_id.name", "=", "Payment API (demo)"]]
-        )
-        browser.goto(f"{base}/odoo/ops.remediation.action/{action_id}", ".o_form_view div[name='request_preview']")
-        browser.shot(OUT / "approval.png", 1000)
-        target_id = browser.search("ops.health.target", [["name", "=", "Public API"]])
-        browser.goto(f"{base}/odoo/ops.health.target/{target_id}", ".o_ops_target_history canvas", settle=2.5)
-        browser.shot(OUT / "target_history.png", 1100)
-        browser.goto(f"{base}/odoo/action-ops_autopilot.ops_health_target_action", ".o_ops_spark_uptime", settle=2)
-        browser.shot(OUT / "targets.png", 900)
-        browser.goto(f"{base}/odoo/ops-status", ".o_ops_status_page", settle=2)
-        browser.shot(OUT / "status_page.png", 1000)
-        repository_id = browser.search("ops.repository", [["full_name", "=", "acme/odoo-erp"]])
-        browser.goto(f"{base}/odoo/ops.repository/{repository_id}", ".o_form_view .o_notebook")
-        browser.click(".o_notebook a[name='webhook_health']", ".o_form_view div[name='webhook_checklist_html'] *")
-        browser.shot(OUT / "webhook_health.png", 1100)
-        options = json.dumps({"filters": {"period": "7d"}})
-        browser.goto(
-            f"{base}/report/html/ops_autopilot.report_ops_health?options={requests.utils.quote(options)}",
-            ".o_ops_health_report",
-        )
-        height = min(int(browser.evaluate("document.documentElement.scrollHeight") or 2000), 4000)
-        browser.shot(OUT / "report.png", height)
+        take_screens(browser, base)
         if browser.errors:
             print("JavaScript errors:", *browser.errors, sep="\n  ")
             return 1

@@ -1,3 +1,9 @@
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from autopilot.common.durations import human_duration
@@ -37,12 +43,6 @@ def test_durations_read_like_people_write_them(seconds, text):
 
 def test_the_web_client_reads_durations_with_the_same_rules():
     """The duration widget (ops_history.js) and the server agree on every sample, or they drift apart."""
-    import json
-    import re
-    import shutil
-    import subprocess
-    from pathlib import Path
-
     node = shutil.which("node")
     if not node:
         pytest.skip("node is not installed: the web client's copy of the rules is not checked")
