@@ -44,7 +44,7 @@ class OpsWebhookRefusal(models.Model):
 
     _name = "ops.webhook.refusal"
     _description = "Refused GitHub Webhook Delivery"
-    _order = "id desc"
+    _order = "received_at desc, id desc"
     _rec_name = "guid"
 
     repository_id = fields.Many2one(
