@@ -71,14 +71,14 @@ for index, target in enumerate(targets):
             "memory_percent": min(99, rng.gauss(62 + 8 * index, 4)),
         })
 env["ops.health.sample"].create(samples)
-for target in targets:  # the last check, as the probe would have recorded it
-    last = max((s for s in samples if s["target_id"] == target.id), key=lambda s: s["checked_at"])
+for target in targets:  # the last check and the day's uptime, as the probe would have recorded them
+    own = [s for s in samples if s["target_id"] == target.id]
+    last = max(own, key=lambda s: s["checked_at"])
+    day = [s["up"] for s in own if s["checked_at"] > now - timedelta(days=1)]
     target.write({"last_checked_at": last["checked_at"], "last_up": last["up"],
                   "last_status_code": last["status_code"], "last_response_ms": last["response_ms"],
                   "next_check_at": last["checked_at"] + timedelta(minutes=15),
-                  "uptime_24h": 100.0 * sum(s["up"] for s in samples if s["target_id"] == target.id
-                                            and s["checked_at"] > now - timedelta(days=1))
-                  / sum(1 for s in samples if s["target_id"] == target.id and s["checked_at"] > now - timedelta(days=1))})
+                  "uptime_24h": 100.0 * sum(day) / len(day)})
 env["ops.health.sample.hourly"]._rollup(now - timedelta(days=DAYS + 1), now + timedelta(hours=1))
 env["ops.health.sample.daily"]._rollup(now - timedelta(days=DAYS + 1), now + timedelta(days=1))
 
