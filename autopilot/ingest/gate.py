@@ -140,13 +140,24 @@ def claim(body, content_type, secrets_for):
         envelope = events.parse_envelope("", decode_body(body, content_type)[1])
     except ValueError:
         return (), ""
-    full_name = envelope.repository.full_name if envelope.repository else ""
-    if not full_name and not envelope.organization:
+    if envelope.repository is None and not envelope.organization:
         return (), ""
+    _candidates, claimed, claimed_name = _configured(envelope, secrets_for)
+    return claimed, claimed_name
+
+
+def _configured(envelope, secrets_for):
+    """``(candidates, claimed, claimed_name)`` of the repository or organization an envelope names.
+
+    ``candidates`` are the configured ``(key, secret)`` pairs; ``claimed`` their
+    keys (at most MAX_CLAIMED); ``claimed_name`` the name given, cut to 100
+    characters, when nothing configured has it.
+    """
+    full_name = envelope.repository.full_name if envelope.repository else ""
     candidates = secrets_for(full_name, envelope.organization)
-    if candidates:
-        return tuple(key for key, _secret in candidates[:MAX_CLAIMED]), ""
-    return (), (full_name or envelope.organization)[:100]
+    if not candidates:
+        return candidates, (), (full_name or envelope.organization)[:100]
+    return candidates, tuple(key for key, _secret in candidates[:MAX_CLAIMED]), ""
 
 
 def evaluate(headers, body, content_type, secrets_for):
@@ -187,12 +198,10 @@ def _evaluate(headers, body, content_type, secrets_for):
         return Rejected(400, str(exc), MALFORMED)
     if envelope.repository is None and not envelope.organization:
         return Rejected(400, "payload names neither a repository nor an organization", MALFORMED)
-    full_name = envelope.repository.full_name if envelope.repository else ""
-    candidates = secrets_for(full_name, envelope.organization)
+    candidates, claimed, claimed_name = _configured(envelope, secrets_for)
     if not candidates:
-        name = full_name or envelope.organization
-        return Rejected(404, f"repository {name!r} is not configured", UNKNOWN_REPOSITORY, (), name[:100])
-    claimed = tuple(key for key, _secret in candidates[:MAX_CLAIMED])
+        name = (envelope.repository.full_name if envelope.repository else "") or envelope.organization
+        return Rejected(404, f"repository {name!r} is not configured", UNKNOWN_REPOSITORY, (), claimed_name)
     if not any(secret for _key, secret in candidates):
         return Rejected(401, "no webhook secret is configured in Odoo for this repository", NO_SECRET, claimed)
     matches = tuple(key for key, secret in candidates if signature.verify(secret, body, header_signature))
