@@ -15,33 +15,18 @@ import pathlib
 
 import pytest
 
+from autopilot.selfheal.rules import CATEGORIES
+from autopilot.testing.real_log_splits import CALIBRATION, split_of
+
 DATA = pathlib.Path(__file__).resolve().parents[2] / "data"
 SET_DIR = DATA / "diagnosis_calibration"
 CORPUS_DIR = DATA / "diagnosis_corpus"
 
 #: The split's hash class: sha1(key.lower()) % 3 == 1 is the calibration split.
-SPLIT_CLASS = 1
+SPLIT_CLASS = CALIBRATION
 MAX_PER_KEY = 5
 MIN_LOGS = 180
-CATEGORIES = frozenset(
-    {
-        "dependency_missing",
-        "environment_variable",
-        "api_contract_mismatch",
-        "network_timeout",
-        "permission_denied",
-        "configuration_error",
-        "test_failure",
-        "syntax_error",
-        "resource_exhaustion",
-        "unknown",
-    }
-)
 HEADER = ["path", "key", "source", "licence", "reason"]
-
-
-def split_class(key):
-    return int(hashlib.sha1(key.lower().encode()).hexdigest(), 16) % 3
 
 
 def read_sources():
@@ -81,7 +66,7 @@ def test_categories_are_the_engines(sources):
 
 
 def test_keys_are_in_the_calibration_split(sources):
-    wrong = [(row[0], row[1]) for row in sources if split_class(row[1]) != SPLIT_CLASS]
+    wrong = [(row[0], row[1]) for row in sources if split_of(row[1]) != SPLIT_CLASS]
     assert not wrong
 
 

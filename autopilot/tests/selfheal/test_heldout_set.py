@@ -20,6 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from autopilot.selfheal.rules import CATEGORIES
+from autopilot.testing.real_log_splits import HELD_OUT, split_of
+
 DATA = Path(__file__).resolve().parents[2] / "data"
 CORPUS_DIR = DATA / "diagnosis_corpus"
 FIRST_SET = DATA / "diagnosis_heldout"
@@ -32,27 +35,11 @@ OTHER_DATA_DIRS = (CORPUS_DIR, FIRST_SET, DATA / "diagnosis_calibration", DATA /
 
 # The split a source belongs to: sha1 of its key (owner/repo, or host/path for a page),
 # lower-cased, modulo 3. 0 is the held-out test split.
-SPLIT_CLASS = 0
+SPLIT_CLASS = HELD_OUT
 MAX_PER_SOURCE = 5
-CATEGORIES = (
-    "dependency_missing",
-    "environment_variable",
-    "api_contract_mismatch",
-    "network_timeout",
-    "permission_denied",
-    "configuration_error",
-    "test_failure",
-    "syntax_error",
-    "resource_exhaustion",
-    "unknown",
-)
 HEADER = ["path", "key", "source", "licence", "reason"]
 
 by_set = pytest.mark.parametrize("set_dir", HELDOUT_SETS, ids=lambda path: path.name)
-
-
-def split_class(key):
-    return int(hashlib.sha1(key.lower().encode()).hexdigest(), 16) % 3
 
 
 def _rows(set_dir):
@@ -85,10 +72,10 @@ def _digest(path):
 
 def test_split_class_rule():
     # Pinned so that the rule cannot drift from the one the collectors used.
-    assert split_class("pytest-dev/pytest") == 0
-    assert split_class("actions/checkout") == 1
-    assert split_class("npm/cli") == 2
-    assert split_class("PyTest-Dev/PyTest") == split_class("pytest-dev/pytest")
+    assert split_of("pytest-dev/pytest") == 0
+    assert split_of("actions/checkout") == 1
+    assert split_of("npm/cli") == 2
+    assert split_of("PyTest-Dev/PyTest") == split_of("pytest-dev/pytest")
 
 
 @by_set
@@ -122,7 +109,7 @@ def test_categories_valid(set_dir):
 @by_set
 def test_every_key_in_the_heldout_class(set_dir):
     rows = _rows(set_dir)
-    wrong = [(row["path"], row["key"]) for row in rows if split_class(row["key"]) != SPLIT_CLASS]
+    wrong = [(row["path"], row["key"]) for row in rows if split_of(row["key"]) != SPLIT_CLASS]
     assert not wrong, f"keys outside class {SPLIT_CLASS}: {wrong}"
 
 

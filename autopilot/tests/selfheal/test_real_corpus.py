@@ -8,13 +8,10 @@ import pytest
 from autopilot.common.datafiles import DATA_DIR
 from autopilot.selfheal import textmodel
 from autopilot.selfheal.rules import CATEGORIES
+from autopilot.testing.real_log_splits import CALIBRATION, HELD_OUT, TRAINING, split_of
 
 REAL = textmodel.REAL_CORPUS_DIR
-OTHER_SPLITS = {0: DATA_DIR / "diagnosis_heldout", 1: DATA_DIR / "diagnosis_calibration"}
-
-
-def split_of(key):
-    return int(hashlib.sha1(key.lower().encode()).hexdigest(), 16) % 3
+OTHER_SPLITS = {HELD_OUT: DATA_DIR / "diagnosis_heldout", CALIBRATION: DATA_DIR / "diagnosis_calibration"}
 
 
 def sources(folder):
@@ -39,7 +36,7 @@ def test_every_log_is_listed_with_its_source_and_the_other_way_round():
 
 
 def test_every_source_is_a_training_source():
-    assert {split_of(row["key"]) for row in sources(REAL)} == {2}
+    assert {split_of(row["key"]) for row in sources(REAL)} == {TRAINING}
     assert split_of("rust-lang/cargo") == 2 and split_of("pytest-dev/pytest") == 0
 
 
