@@ -27,7 +27,6 @@ import sys
 import threading
 import time
 import uuid
-from http.client import HTTPConnection
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,10 +37,11 @@ import devenv  # noqa: E402
 
 from autopilot.github import signature  # noqa: E402
 from autopilot.testing import github_payloads as gp  # noqa: E402
+from bench.webhook_ingest import run as ingest  # noqa: E402
 
 DATABASE = "ops_autopilot_bench_refusals"
-SECRET = "bench-secret"
-REPO = "acme/bench"
+SECRET = ingest.SECRET
+REPO = ingest.REPO
 DURATION = float(os.environ.get("BENCH_DURATION", "10"))
 SENDERS = int(os.environ.get("BENCH_SENDERS", "16"))
 PROCESSES = 4
@@ -97,16 +97,7 @@ def _sender(args):
             headers, body = _headers(port, kind, index)
             index += 1
             started = time.perf_counter()
-            conn = HTTPConnection("127.0.0.1", port, timeout=30)
-            try:
-                conn.request("GET" if body is None else "POST", "/web/health" if body is None else PATH, body, headers)
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-            except OSError:
-                status = None
-            finally:
-                conn.close()
+            status = ingest._request(port, "/web/health" if body is None else PATH, headers, body)
             latencies.append(time.perf_counter() - started)
             statuses[status] = statuses.get(status, 0) + 1
         with lock:
@@ -163,13 +154,7 @@ def main():
     results_dir = ROOT / ".bench-results"
     results_dir.mkdir(exist_ok=True)
     print(f"== preparing database {DATABASE}", flush=True)
-    devenv.drop_database(DATABASE)
-    devenv.install_addon(odoo, DATABASE)
-    devenv.odoo_shell(
-        odoo,
-        DATABASE,
-        f"env['ops.repository'].create({{'full_name': {REPO!r}, 'webhook_secret': {SECRET!r}}})\nenv.cr.commit()\n",
-    )
+    ingest.prepare_database(odoo, DATABASE)  # the same repository and secret as bench/webhook_ingest
     port = devenv.free_port()
     log_path = results_dir / "webhook_refusals.log"
     with open(log_path, "w") as log:
