@@ -2,7 +2,8 @@
 
 A source (``owner/repo``, or host + path for a page without a repository)
 belongs to exactly one set, decided by a hash of its key: 0 = held-out
-(``diagnosis_heldout``, ``diagnosis_heldout_b``), 1 = calibration
+(``diagnosis_heldout``, ``diagnosis_heldout_b``,
+``diagnosis_heldout_c``), 1 = calibration
 (``diagnosis_calibration``), 2 = training (``diagnosis_real``). The sets'
 READMEs state the same rule; their integrity tests check it with this function.
 """

@@ -1,16 +1,18 @@
 """Integrity of the held-out evaluation sets of real CI failure logs.
 
-Two sets measure the diagnosis engine once its work is done; no rule and no model may be
+Three sets measure the diagnosis engine once its work is done; no rule and no model may be
 written from them:
 
 * ``autopilot/data/diagnosis_heldout/``: the first held-out batch;
 * ``autopilot/data/diagnosis_heldout_b/``: the second batch, collected after the first had
-  been measured once, from sources that appear in no other set.
+  been measured once, from sources that appear in no other set;
+* ``autopilot/data/diagnosis_heldout_c/``: the third batch, collected after the first two had
+  been measured, from sources that appear in no other set.
 
 These tests only check that each set is what its README says: every log listed in
 SOURCES.tsv and every listed log present, every source key in the held-out hash class, at
 most five logs per source, valid categories, and no log identical to a file of the training
-corpus. For the second batch they also check that none of its source keys appears in any
+corpus. For the second and third batches they also check that none of its source keys appears in any
 other set's SOURCES.tsv and that none of its logs is byte-identical to any other data file.
 """
 
@@ -27,11 +29,15 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 CORPUS_DIR = DATA / "diagnosis_corpus"
 FIRST_SET = DATA / "diagnosis_heldout"
 SECOND_SET = DATA / "diagnosis_heldout_b"
-HELDOUT_SETS = (FIRST_SET, SECOND_SET)
-# Sets whose sources the second batch must not reuse (their key column only is read here).
-OTHER_SOURCED_SETS = (FIRST_SET, DATA / "diagnosis_calibration", DATA / "diagnosis_real")
-# Data the second batch must not copy byte for byte.
-OTHER_DATA_DIRS = (CORPUS_DIR, FIRST_SET, DATA / "diagnosis_calibration", DATA / "diagnosis_real")
+THIRD_SET = DATA / "diagnosis_heldout_c"
+HELDOUT_SETS = (FIRST_SET, SECOND_SET, THIRD_SET)
+# The batches collected with the stricter rule: no source shared with any other set, no file
+# byte-identical to any other data file.
+STRICT_SETS = (SECOND_SET, THIRD_SET)
+# Every set that names its sources (their key column only is read here).
+SOURCED_SETS = (FIRST_SET, SECOND_SET, THIRD_SET, DATA / "diagnosis_calibration", DATA / "diagnosis_real")
+# Every data folder of real or corpus logs.
+DATA_DIRS = (CORPUS_DIR, *SOURCED_SETS)
 
 # The split a source belongs to: sha1 of its key (owner/repo, or host/path for a page),
 # lower-cased, modulo 3. 0 is the held-out test split.
@@ -151,22 +157,27 @@ def test_every_category_folder_named_in_readme_counts(set_dir):
     assert f"| **total** | **{sum(counts.values())}** |" in readme
 
 
-def test_second_batch_reuses_no_source_of_another_set():
-    keys = _keys(SECOND_SET)
-    for other in OTHER_SOURCED_SETS:
-        if not (other / "SOURCES.tsv").is_file():
+by_strict_set = pytest.mark.parametrize("set_dir", STRICT_SETS, ids=lambda path: path.name)
+
+
+@by_strict_set
+def test_batch_reuses_no_source_of_another_set(set_dir):
+    keys = _keys(set_dir)
+    for other in SOURCED_SETS:
+        if other == set_dir or not (other / "SOURCES.tsv").is_file():
             continue
         shared = sorted(keys & _keys(other))
         assert not shared, f"sources also in {other.name}: {shared}"
 
 
-def test_second_batch_copies_no_other_data_file():
+@by_strict_set
+def test_batch_copies_no_other_data_file(set_dir):
     others = {
         _digest(path): path
-        for directory in OTHER_DATA_DIRS
-        if directory.is_dir()
+        for directory in DATA_DIRS
+        if directory != set_dir and directory.is_dir()
         for path in directory.rglob("*")
         if path.is_file()
     }
-    same = [(rel, others[d].name) for rel in _logs(SECOND_SET) if (d := _digest(SECOND_SET / rel)) in others]
+    same = [(rel, others[d].name) for rel in _logs(set_dir) if (d := _digest(set_dir / rel)) in others]
     assert not same, same
