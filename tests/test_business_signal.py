@@ -210,3 +210,31 @@ class TestBusinessSignal(TransactionCase):
             )
         signal = self.make_signal()
         self.assertEqual(self.Signal.with_user(self.ops_user).browse(signal.id).name, "New contacts")
+
+    def test_dashboard_and_weekly_report_show_the_impact(self):
+        signal = self.make_signal()
+        for index in range(0, 4):
+            self.run_cron(self.quarter(index))
+        incident = signal.incident_ids
+        # no contact since 09:45 Brussels time: four empty quarters by 10:46
+        self.assertEqual(incident.impact_count, 4 * PER_SLOT)
+        filters = {"period": "custom", "date_from": "2026-03-30", "date_to": "2026-04-01"}
+
+        data = self.env["ops.dashboard"].with_user(self.ops_user).get_dashboard_data(filters)["business"]
+        self.assertTrue(data["available"])
+        [row] = [r for r in data["signals"] if r["id"] == signal.id]
+        self.assertEqual((row["state"], row["observed"], row["baseline"]), ("anomaly", 0, PER_SLOT))
+        [line] = [r for r in data["incidents"] if r["id"] == incident.id]
+        self.assertIn("≈ 40 contacts", line["impact"])
+
+        html = (
+            self.env["ir.actions.report"]
+            .with_user(self.ops_user)
+            ._render_qweb_html("ops_autopilot.action_report_ops_health", [], data={"filters": filters})[0]
+            .decode()
+        )
+        self.assertIn("Business impact", html)
+        self.assertIn(f"≈ 40 contacts, ≈ {4 * PER_SLOT * COLOR} {incident.impact_currency_id.name} not taken", html)
+        # a user outside Ops sees no business panel
+        outsider = new_test_user(self.env, login="signal_outsider", groups="base.group_user")
+        self.assertFalse(self.env["ops.dashboard"].with_user(outsider)._business_panel({})["available"])
