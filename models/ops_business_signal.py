@@ -18,6 +18,9 @@ DIRECTIONS = [("drop", "Drop"), ("rise", "Rise"), ("both", "Drop or rise")]
 STATES = [("learning", "Learning"), ("ok", "OK"), ("anomaly", "Anomaly")]
 #: intervals a late check catches up on (older ones are left unchecked: their moment has passed)
 MAX_CATCH_UP = 8
+#: checked intervals are kept this long (a year of weekly comparisons and reports, then pruned)
+POINT_RETENTION_DAYS = 400
+PRUNE_BATCH = 10_000
 DEDUP_PREFIX = "business:signal:"
 
 
@@ -230,7 +233,17 @@ class OpsBusinessSignal(models.Model):
             signal._check_safely(now)
             helpers._ops_commit()
         helpers._ops_notify_progress(done=len(due), remaining=self.sudo().search_count(domain))
+        self._prune_points(now)
         return len(due)
+
+    @api.model
+    def _prune_points(self, now):
+        """Delete checked intervals older than POINT_RETENTION_DAYS (a batch per run)."""
+        cutoff = now - timedelta(days=POINT_RETENTION_DAYS)
+        Point = self.env["ops.business.signal.point"].sudo()
+        old = Point.search([("start", "<", cutoff)], limit=PRUNE_BATCH)
+        old.unlink()
+        return len(old)
 
     def _check_safely(self, now):
         """Check one signal in a savepoint; a failure is recorded on it (and retried next interval)."""

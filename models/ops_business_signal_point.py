@@ -29,7 +29,8 @@ class OpsBusinessSignalPoint(models.Model):
     signal_id = fields.Many2one("ops.business.signal", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="signal_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="signal_id.currency_id")
-    start = fields.Datetime(required=True, readonly=True)
+    # indexed: impact sums and the pruning read intervals by time
+    start = fields.Datetime(required=True, readonly=True, index=True)
     end = fields.Datetime(required=True, readonly=True)
     observed = fields.Float(readonly=True, digits=(16, 0))
     observed_amount = fields.Monetary(readonly=True)
