@@ -58,7 +58,6 @@ class OpsBusinessSignal(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id")
     model_id = fields.Many2one(
         "ir.model",
-        string="Model",
         required=True,
         ondelete="cascade",
         domain=[("transient", "=", False), ("abstract", "=", False)],
@@ -432,14 +431,18 @@ class OpsBusinessSignal(models.Model):
                 now=now,
             )
         targets_open = Incident.search(
-            [("target_id", "in", self.target_ids.ids), ("state", "!=", "resolved")] if self.target_ids else [(0, "=", 1)]
+            [("target_id", "in", self.target_ids.ids), ("state", "!=", "resolved")]
+            if self.target_ids
+            else [(0, "=", 1)]
         )
         (incident.filtered(lambda i: i.state != "resolved") | targets_open)._update_business_impact(now)
 
     def _incident_vals(self, now):
         low = self.fired != signals.HIGH
-        what = self.env._("fewer %s than usual", self.unit_label) if low else self.env._(
-            "more %s than usual", self.unit_label
+        what = (
+            self.env._("fewer %s than usual", self.unit_label)
+            if low
+            else self.env._("more %s than usual", self.unit_label)
         )
         return {
             "dedup_key": self._dedup_key(),

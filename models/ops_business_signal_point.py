@@ -36,7 +36,7 @@ class OpsBusinessSignalPoint(models.Model):
     observed_amount = fields.Monetary(readonly=True)
     has_baseline = fields.Boolean(readonly=True)
     baseline = fields.Float(string="Baseline (median)", readonly=True, digits=(16, 1))
-    spread = fields.Float(string="Spread", readonly=True, digits=(16, 1), help="MAD x 1.4826, at least sqrt(median)")
+    spread = fields.Float(readonly=True, digits=(16, 1), help="MAD x 1.4826, at least sqrt(median)")
     baseline_amount = fields.Monetary(string="Baseline amount", readonly=True)
     history = fields.Integer(string="Weeks of history", readonly=True)
     verdict = fields.Selection(VERDICTS, required=True, readonly=True)

@@ -109,7 +109,9 @@ class TestBusinessSignal(TransactionCase):
     def test_creations_that_stop_fire_one_incident_whose_impact_grows_then_resolves(self):
         signal = self.make_signal()
         # normal trading this morning: 09:45-10:00 had its usual 10 new contacts
-        self.make_partners([datetime(2026, 3, 31, 7, 45, 30) + timedelta(seconds=80 * i) for i in range(PER_SLOT)], prefix="BSIG now")
+        self.make_partners(
+            [datetime(2026, 3, 31, 7, 45, 30) + timedelta(seconds=80 * i) for i in range(PER_SLOT)], prefix="BSIG now"
+        )
         self.run_cron(NOW)
         self.assertEqual(signal.state, "ok", signal.last_error)
         self.assertEqual(signal.last_baseline, PER_SLOT)
@@ -182,9 +184,7 @@ class TestBusinessSignal(TransactionCase):
         target = self.env["ops.health.target"].create({"name": "shop checkout", "url": "http://127.0.0.1:9/"})
         signal = self.make_signal(target_ids=[(6, 0, target.ids)], impact_level_count=40, k_fire=50)
         key = f"health:target:{target.id}:slow"
-        slow = self.Incident._raise_incident(
-            target._incident_vals(key, "slow", "medium", "p95 2.4 s", self.quarter(0))
-        )
+        slow = self.Incident._raise_incident(target._incident_vals(key, "slow", "medium", "p95 2.4 s", self.quarter(0)))
         self.run_cron(self.quarter(1))
         self.assertEqual(slow.impact_count, PER_SLOT)
         self.assertEqual(slow.severity, "medium")

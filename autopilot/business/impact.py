@@ -88,7 +88,7 @@ def display_round(value: float) -> float:
     value = max(0.0, float(value))
     if value < 1000:
         return float(math.floor(value + 0.5))
-    digits = int(math.floor(math.log10(value))) - 2
+    digits = math.floor(math.log10(value)) - 2
     unit = 10**digits
     return float(math.floor(value / unit + 0.5) * unit)
 

@@ -1,3 +1,4 @@
+import itertools
 from datetime import datetime, timedelta
 
 import pytest
@@ -71,14 +72,12 @@ def test_impact_is_never_negative_and_adds_up_over_a_split_period(pairs, cut):
 def test_a_day_long_outage_counts_every_slot_of_the_local_day_once(day):
     """Across a DST change, a leap day or a month end, the slots of a day are contiguous and counted once."""
     start_local = datetime.combine(day, datetime.min.time())
-    start, _end = signals.last_interval(
-        start_local - timedelta(hours=2) + timedelta(minutes=15), 15, "Europe/Brussels"
-    )
+    start, _end = signals.last_interval(start_local - timedelta(hours=2) + timedelta(minutes=15), 15, "Europe/Brussels")
     slots, moment = [], start
     for _ in range(100):
         slots.append(signals.next_interval(moment, 15, "Europe/Brussels"))
         moment = slots[-1][0]
-    for (_s1, e1), (s2, _e2) in zip(slots, slots[1:], strict=False):
+    for (_s1, e1), (s2, _e2) in itertools.pairwise(slots):
         assert s2 == e1  # contiguous: nothing counted twice, nothing missed
     pts = [Point(s, e, 0, 0.0, 10, 50.0) for s, e in slots]
     assert impact.incident_impact(pts, since=slots[0][0]).count == 10 * len(slots)
