@@ -153,6 +153,20 @@ class TestBusinessSignal(TransactionCase):
         self.assertTrue(incident.auto_resolved)
         self.assertEqual(incident.impact_count, 50, "the recovered quarters added no shortfall")
 
+    def test_the_slot_follows_the_local_clock_across_the_dst_change(self):
+        """10:00-10:15 in Brussels is 09:00 UTC in the winter weeks of history and 08:00 UTC on 31 March."""
+        history = [datetime(2026, 3, 31, 9, 0) - timedelta(weeks=w) for w in range(1, 5)]
+        self.make_partners([at + timedelta(seconds=60 * i) for at in history for i in range(PER_SLOT)], prefix="DST")
+        self.make_partners([datetime(2026, 3, 31, 8, 0) + timedelta(seconds=60 * i) for i in range(PER_SLOT)], "DST")
+        signal = self.make_signal(
+            domain="[('name', '=like', 'DST %')]", last_interval_start=datetime(2026, 3, 31, 7, 45)
+        )
+        signal._check_safely(datetime(2026, 3, 31, 8, 16))
+        # the same UTC hour a week before (09:00 local) had no contact: a UTC slot would see a baseline of 0
+        self.assertEqual((signal.last_observed, signal.last_baseline), (PER_SLOT, PER_SLOT))
+        self.assertEqual(signal.point_ids.history, 4)
+        self.assertEqual(signal.state, "ok")
+
     def test_no_history_means_learning_and_no_incident(self):
         signal = self.make_signal(domain="[('name', '=like', 'NOBODY %')]")
         for index in range(0, 5):
