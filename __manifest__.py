@@ -72,6 +72,10 @@
         "wizard/ops_job_diagnosis_correct_views.xml",
         "wizard/ops_job_log_paste_views.xml",
         "views/ops_autopilot_menus.xml",
+        "security/ops_business_signal_security.xml",
+        "data/ir_cron_business.xml",
+        "views/ops_business_signal_views.xml",
+        "report/ops_health_report_business.xml",
     ],
     "demo": [
         "demo/ops_repository_demo.xml",
@@ -80,6 +84,7 @@
         "demo/ops_scan_demo.xml",
         "demo/ops_review_demo.xml",
         "demo/res_users_demo.xml",
+        "demo/ops_business_signal_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -74,6 +74,7 @@ class OpsHealthReport(models.AbstractModel):
             "targets": targets,
             "health_available": Dashboard._readable(HOURLY_ROLLUP) is not None,
             "incidents": self._incident_summary(scope),
+            "business": self._business_impact(scope),
             "ci": self._ci_summary(scope, results, workflows),
             "flaky": flaky,
             "recommendations": [r.as_dict() for r in recommendations],

@@ -1,6 +1,7 @@
 from . import (
     test_access,
     test_access_matrix,
+    test_business_signal,
     test_configuration_reference,
     test_dashboard,
     test_delivery_processing,

@@ -63,6 +63,8 @@ POLICY = {
     "ops.classifier.model": (R, RWU),
     "ops.route.rule": (R, RWCU),
     "ops.route.decision": (R, RU),
+    "ops.business.signal": (R, RWCU),
+    "ops.business.signal.point": (R, RU),
 }
 PROFILES = ("public", "portal", "internal", "ops user", "ops manager", "system")
 #: a user who lacks a button's group but may read the record
@@ -198,6 +200,23 @@ class TestAccessMatrix(OpsHttpCase):
                 }
             ),
         }
+        signal = env["ops.business.signal"].create(
+            {
+                "name": f"orders {repo.full_name}",
+                "model_id": env["ir.model"]._get("res.partner").id,
+                "time_field_id": env["ir.model.fields"]._get("res.partner", "create_date").id,
+                "company_id": company.id,
+            }
+        )
+        records["ops.business.signal"] = signal
+        records["ops.business.signal.point"] = env["ops.business.signal.point"].create(
+            {
+                "signal_id": signal.id,
+                "start": fields.Datetime.now() - timedelta(minutes=15),
+                "end": fields.Datetime.now(),
+                "verdict": "normal",
+            }
+        )
         for model, record in records.items():
             assert len(record) == 1, f"no {model} record for {repo.full_name}"
         return records
