@@ -32,6 +32,7 @@
         "data/ir_cron_data.xml",
         "data/ir_cron_dashboard.xml",
         "data/mail_template_ops_health_report.xml",
+        "report/ops_health_report_cost.xml",
         "report/ops_health_report.xml",
         "views/ops_repository_views.xml",
         "views/ops_webhook_delivery_views.xml",
@@ -72,6 +73,9 @@
         "wizard/ops_job_diagnosis_correct_views.xml",
         "wizard/ops_job_log_paste_views.xml",
         "views/ops_autopilot_menus.xml",
+        "data/ops_ci_rate_data.xml",
+        "data/ir_cron_cost.xml",
+        "views/ops_cost_views.xml",
     ],
     "demo": [
         "demo/ops_repository_demo.xml",

@@ -2,6 +2,7 @@ from . import (
     test_access,
     test_access_matrix,
     test_configuration_reference,
+    test_cost,
     test_dashboard,
     test_delivery_processing,
     test_escaping,
