@@ -4,7 +4,7 @@ from datetime import timedelta, timezone
 
 from odoo import fields
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..autopilot.delivery import cost
 from ..autopilot.testing import github_payloads as gp
@@ -325,3 +325,47 @@ class TestCost(OpsTransactionCase):
         self.assertAlmostEqual(data["totals"]["ci_cost"], 0.012)
         outsider = new_test_user(self.env, "cost_outsider", groups="base.group_user")
         self.assertEqual(self.Dashboard.with_user(outsider).get_dashboard_data({})["cost"], {"available": False})
+
+
+@tagged("post_install", "-at_install")
+class TestUiCost(HttpCase):
+    def test_cost_panel_in_the_browser(self):
+        """"Nightly": one 60-min job (60 min = $0.36); "CI": one failed 70 s job (2 min = $0.012): $0.372,
+        shown 0.37 USD; budget $0.40 -> 93 %: warning."""
+        repo = self.env["ops.repository"].create({"full_name": "acme/costtour", "cost_budget": 0.4})
+        started = max(fields.Datetime.now() - timedelta(minutes=70), month_start() + timedelta(seconds=1))
+        for github_id, workflow, job, seconds, outcome in (
+            (8_900_001, "Nightly", "soak", 3600, "success"),
+            (8_900_002, "CI", "test", 70, "failure"),
+        ):
+            run = self.env["ops.workflow.run"].create(
+                {
+                    "repository_id": repo.id,
+                    "github_id": github_id,
+                    "name": workflow,
+                    "status": "completed",
+                    "conclusion": outcome,
+                    "outcome": outcome,
+                    "started_at": started,
+                }
+            )
+            self.env["ops.workflow.job"].create(
+                {
+                    "repository_id": repo.id,
+                    "run_id": run.id,
+                    "github_id": github_id,
+                    "name": job,
+                    "workflow_name": workflow,
+                    "status": "completed",
+                    "conclusion": outcome,
+                    "outcome": outcome,
+                    "started_at": started,
+                    "duration": seconds,
+                    "labels": "ubuntu-latest",
+                }
+            )
+        self.env["ops.workflow.job"]._cron_backfill_cost()
+        action = self.env.ref("ops_autopilot.ops_dashboard_action")
+        self.start_tour(
+            f"/odoo/action-{action.id}?repository_id={repo.id}&period=7d", "ops_autopilot_cost_tour", login="admin"
+        )
