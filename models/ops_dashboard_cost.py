@@ -52,7 +52,11 @@ class OpsDashboard(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _cost_jobs_domain(self, scope, start, end):
-        return [*self._period_domain("started_at", start, end), *self._repository_domain(scope), ("cost_priced", "=", True)]
+        return [
+            *self._period_domain("started_at", start, end),
+            *self._repository_domain(scope),
+            ("cost_priced", "=", True),
+        ]
 
     @api.model
     def _cost_ai_domain(self, scope, start, end):
@@ -85,7 +89,9 @@ class OpsDashboard(models.AbstractModel):
         Review = self._readable("ops.review")
         if Review is not None:
             [(ai_cost, tokens_in, tokens_out, calls)] = Review._read_group(
-                self._cost_ai_domain(scope, start, end), [], ["cost:sum", "input_tokens:sum", "output_tokens:sum", "__count"]
+                self._cost_ai_domain(scope, start, end),
+                [],
+                ["cost:sum", "input_tokens:sum", "output_tokens:sum", "__count"],
             )
             ai = {"cost": round(ai_cost or 0.0, 4), "tokens": (tokens_in or 0) + (tokens_out or 0), "calls": calls}
         return {
@@ -203,7 +209,7 @@ class OpsDashboard(models.AbstractModel):
 
     @api.model
     def _cost_incidents(self, scope, start, end):
-        """What the period's resolved incidents cost: their summed time to resolve x the hourly cost (as MTTR counts)."""
+        """The period's resolved incidents: summed time to resolve x the hourly cost (counted as MTTR is)."""
         Incident = self._readable("ops.incident")
         if Incident is None:
             return {"available": False}

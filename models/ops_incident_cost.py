@@ -17,7 +17,6 @@ class OpsIncident(models.Model):
 
     cost_currency_id = fields.Many2one("res.currency", related="company_id.currency_id", string="Cost currency")
     cost = fields.Monetary(
-        string="Cost",
         currency_field="cost_currency_id",
         compute="_compute_cost",
         help="Duration (opening to resolution, or to now while open) x the hourly incident cost of the settings",

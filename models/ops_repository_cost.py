@@ -168,7 +168,11 @@ class OpsRepository(models.Model):
 
     def _cost_notify(self, threshold, spent, budget, currency, month):
         self.ensure_one()
-        summary = _("%(repository)s: %(threshold)s %% of the monthly CI and AI budget reached", repository=self.full_name, threshold=threshold)
+        summary = _(
+            "%(repository)s: %(threshold)s %% of the monthly CI and AI budget reached",
+            repository=self.full_name,
+            threshold=threshold,
+        )
         note = _(
             "Spent this month: %(spent)s of %(budget)s (%(percent)s %%). See the cost panel of the dashboard.",
             spent=currency.format(spent),

@@ -330,7 +330,7 @@ class TestCost(OpsTransactionCase):
 @tagged("post_install", "-at_install")
 class TestUiCost(HttpCase):
     def test_cost_panel_in_the_browser(self):
-        """"Nightly": one 60-min job (60 min = $0.36); "CI": one failed 70 s job (2 min = $0.012): $0.372,
+        """Workflow "Nightly": one 60-min job (60 min = $0.36); "CI": one failed 70 s job (2 min = $0.012): $0.372,
         shown 0.37 USD; budget $0.40 -> 93 %: warning."""
         repo = self.env["ops.repository"].create({"full_name": "acme/costtour", "cost_budget": 0.4})
         started = max(fields.Datetime.now() - timedelta(minutes=70), month_start() + timedelta(seconds=1))
