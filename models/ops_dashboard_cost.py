@@ -19,8 +19,8 @@ from ..autopilot.delivery import cost
 from .ops_params import get_param
 from .ops_review import month_start
 
-#: weeks shown in the cost-per-week chart, the last one holding the end of the period
-COST_WEEKS = 8
+#: the cost-per-week chart shows the weeks of the period, at least this many (the last one holding its end)
+MIN_COST_WEEKS = 4
 TOP_WORKFLOWS = 5
 BUDGET_ROWS = 8
 
@@ -66,15 +66,15 @@ class OpsDashboard(models.AbstractModel):
     def _cost_totals(self, scope, start, end):
         """Minutes and USD of the period's jobs, those lost to re-runs (earlier attempts) and to failures, and AI.
 
-        One query: jobs joined to their run, whose ``run_attempt`` is the
-        latest attempt; the split follows :func:`cost.lost_reason`.
+        One scan of the period's priced jobs; a job of an earlier attempt of
+        its run carries ``cost_superseded`` (written with its price, see
+        :func:`cost.lost_reason`), so no join with the runs is needed.
         """
         Job = self.env["ops.workflow.job"]
         query = Job._search(self._cost_jobs_domain(scope, start, end), order=None)
         job = SQL.identifier(query.table)
-        run = SQL.identifier(query.join(query.table, "run_id", "ops_workflow_run", "id", "run"))
-        rerun = SQL("%s.run_attempt < %s.run_attempt", job, run)
-        failed = SQL("%s.run_attempt >= %s.run_attempt AND %s.outcome = 'failure'", job, run, job)
+        rerun = SQL("%s.cost_superseded", job)
+        failed = SQL("%s.cost_superseded IS NOT TRUE AND %s.outcome = 'failure'", job, job)
         select = query.select(
             SQL("COALESCE(sum(%s.billable_minutes), 0)", job),
             SQL("COALESCE(sum(%s.cost), 0)", job),
@@ -111,44 +111,57 @@ class OpsDashboard(models.AbstractModel):
 
     @api.model
     def _cost_weeks(self, scope):
-        """The COST_WEEKS local week starts (Mondays) ending with the week of the period's end, and their UTC span."""
+        """The local week starts (Mondays) of the period's weeks (at least MIN_COST_WEEKS), and their UTC edges.
+
+        ``edges`` has one more UTC instant than weeks (each local Monday 00:00, DST included): rows are put in
+        their week by ``width_bucket`` over them, with no time zone conversion per row.
+        """
         tz = scope["tz"]
         local_end = self._to_local(scope["window"].end - timedelta(seconds=1), scope)
         last = (local_end - timedelta(days=local_end.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-        weeks = [last - timedelta(weeks=n) for n in reversed(range(COST_WEEKS))]
-        return weeks, self._to_utc(weeks[0], tz), self._to_utc(last + timedelta(weeks=1), tz)
+        local_start = self._to_local(scope["window"].start, scope)
+        first = (local_start - timedelta(days=local_start.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+        count = max((last - first).days // 7 + 1, MIN_COST_WEEKS)
+        weeks = [last - timedelta(weeks=n) for n in reversed(range(count))]
+        edges = [self._to_utc(week, tz) for week in [*weeks, last + timedelta(weeks=1)]]
+        return weeks, edges
 
     @api.model
-    def _cost_by_week(self, Model, domain, date_field, sum_field, scope):
-        """``{local week start: sum}`` of ``sum_field``, grouped in SQL by local week."""
+    def _cost_by_week(self, Model, domain, date_field, sum_field, edges):
+        """``[sum per week]`` of ``sum_field`` over the weeks between ``edges``: one grouped SQL query."""
         query = Model._search(domain, order=None)
         table = SQL.identifier(query.table)
-        week = SQL(
-            "date_trunc('week', timezone(%s, timezone('UTC', %s.%s)))",
-            scope["tz"].zone,
+        bucket = SQL(
+            "width_bucket(%s.%s, %s::timestamp[])",
             table,
             SQL.identifier(date_field),
+            [fields.Datetime.to_string(edge) for edge in edges],
         )
-        query.groupby = week
-        select = query.select(week, SQL("COALESCE(sum(%s.%s), 0)", table, SQL.identifier(sum_field)))
-        return dict(self.env.execute_query(select))
+        query.groupby = bucket
+        select = query.select(bucket, SQL("COALESCE(sum(%s.%s), 0)", table, SQL.identifier(sum_field)))
+        sums = [0.0] * (len(edges) - 1)
+        for index, total in self.env.execute_query(select):
+            if 1 <= index <= len(sums):
+                sums[index - 1] = round(total, 4)
+        return sums
 
     @api.model
     def _cost_weekly(self, scope):
-        weeks, start, end = self._cost_weeks(scope)
+        weeks, edges = self._cost_weeks(scope)
+        start, end = edges[0], edges[-1]
         ci = self._cost_by_week(
-            self.env["ops.workflow.job"], self._cost_jobs_domain(scope, start, end), "started_at", "cost", scope
+            self.env["ops.workflow.job"], self._cost_jobs_domain(scope, start, end), "started_at", "cost", edges
         )
-        ai = {}
+        ai = [0.0] * len(weeks)
         if self._readable("ops.review") is not None:
             ai = self._cost_by_week(
-                self.env["ops.review"], self._cost_ai_domain(scope, start, end), "ai_called_at", "cost", scope
+                self.env["ops.review"], self._cost_ai_domain(scope, start, end), "ai_called_at", "cost", edges
             )
         return {
             "keys": [fields.Date.to_string(week.date()) for week in weeks],
             "labels": [self._short_date(week.date()) for week in weeks],
-            "ci": [round(ci.get(week, 0.0), 4) for week in weeks],
-            "ai": [round(ai.get(week, 0.0), 4) for week in weeks],
+            "ci": ci,
+            "ai": ai,
         }
 
     @api.model

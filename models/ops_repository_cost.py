@@ -83,8 +83,10 @@ class OpsRepository(models.Model):
     def _cost_spent_by_repository(self, since, until=None, repositories=None):
         """``{repository id: (CI USD, AI USD)}`` since ``since``: two grouped queries, any number of repositories."""
         ids = (repositories if repositories is not None else self).ids
-        scope = [("repository_id", "in", ids)] if ids else []
-        jobs = [("started_at", ">=", since), ("cost", ">", 0), *scope]
+        # one repository: its own index range; several: every repository's group, kept or not below (a
+        # "repository_id in (...)" would lead PostgreSQL to read all their jobs instead of the month's)
+        scope = [("repository_id", "=", ids[0])] if len(ids) == 1 else []
+        jobs = [("started_at", ">=", since), ("cost_priced", "=", True), ("cost", ">", 0), *scope]
         reviews = [("ai_called_at", ">=", since), ("cost", ">", 0), *scope]
         if until:
             jobs.append(("started_at", "<", until))
@@ -97,7 +99,7 @@ class OpsRepository(models.Model):
         for repo, total in Review._read_group(reviews, ["repository_id"], ["cost:sum"]):
             ci, _ai = result.get(repo.id, (0.0, 0.0))
             result[repo.id] = (ci, total or 0.0)
-        return result
+        return {repo_id: spent for repo_id, spent in result.items() if not ids or repo_id in ids}
 
     def _cost_budget(self):
         """``(amount, currency)`` of this month's budget: the repository's own, else the default (USD)."""
