@@ -11,6 +11,7 @@ when jobs complete (``ops_workflow_job_cost.py``); the rules are in
 """
 
 from datetime import timedelta
+from itertools import pairwise
 
 from odoo import _, api, fields, models
 from odoo.tools import SQL
@@ -35,13 +36,14 @@ class OpsDashboard(models.AbstractModel):
         if Job is None:
             return {"available": False}
         window = scope["window"]
-        totals = self._cost_totals(scope, window.start, window.end)
+        weeks, edges = self._cost_weeks(scope)
+        scan = self._cost_scan(scope, window.start, window.end, edges)
         return {
             "available": True,
             "currency": "USD",
-            "totals": totals,
-            "weekly": self._cost_weekly(scope),
-            "top_workflows": self._cost_top_workflows(scope, window.start, window.end),
+            "totals": self._cost_totals(scope, window.start, window.end, scan["totals"]),
+            "weekly": self._cost_weekly(scope, weeks, edges, scan["weekly"]),
+            "top_workflows": self._cost_top_workflows(scope, window.start, window.end, scan["workflows"]),
             "budgets": self._cost_budgets(scope),
             "incidents": self._cost_incidents(scope, window.start, window.end),
             "jobs_action": self._records_action(
@@ -63,28 +65,70 @@ class OpsDashboard(models.AbstractModel):
         return [*self._period_domain("ai_called_at", start, end), *self._repository_domain(scope)]
 
     @api.model
-    def _cost_totals(self, scope, start, end):
-        """Minutes and USD of the period's jobs, those lost to re-runs (earlier attempts) and to failures, and AI.
+    def _cost_scan(self, scope, start, end, edges):
+        """The priced jobs of the weeks around the period, in ONE scan: period totals, per workflow, per week.
 
-        One scan of the period's priced jobs; a job of an earlier attempt of
-        its run carries ``cost_superseded`` (written with its price, see
+        One hash aggregate per (repository, workflow) over the jobs between
+        the first and last week edge (they hold the period): the period's
+        sums ``FILTER``-ed to ``[start, end)``, and one sum per week. The
+        totals are the sum of the workflows' rows (each job is in one). Minutes
+        lost: a job of an earlier attempt of its run carries
+        ``cost_superseded`` (written with its price, see
         :func:`cost.lost_reason`), so no join with the runs is needed.
+        Returns ``{"totals": row, "workflows": [rows], "weekly": [cost per week]}``.
         """
         Job = self.env["ops.workflow.job"]
-        query = Job._search(self._cost_jobs_domain(scope, start, end), order=None)
+        query = Job._search(self._cost_jobs_domain(scope, edges[0], edges[-1]), order=None)
         job = SQL.identifier(query.table)
-        rerun = SQL("%s.cost_superseded", job)
-        failed = SQL("%s.cost_superseded IS NOT TRUE AND %s.outcome = 'failure'", job, job)
+
+        def between(low, high):
+            return SQL(
+                "%s.started_at >= %s AND %s.started_at < %s",
+                job,
+                fields.Datetime.to_string(low),
+                job,
+                fields.Datetime.to_string(high),
+            )
+
+        period = between(start, end)
+        rerun = SQL("%s AND %s.cost_superseded", period, job)
+        failed = SQL("%s AND %s.cost_superseded IS NOT TRUE AND %s.outcome = 'failure'", period, job, job)
+        query.groupby = SQL("%s.repository_id, %s.workflow_name", job, job)
+        names = ("minutes", "cost", "rerun_minutes", "rerun_cost", "failed_minutes", "failed_cost", "jobs")
         select = query.select(
-            SQL("COALESCE(sum(%s.billable_minutes), 0)", job),
-            SQL("COALESCE(sum(%s.cost), 0)", job),
+            SQL("%s.repository_id", job),
+            SQL("%s.workflow_name", job),
+            SQL("COALESCE(sum(%s.billable_minutes) FILTER (WHERE %s), 0)", job, period),
+            SQL("COALESCE(sum(%s.cost) FILTER (WHERE %s), 0)", job, period),
             SQL("COALESCE(sum(%s.billable_minutes) FILTER (WHERE %s), 0)", job, rerun),
             SQL("COALESCE(sum(%s.cost) FILTER (WHERE %s), 0)", job, rerun),
             SQL("COALESCE(sum(%s.billable_minutes) FILTER (WHERE %s), 0)", job, failed),
             SQL("COALESCE(sum(%s.cost) FILTER (WHERE %s), 0)", job, failed),
-            SQL("count(*)"),
+            SQL("count(*) FILTER (WHERE %s)", period),
+            *(
+                SQL("COALESCE(sum(%s.cost) FILTER (WHERE %s), 0)", job, between(low, high))
+                for low, high in pairwise(edges)
+            ),
         )
-        [(minutes, ci, rerun_minutes, rerun_cost, failed_minutes, failed_cost, jobs)] = self.env.execute_query(select)
+        totals = dict.fromkeys(names, 0)
+        weekly = [0.0] * (len(edges) - 1)
+        workflows = []
+        for repository_id, workflow, *sums in self.env.execute_query(select):
+            row = dict(zip(names, sums[: len(names)], strict=True))
+            for name in names:
+                totals[name] += row[name]
+            for index, week_cost in enumerate(sums[len(names) :]):
+                weekly[index] += week_cost
+            if row["cost"] > 0:
+                workflows.append({"repository_id": repository_id, "workflow": workflow, **row})
+        return {"totals": totals, "workflows": workflows, "weekly": [round(value, 4) for value in weekly]}
+
+    @api.model
+    def _cost_totals(self, scope, start, end, jobs):
+        """The period's minutes and USD, those lost to re-runs and to failures (from :meth:`_cost_scan`), and AI."""
+        minutes, ci = jobs["minutes"], jobs["cost"]
+        rerun_minutes, rerun_cost = jobs["rerun_minutes"], jobs["rerun_cost"]
+        failed_minutes, failed_cost = jobs["failed_minutes"], jobs["failed_cost"]
         ai = {"cost": 0.0, "tokens": 0, "calls": 0}
         Review = self._readable("ops.review")
         if Review is not None:
@@ -95,7 +139,7 @@ class OpsDashboard(models.AbstractModel):
             )
             ai = {"cost": round(ai_cost or 0.0, 4), "tokens": (tokens_in or 0) + (tokens_out or 0), "calls": calls}
         return {
-            "jobs": jobs,
+            "jobs": jobs["jobs"],
             "ci_minutes": int(minutes),
             "ci_cost": round(ci, 4),
             "ai_cost": ai["cost"],
@@ -146,16 +190,12 @@ class OpsDashboard(models.AbstractModel):
         return sums
 
     @api.model
-    def _cost_weekly(self, scope):
-        weeks, edges = self._cost_weeks(scope)
-        start, end = edges[0], edges[-1]
-        ci = self._cost_by_week(
-            self.env["ops.workflow.job"], self._cost_jobs_domain(scope, start, end), "started_at", "cost", edges
-        )
+    def _cost_weekly(self, scope, weeks, edges, ci):
+        """CI (``ci``, from :meth:`_cost_scan`) and AI cost per local week."""
         ai = [0.0] * len(weeks)
         if self._readable("ops.review") is not None:
             ai = self._cost_by_week(
-                self.env["ops.review"], self._cost_ai_domain(scope, start, end), "ai_called_at", "cost", edges
+                self.env["ops.review"], self._cost_ai_domain(scope, edges[0], edges[-1]), "ai_called_at", "cost", edges
             )
         return {
             "keys": [fields.Date.to_string(week.date()) for week in weeks],
@@ -165,30 +205,26 @@ class OpsDashboard(models.AbstractModel):
         }
 
     @api.model
-    def _cost_top_workflows(self, scope, start, end):
-        """The TOP_WORKFLOWS workflows whose jobs cost most in the period; each opens its jobs."""
+    def _cost_top_workflows(self, scope, start, end, workflows):
+        """The TOP_WORKFLOWS workflows (rows of :meth:`_cost_scan`) costing most in the period; each opens its jobs."""
         domain = self._cost_jobs_domain(scope, start, end)
-        groups = self.env["ops.workflow.job"]._read_group(
-            [*domain, ("cost", ">", 0)],
-            ["repository_id", "workflow_name"],
-            ["cost:sum", "billable_minutes:sum", "__count"],
-            order="cost:sum desc, billable_minutes:sum desc",
-            limit=TOP_WORKFLOWS,
-        )
+        top = sorted(workflows, key=lambda row: (-row["cost"], -row["minutes"], row["workflow"] or ""))[:TOP_WORKFLOWS]
+        repositories = self.env["ops.repository"].browse([row["repository_id"] for row in top])
+        names = {repo.id: repo.display_name for repo in repositories}
         return [
             {
-                "repository": repo.display_name,
-                "workflow": name or _("(unnamed)"),
-                "cost": round(total or 0.0, 4),
-                "minutes": minutes or 0,
-                "jobs": count,
+                "repository": names.get(row["repository_id"], ""),
+                "workflow": row["workflow"] or _("(unnamed)"),
+                "cost": round(row["cost"], 4),
+                "minutes": int(row["minutes"]),
+                "jobs": row["jobs"],
                 "action": self._records_action(
-                    _("Jobs of %s", name or "?"),
+                    _("Jobs of %s", row["workflow"] or "?"),
                     "ops.workflow.job",
-                    [*domain, ("repository_id", "=", repo.id), ("workflow_name", "=", name)],
+                    [*domain, ("repository_id", "=", row["repository_id"]), ("workflow_name", "=", row["workflow"])],
                 ),
             }
-            for repo, name, total, minutes, count in groups
+            for row in top
         ]
 
     @api.model

@@ -31,7 +31,10 @@ class OpsWorkflowJob(models.Model):
     cost = fields.Float(string="Cost (USD)", digits=(12, 4), readonly=True, aggregator="sum")
     cost_priced = fields.Boolean(readonly=True, index=True, copy=False, help="Minutes and cost written")
     cost_superseded = fields.Boolean(
-        string="Re-run", readonly=True, copy=False, help="A later attempt of its run exists: its minutes were paid again"
+        string="Re-run",
+        readonly=True,
+        copy=False,
+        help="A later attempt of its run exists: its minutes were paid again",
     )
 
     def init(self):

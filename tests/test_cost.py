@@ -163,11 +163,14 @@ class TestCost(OpsTransactionCase):
         Lost to the re-run: attempt 1's 4 + 5 = 9 min = $0.054 (its failed test counted there only);
         lost to failures: run B's 1 min = $0.006."""
         self.make_run(8100010, attempt=1, conclusion="failure")
-        self.job(8100010, 190, ["ubuntu-latest"], attempt=1, name="build")
-        self.job(8100010, 300, ["ubuntu-latest"], attempt=1, name="test", conclusion="failure")
+        first = self.job(8100010, 190, ["ubuntu-latest"], attempt=1, name="build")
+        first |= self.job(8100010, 300, ["ubuntu-latest"], attempt=1, name="test", conclusion="failure")
+        self.assertFalse(any(first.mapped("cost_superseded")), "no later attempt yet")
         self.make_run(8100010, attempt=2)
-        self.job(8100010, 240, ["ubuntu-latest"], attempt=2, name="build")
-        self.job(8100010, 300, ["ubuntu-latest"], attempt=2, name="test")
+        second = self.job(8100010, 240, ["ubuntu-latest"], attempt=2, name="build")
+        second |= self.job(8100010, 300, ["ubuntu-latest"], attempt=2, name="test")
+        self.assertEqual(first.mapped("cost_superseded"), [True, True], "attempt 2's jobs made them re-run minutes")
+        self.assertEqual(second.mapped("cost_superseded"), [False, False])
         self.make_run(8100011, conclusion="failure", name="Lint")
         self.job(8100011, 30, ["ubuntu-latest"], name="lint", conclusion="failure", workflow="Lint")
         totals = self.cost_data()["totals"]
