@@ -1,4 +1,5 @@
 import logging
+import time
 from collections import defaultdict
 
 from odoo import api, fields, models
@@ -10,6 +11,8 @@ _logger = logging.getLogger(__name__)
 
 #: jobs priced per batch of the cost cron's backfill
 BACKFILL_BATCH = 2000
+#: the backfill stops after this many seconds and asks for another cron run
+BACKFILL_SECONDS = 60
 
 
 class OpsWorkflowJob(models.Model):
@@ -102,19 +105,31 @@ class OpsWorkflowJob(models.Model):
         return [("cost_priced", "=", False), ("status", "=", "completed")]
 
     @api.model
-    def _cron_backfill_cost(self, batch_size=BACKFILL_BATCH, max_batches=None):
-        """Price completed jobs that have no cost yet, a batch at a time (committed per batch)."""
+    def _cron_backfill_cost(self, batch_size=BACKFILL_BATCH, max_batches=None, budget_seconds=BACKFILL_SECONDS):
+        """Price completed jobs that have no cost yet, a batch at a time (committed per batch).
+
+        Stops after ``budget_seconds`` (a cron worker is killed past its time limit; what is
+        committed stays) and runs the cost cron again at once for the rest.
+        """
         rates = self.env["ops.ci.rate"]._engine_rates()
+        Mixin = self.env["ops.cron.mixin"]
+        deadline = time.monotonic() + budget_seconds
         done = batches = 0
         while max_batches is None or batches < max_batches:
             batch = self.sudo().search(self._cost_backfill_domain(), order="id", limit=batch_size)
             if not batch:
                 break
             batch._ops_price(rates)
-            self.env["ops.cron.mixin"]._ops_commit()
+            Mixin._ops_commit()
             done += len(batch)
             batches += 1
             if len(batch) < batch_size:
+                break
+            if time.monotonic() > deadline:
+                remaining = self.sudo().search_count(self._cost_backfill_domain())
+                Mixin._ops_notify_progress(done=done, remaining=remaining)
+                if remaining and not Mixin._ops_in_test():
+                    Mixin._ops_trigger_soon("ops_autopilot.ir_cron_cost")
                 break
         if done:
             _logger.info("priced %s jobs", done)

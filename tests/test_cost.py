@@ -146,6 +146,9 @@ class TestCost(OpsTransactionCase):
         self.assertFalse(any(jobs.mapped("cost_priced")))
         self.Job._cron_backfill_cost(batch_size=2, max_batches=1)
         self.assertEqual(len(jobs.filtered("cost_priced")), 2)
+        # out of time after the first batch: one more batch priced, the rest left for the next run
+        self.Job._cron_backfill_cost(batch_size=2, budget_seconds=-1)
+        self.assertEqual(len(jobs.filtered("cost_priced")), 4)
         self.Job._cron_backfill_cost(batch_size=2)
         self.assertTrue(all(jobs.mapped("cost_priced")))
         # 100..104 s on windows: 2 min x $0.010 each
