@@ -32,6 +32,7 @@
         "data/ir_cron_data.xml",
         "data/ir_cron_dashboard.xml",
         "data/mail_template_ops_health_report.xml",
+        "report/ops_health_report_cost.xml",
         "report/ops_health_report.xml",
         "views/ops_repository_views.xml",
         "views/ops_webhook_delivery_views.xml",
@@ -76,6 +77,9 @@
         "data/ir_cron_business.xml",
         "views/ops_business_signal_views.xml",
         "report/ops_health_report_business.xml",
+        "data/ops_ci_rate_data.xml",
+        "data/ir_cron_cost.xml",
+        "views/ops_cost_views.xml",
     ],
     "demo": [
         "demo/ops_repository_demo.xml",

@@ -76,6 +76,7 @@ class OpsDashboard(models.AbstractModel):
                 "pending_approvals": self._list_pending_approvals(scope),
             },
             "business": self._business_panel(scope),
+            "cost": self._cost_data(scope),
             "subscribed": bool(self.env.user.ops_report_subscribed),
             "generated_at": fields.Datetime.to_string(fields.Datetime.now()),
         }

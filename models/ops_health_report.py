@@ -77,6 +77,7 @@ class OpsHealthReport(models.AbstractModel):
             "business": self._business_impact(scope),
             "ci": self._ci_summary(scope, results, workflows),
             "flaky": flaky,
+            "cost": Dashboard._cost_data(scope),
             "recommendations": [r.as_dict() for r in recommendations],
             "generated_at": self._to_local_string(fields.Datetime.now(), scope),
         }

@@ -68,6 +68,9 @@ DEFAULTS = {
     # a timeout or resource exhaustion is re-run only when its diagnosis is at least this confident (calibrated)
     "ci_retry_min_confidence": 0.6,
     "ci_max_log_bytes": 8 * 1024 * 1024,
+    # what CI, AI and incidents cost: default monthly budget per repository (USD), incident hourly cost
+    "cost_default_budget": 0.0,
+    "incident_hourly_cost": 0.0,
 }
 
 
@@ -85,6 +88,8 @@ ZERO_ALLOWED = frozenset(
         "escalation_github_delay_minutes",
         "escalation_on_call_delay_minutes",
         "escalation_page_delay_minutes",
+        "cost_default_budget",
+        "incident_hourly_cost",
     }
 )
 

@@ -3,6 +3,7 @@ from . import (
     test_access_matrix,
     test_business_signal,
     test_configuration_reference,
+    test_cost,
     test_dashboard,
     test_delivery_processing,
     test_escaping,

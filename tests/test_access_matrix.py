@@ -65,6 +65,7 @@ POLICY = {
     "ops.route.decision": (R, RU),
     "ops.business.signal": (R, RWCU),
     "ops.business.signal.point": (R, RU),
+    "ops.ci.rate": (R, RWCU),
 }
 PROFILES = ("public", "portal", "internal", "ops user", "ops manager", "system")
 #: a user who lacks a button's group but may read the record
@@ -224,7 +225,13 @@ class TestAccessMatrix(OpsHttpCase):
     def shared_records(self):
         """Records without a company: seed data of the addon, and a classifier."""
         records = {}
-        for model in ("ops.failure.pattern", "ops.license.policy", "ops.review.rule.pack", "ops.route.rule"):
+        for model in (
+            "ops.failure.pattern",
+            "ops.license.policy",
+            "ops.review.rule.pack",
+            "ops.route.rule",
+            "ops.ci.rate",
+        ):
             records[model] = self.env[model].search([], limit=1)
         records["ops.classifier.model"] = self.env["ops.classifier.model"].create({"name": "matrix"})
         return {model: record for model, record in records.items() if record}
