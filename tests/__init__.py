@@ -3,6 +3,7 @@ from . import (
     test_access_matrix,
     test_configuration_reference,
     test_dashboard,
+    test_deployment_model,
     test_delivery_processing,
     test_escaping,
     test_faults,
