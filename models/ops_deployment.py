@@ -1,6 +1,5 @@
 from odoo import api, fields, models, tools
 
-from ..autopilot.delivery import deployments
 from .ops_fields import BigInteger
 
 DEPLOYMENT_STATES = [
@@ -39,7 +38,10 @@ class OpsDeployment(models.Model):
         "ops.deployment.environment", required=True, readonly=True, ondelete="cascade", index=True
     )
     github_id = BigInteger(
-        string="GitHub ID", readonly=True, index="btree_not_null", help="GitHub's deployment id; empty for run-based deploys"
+        string="GitHub ID",
+        readonly=True,
+        index="btree_not_null",
+        help="GitHub's deployment id; empty for run-based deploys",
     )
     source = fields.Selection(DEPLOYMENT_SOURCES, required=True, default="deployment", readonly=True)
     sha = fields.Char(string="Commit", readonly=True, index=True)
