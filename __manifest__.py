@@ -72,6 +72,8 @@
         "wizard/ops_job_diagnosis_correct_views.xml",
         "wizard/ops_job_log_paste_views.xml",
         "views/ops_autopilot_menus.xml",
+        "data/ir_cron_deployments.xml",
+        "views/ops_deployment_views.xml",
     ],
     "demo": [
         "demo/ops_repository_demo.xml",

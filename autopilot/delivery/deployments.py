@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..common.backoff import BackoffPolicy
 from ..github import events, rest_api
 
 #: GitHub's status states (``waiting``: for a protection rule's approval)
@@ -377,3 +378,10 @@ def compare(client, full_name, base, head, cap=MAX_COMMITS, per_page=COMPARE_PAG
     except rest_api.TRANSIENT_ERRORS as exc:
         raise rest_api.from_github(exc, "GitHub compare") from None
     return Compared(tuple(commits))
+
+#: a compare GitHub could not answer is tried again 1, 4, 16, 64 min and ~4 h later, then marked failed
+COMPARE_RETRY = BackoffPolicy(initial=60, base=4, max_delay=4 * 3600, max_attempts=5)
+
+
+class NoToken(Exception):
+    """The repository has no API token: GitHub cannot be asked (not retried until a manager acts)."""
