@@ -506,7 +506,7 @@ class OpsDeployment(models.Model):
                 with self.env.cr.savepoint():
                     deployment._fetch_commits(clients)
             except Exception as exc:  # noqa: BLE001 - one deployment's trouble is recorded on it, the rest go on
-                if not isinstance(exc, ServiceError):
+                if not isinstance(exc, ServiceError | deployments.NoToken):
                     _logger.warning("commits of deployment %s could not be fetched", deployment.id, exc_info=True)
                 deployment._commits_failed(exc)
         self.env["ops.cron.mixin"]._ops_notify_progress(
