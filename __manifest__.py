@@ -29,6 +29,7 @@
         "security/ir.model.access.csv",
         "security/ops_webhook_refusal_security.xml",
         "security/ops_incident_event_security.xml",
+        "security/ops_deployment_security.xml",
         "data/ir_cron_data.xml",
         "data/ir_cron_dashboard.xml",
         "data/mail_template_ops_health_report.xml",

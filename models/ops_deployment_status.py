@@ -19,6 +19,7 @@ class OpsDeploymentStatus(models.Model):
     _rec_name = "state"
 
     deployment_id = fields.Many2one("ops.deployment", required=True, readonly=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="deployment_id.company_id", store=True, index=True)
     github_id = BigInteger(string="GitHub ID", readonly=True)
     state = fields.Selection(STATUS_STATES, required=True, readonly=True)
     raw_state = fields.Char(readonly=True, help="The state as GitHub wrote it (kept when this version does not know it)")
