@@ -83,6 +83,7 @@
         "demo/ops_scan_demo.xml",
         "demo/ops_review_demo.xml",
         "demo/res_users_demo.xml",
+        "demo/ops_deployment_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -6,6 +6,7 @@ from . import (
     ops_dashboard,
     ops_deployment,
     ops_deployment_commit,
+    ops_deployment_demo,
     ops_deployment_environment,
     ops_deployment_status,
     ops_failure_pattern,
