@@ -60,7 +60,7 @@ class OpsDeployment(models.Model):
     )
     source = fields.Selection(DEPLOYMENT_SOURCES, required=True, default="deployment", readonly=True)
     sha = fields.Char(string="Commit", readonly=True, index=True)
-    short_sha = fields.Char(string="Commit ", compute="_compute_commit_url")
+    short_sha = fields.Char(string="Short commit", compute="_compute_commit_url")
     commit_url = fields.Char(compute="_compute_commit_url")
     ref = fields.Char(readonly=True)
     task = fields.Char(readonly=True)
@@ -167,7 +167,12 @@ class OpsDeployment(models.Model):
     def action_compare_again(self):
         """Fetch the commits again (after a failed compare, or once the repository has a token)."""
         self.write(
-            {"commits_state": "pending", "commits_error": False, "commits_attempts": 0, "commits_next_attempt_at": False}
+            {
+                "commits_state": "pending",
+                "commits_error": False,
+                "commits_attempts": 0,
+                "commits_next_attempt_at": False,
+            }
         )
         self._ops_trigger_commits()
         return True
@@ -505,7 +510,7 @@ class OpsDeployment(models.Model):
             try:
                 with self.env.cr.savepoint():
                     deployment._fetch_commits(clients)
-            except Exception as exc:  # noqa: BLE001 - one deployment's trouble is recorded on it, the rest go on
+            except Exception as exc:
                 if not isinstance(exc, ServiceError | deployments.NoToken):
                     _logger.warning("commits of deployment %s could not be fetched", deployment.id, exc_info=True)
                 deployment._commits_failed(exc)

@@ -116,12 +116,12 @@ class OpsDeploymentEnvironment(models.Model):
         """What waits in the environment before each one: the engine reads the commits stored for its deployments."""
         Deployment = self.env["ops.deployment"]
         Commit = self.env["ops.deployment.commit"]
-        by_repository = defaultdict(lambda: self.browse())
+        by_repository = defaultdict(self.browse)
         for environment in self:
             by_repository[environment.repository_id] |= environment
         for repository, environments in by_repository.items():
             siblings = self.search([("repository_id", "=", repository.id)]) if repository.id else environments
-            upstream_of = {env: before for env, before in deployments.promotion_order(siblings)}
+            upstream_of = dict(deployments.promotion_order(siblings))
             for environment in environments:
                 upstream = upstream_of.get(environment) or self.browse()
                 waiting = deployments.Waiting(True)
@@ -130,10 +130,7 @@ class OpsDeploymentEnvironment(models.Model):
                     chain = environment._upstream_chain(upstream, Deployment)
                     waiting = deployments.waiting_to_promote(chain, environment.current_sha or "")
                     commits = Commit.browse([commit.id for commit in waiting.commits])
-                if waiting.known:
-                    state = "waiting" if waiting.commits else "none"
-                else:
-                    state = "unknown"
+                state = ("waiting" if waiting.commits else "none") if waiting.known else "unknown"
                 numbers = sorted(
                     {n.strip() for n in ",".join(commits.mapped("pull_request_numbers")).split(",") if n.strip()},
                     key=int,

@@ -22,7 +22,9 @@ class OpsDeploymentStatus(models.Model):
     company_id = fields.Many2one(related="deployment_id.company_id", store=True, index=True)
     github_id = BigInteger(string="GitHub ID", readonly=True)
     state = fields.Selection(STATUS_STATES, required=True, readonly=True)
-    raw_state = fields.Char(readonly=True, help="The state as GitHub wrote it (kept when this version does not know it)")
+    raw_state = fields.Char(
+        readonly=True, help="The state as GitHub wrote it (kept when this version does not know it)"
+    )
     description = fields.Char(readonly=True)
     environment_url = fields.Char(readonly=True)
     log_url = fields.Char(readonly=True)

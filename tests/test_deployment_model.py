@@ -61,7 +61,9 @@ class TestDeploymentDemo(OpsTransactionCase):
         self.assertEqual(rollback.rollback_of_id.state, "failure")
         self.assertEqual(production.upstream_id, staging)
         self.assertEqual(production.waiting_state, "waiting")
-        self.assertEqual(production.waiting_commit_ids.mapped("message"), ["Log slow RPC calls (#321)", "Fix portal pager (#322)"])
+        self.assertEqual(
+            production.waiting_commit_ids.mapped("message"), ["Log slow RPC calls (#321)", "Fix portal pager (#322)"]
+        )
         self.assertEqual(production.waiting_pull_requests, "#321, #322")
         # after the rollback to #312, the next production deploy brought the rolled-back commits again
         brought = production.current_deployment_id.commit_ids.mapped("pull_request_numbers")

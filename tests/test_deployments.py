@@ -48,7 +48,9 @@ class TestDeploymentWebhooks(DeploymentCase, OpsHttpCase):
         deployment = self.deployment(1001, creator="alice", ref="v1.0", description="Release 1.0")
         self.post_and_process("deployment", gp.deployment_event(REPO, **_args(deployment)))
         record = self.deployed(1001)
-        self.assertEqual((record.state, record.source, record.sha, record.ref), ("pending", "deployment", SHA_A, "v1.0"))
+        self.assertEqual(
+            (record.state, record.source, record.sha, record.ref), ("pending", "deployment", SHA_A, "v1.0")
+        )
         self.assertEqual((record.creator, record.created_at), ("alice", at(0)))
         production = self.environment("production")
         self.assertTrue(production.is_production)
@@ -70,7 +72,9 @@ class TestDeploymentWebhooks(DeploymentCase, OpsHttpCase):
         self.post_and_process("deployment_status", success, guid="guid-success")
         self.post_and_process("deployment_status", self.status(deployment, "in_progress", 11, 2))
         # GitHub's redelivery (same GUID) is refused as a duplicate; the same status under a new GUID changes nothing
-        self.assertEqual(self.post_event("deployment_status", success, guid="guid-success").json()["status"], "duplicate")
+        self.assertEqual(
+            self.post_event("deployment_status", success, guid="guid-success").json()["status"], "duplicate"
+        )
         self.post_and_process("deployment_status", success)
         record = self.deployed(1002)
         self.assertEqual(record.state, "success")

@@ -379,6 +379,7 @@ def compare(client, full_name, base, head, cap=MAX_COMMITS, per_page=COMPARE_PAG
         raise rest_api.from_github(exc, "GitHub compare") from None
     return Compared(tuple(commits))
 
+
 #: a compare GitHub could not answer is tried again 1, 4, 16, 64 min and ~4 h later, then marked failed
 COMPARE_RETRY = BackoffPolicy(initial=60, base=4, max_delay=4 * 3600, max_attempts=5)
 
