@@ -211,6 +211,18 @@ class TestRunDeployments(DeploymentCase, OpsTransactionCase):
         self.deliver("workflow_run", self.deploy_run(run_id=7403, conclusion="cancelled"))
         self.assertFalse(self.staging.deployment_ids)
 
+    def test_a_manager_s_new_patterns_apply_to_the_next_run(self):
+        self.staging.workflow_patterns = "ship-*.yml"
+        self.deliver("workflow_run", self.deploy_run(run_id=7404))
+        self.assertFalse(self.staging.deployment_ids, "the old pattern no longer deploys")
+        self.deliver("workflow_run", self.deploy_run(run_id=7405, path=".github/workflows/ship-staging.yml"))
+        self.assertEqual(self.staging.deployment_ids.run_id.github_id, 7405)
+        production = self.env["ops.deployment.environment"].create(
+            {"repository_id": self.repo.id, "name": "production", "workflow_patterns": "release.yml"}
+        )
+        self.deliver("workflow_run", self.deploy_run(run_id=7406, path=".github/workflows/release.yml"))
+        self.assertEqual(production.deployment_ids.run_id.github_id, 7406)
+
     def test_github_deployment_of_the_same_run_replaces_the_run_based_one(self):
         self.deliver("workflow_run", self.deploy_run(sha=SHA_B, started=at(0), updated=at(4)))
         self.assertEqual(self.staging.deployment_ids.source, "workflow_run")
