@@ -104,7 +104,9 @@ class OpsDeployment(models.Model):
     commits_attempts = fields.Integer(readonly=True)
     commits_next_attempt_at = fields.Datetime(readonly=True)
     # GitHub's details and the order of applied statuses
-    html_url = fields.Char(string="GitHub URL", readonly=True)
+    html_url = fields.Char(
+        string="GitHub URL", readonly=True, help="The deployment in GitHub's API, or the run's page for run-based ones"
+    )
     environment_url = fields.Char(readonly=True)
     log_url = fields.Char(readonly=True)
     transient_environment = fields.Boolean(readonly=True)
