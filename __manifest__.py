@@ -29,6 +29,7 @@
         "security/ir.model.access.csv",
         "security/ops_webhook_refusal_security.xml",
         "security/ops_incident_event_security.xml",
+        "security/ops_deployment_security.xml",
         "data/ir_cron_data.xml",
         "data/ir_cron_dashboard.xml",
         "data/mail_template_ops_health_report.xml",
@@ -80,6 +81,8 @@
         "data/ops_ci_rate_data.xml",
         "data/ir_cron_cost.xml",
         "views/ops_cost_views.xml",
+        "data/ir_cron_deployments.xml",
+        "views/ops_deployment_views.xml",
     ],
     "demo": [
         "demo/ops_repository_demo.xml",
@@ -89,6 +92,7 @@
         "demo/ops_review_demo.xml",
         "demo/res_users_demo.xml",
         "demo/ops_business_signal_demo.xml",
+        "demo/ops_deployment_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

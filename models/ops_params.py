@@ -71,6 +71,8 @@ DEFAULTS = {
     # what CI, AI and incidents cost: default monthly budget per repository (USD), incident hourly cost
     "cost_default_budget": 0.0,
     "incident_hourly_cost": 0.0,
+    # deployments
+    "deployment_compare_batch_size": 20,
 }
 
 
