@@ -6,7 +6,7 @@
     "author": "ops_autopilot contributors",
     "license": "LGPL-3",
     "application": True,
-    "depends": ["base", "mail", "web", "bus"],
+    "depends": ["base", "mail", "web", "bus", "resource"],
     "external_dependencies": {
         "python": [
             "requests>=2.25",
@@ -29,6 +29,7 @@
         "security/ir.model.access.csv",
         "security/ops_webhook_refusal_security.xml",
         "security/ops_incident_event_security.xml",
+        "security/ops_freeze_security.xml",
         "data/ir_cron_data.xml",
         "data/ir_cron_dashboard.xml",
         "data/mail_template_ops_health_report.xml",
@@ -72,6 +73,8 @@
         "wizard/ops_job_diagnosis_correct_views.xml",
         "wizard/ops_job_log_paste_views.xml",
         "views/ops_autopilot_menus.xml",
+        "data/ir_cron_freeze.xml",
+        "views/ops_freeze_views.xml",
     ],
     "demo": [
         "demo/ops_repository_demo.xml",
@@ -80,6 +83,7 @@
         "demo/ops_scan_demo.xml",
         "demo/ops_review_demo.xml",
         "demo/res_users_demo.xml",
+        "demo/ops_freeze_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -60,4 +60,14 @@ from . import (
     res_config_settings_review,
     res_config_settings_scans,
     res_users,
+    # change freezes (issue 21)
+    ops_freeze_window,
+    ops_freeze_override,
+    ops_freeze_hold,
+    ops_freeze_pr_status,
+    ops_repository_freeze,
+    ops_workflow_run_freeze,
+    ops_scan_run_freeze,
+    ops_review_freeze,
+    ops_dashboard_freeze,
 )

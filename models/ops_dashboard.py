@@ -75,6 +75,7 @@ class OpsDashboard(models.AbstractModel):
                 "flaky_jobs": self._list_flaky_jobs(scope),
                 "pending_approvals": self._list_pending_approvals(scope),
             },
+            "freeze": self._freeze_data(scope),  # ops_dashboard_freeze.py
             "subscribed": bool(self.env.user.ops_report_subscribed),
             "generated_at": fields.Datetime.to_string(fields.Datetime.now()),
         }

@@ -68,6 +68,9 @@ DEFAULTS = {
     # a timeout or resource exhaustion is re-run only when its diagnosis is at least this confident (calibrated)
     "ci_retry_min_confidence": 0.6,
     "ci_max_log_bytes": 8 * 1024 * 1024,
+    # change freezes
+    "freeze_release_batch_size": 20,
+    "freeze_status_batch_size": 10,
 }
 
 

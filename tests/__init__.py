@@ -45,4 +45,5 @@ from . import (
     test_webhook_fuzz,
     test_webhook_health,
     test_webhook_replay,
+    test_freeze,
 )

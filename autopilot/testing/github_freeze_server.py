@@ -1,7 +1,8 @@
 """GitHub's commit statuses for the change freeze, on top of the review fake's git and pull requests.
 
-:class:`FreezeGitHub` is :class:`~.github_review_server.GitHubReviewMixin`
-(pull requests list, in-memory git) plus::
+:class:`GitHubFreezeMixin` adds to the review mixin's in-memory git and pull
+requests (:class:`FreezeGitHub`; :class:`FreezeScanGitHub` has the scans'
+routes too)::
 
     POST /repos/{o}/{r}/statuses/{sha}            create a commit status
     GET  /repos/{o}/{r}/commits/{ref}/statuses    the statuses of a ref, newest first
@@ -19,6 +20,7 @@ from datetime import datetime, timezone
 
 from . import github_payloads as gp
 from .github_review_server import GitHubReviewMixin
+from .github_scans_server import GitHubScansMixin
 from .github_server import FakeGitHub
 from .http_server import Response
 
@@ -33,12 +35,12 @@ def _invalid(message, field="description"):
     return Response(422, {"message": "Validation Failed", "errors": [error]})
 
 
-class FreezeGitHub(GitHubReviewMixin, FakeGitHub):
-    """FakeGitHub with pull requests, an in-memory git and commit statuses."""
+class GitHubFreezeMixin:
+    """Adds commit statuses to a FakeGitHub that has the review mixin's git (call :meth:`install_freeze_routes`)."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.install_review_routes()
+    def install_freeze_routes(self):
+        if not hasattr(self, "objects"):
+            self.install_review_routes()
         self.statuses = {}  # (full_name, sha) -> [status], oldest first
         self._status_ids = itertools.count(6_000_001)
         self.route("POST", _REPO + r"/statuses/(?P<sha>[0-9a-fA-F]{4,40})", self._create_status)
@@ -90,3 +92,20 @@ class FreezeGitHub(GitHubReviewMixin, FakeGitHub):
         except (KeyError, LookupError):
             return Response(404, {"message": "Not Found"})
         return self._page(request, list(reversed(self.statuses.get((full_name, sha), []))))
+
+
+class FreezeGitHub(GitHubFreezeMixin, GitHubReviewMixin, FakeGitHub):
+    """FakeGitHub with pull requests, an in-memory git and commit statuses."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.install_freeze_routes()
+
+
+class FreezeScanGitHub(GitHubFreezeMixin, GitHubScansMixin, FakeGitHub):
+    """The scans' FakeGitHub (dependency-update pull requests) with commit statuses."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.install_scan_routes()
+        self.install_freeze_routes()
