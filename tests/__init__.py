@@ -46,4 +46,5 @@ from . import (
     test_webhook_health,
     test_webhook_replay,
     test_freeze,
+    test_freeze_review,
 )
