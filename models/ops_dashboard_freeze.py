@@ -52,7 +52,10 @@ class OpsDashboard(models.AbstractModel):
                 "start": local(upcoming.start),
                 "end": local(upcoming.end),
             }
-        run_domain = [("freeze_window_id", "!=", False), *self._period_domain("started_at", scope["window"].start, scope["window"].end)]
+        run_domain = [
+            ("freeze_window_id", "!=", False),
+            *self._period_domain("started_at", scope["window"].start, scope["window"].end),
+        ]
         hold_domain = [("state", "in", ("held", "failed"))]
         if repository:
             run_domain.append(("repository_id", "=", repository.id))

@@ -1,7 +1,7 @@
 import json
 import logging
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from ..autopilot.common.masking import mask_secrets
 from .ops_params import get_param
@@ -72,7 +72,12 @@ class OpsFreezeHold(models.Model):
         }
         Hold = self.sudo()
         existing = Hold.search(
-            [("repository_id", "=", repository.id), ("kind", "=", kind), ("key", "=", key), ("state", "!=", "released")],
+            [
+                ("repository_id", "=", repository.id),
+                ("kind", "=", kind),
+                ("key", "=", key),
+                ("state", "!=", "released"),
+            ],
             limit=1,
         )
         if existing:

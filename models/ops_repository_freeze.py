@@ -83,7 +83,12 @@ class OpsRepository(models.Model):
             changes = freeze_status.plan_statuses(heads, posted, bool(window), window.name if window else "")
             for change in changes:
                 freeze_status.post_status(
-                    client, repo.full_name, change.sha, change.state, change.description, repo._freeze_target_url(window)
+                    client,
+                    repo.full_name,
+                    change.sha,
+                    change.state,
+                    change.description,
+                    repo._freeze_target_url(window),
                 )
                 values = {
                     "pr_number": change.number,

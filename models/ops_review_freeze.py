@@ -19,7 +19,9 @@ class OpsReview(models.Model):
 
     _inherit = "ops.review"
 
-    autofix_state = fields.Selection(selection_add=[("held", "Held by a change freeze")], ondelete={"held": "set default"})
+    autofix_state = fields.Selection(
+        selection_add=[("held", "Held by a change freeze")], ondelete={"held": "set default"}
+    )
 
     def _autofix(self, client, run, settings):
         if not get_param(self.env, "review_autofix_enabled") or run.snapshot.is_fork:
@@ -38,7 +40,9 @@ class OpsReview(models.Model):
             return None
         payload = {name: getattr(plan, name) for name in FIX_PLAN_FIELDS}
         payload["applied"] = [[f.file, f.line, f.confidence] for f in plan.applied]
-        payload["protected"] = sorted({run.snapshot.base_ref, run.snapshot.default_branch, run.snapshot.head_ref} - {None, ""})
+        payload["protected"] = sorted(
+            {run.snapshot.base_ref, run.snapshot.default_branch, run.snapshot.head_ref} - {None, ""}
+        )
         self.env["ops.freeze.hold"]._hold(window, self, "review_fix", plan.branch, plan.title, payload)
         self.write(
             {

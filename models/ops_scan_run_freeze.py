@@ -48,15 +48,15 @@ class OpsScanRun(models.Model):
         window = self.env["ops.freeze.window"]._active_freeze(self.repository_id)
         if not window:
             return False
-        self.env["ops.freeze.hold"]._hold(
-            window, self, "update_pr", group.branch, group.title, _group_payload(group)
-        )
+        self.env["ops.freeze.hold"]._hold(window, self, "update_pr", group.branch, group.title, _group_payload(group))
         return True
 
     def _scan_dependency_updates(self):
         outcome = super()._scan_dependency_updates()
-        held = self.env["ops.freeze.hold"].sudo().search(
-            [("res_model", "=", self._name), ("res_id", "=", self.id), ("state", "=", "held")]
+        held = (
+            self.env["ops.freeze.hold"]
+            .sudo()
+            .search([("res_model", "=", self._name), ("res_id", "=", self.id), ("state", "=", "held")])
         )
         if held:
             outcome.summary = " ".join(
@@ -78,8 +78,12 @@ class OpsScanRun(models.Model):
         group = _group_from(hold._payload())
         result = update_prs.open_update_pr(repo._github_client(), repo.full_name, group, labels=UPDATE_LABELS)
         keys = [records.update_values(update)["dedup_key"] for update in group.updates]
-        findings = self.env["ops.scan.finding"].sudo().search(
-            [("repository_id", "=", repo.id), ("scan_type", "=", "dependency_updates"), ("dedup_key", "in", keys)]
+        findings = (
+            self.env["ops.scan.finding"]
+            .sudo()
+            .search(
+                [("repository_id", "=", repo.id), ("scan_type", "=", "dependency_updates"), ("dedup_key", "in", keys)]
+            )
         )
         if result.number:
             findings.write({"github_pr_number": result.number, "github_pr_url": result.url})

@@ -7,6 +7,8 @@ from . import (
     test_escaping,
     test_faults,
     test_first_hour_setup,
+    test_freeze,
+    test_freeze_review,
     test_github_sync,
     test_i18n,
     test_incident_timeline,
@@ -45,6 +47,4 @@ from . import (
     test_webhook_fuzz,
     test_webhook_health,
     test_webhook_replay,
-    test_freeze,
-    test_freeze_review,
 )

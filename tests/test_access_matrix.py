@@ -63,6 +63,10 @@ POLICY = {
     "ops.classifier.model": (R, RWU),
     "ops.route.rule": (R, RWCU),
     "ops.route.decision": (R, RU),
+    "ops.freeze.window": (R, RWCU),
+    "ops.freeze.override": (R, RWC),
+    "ops.freeze.hold": (R, RWU),
+    "ops.freeze.pr.status": (R, R),
 }
 PROFILES = ("public", "portal", "internal", "ops user", "ops manager", "system")
 #: a user who lacks a button's group but may read the record

@@ -4,7 +4,7 @@ the freeze commit status on a local GitHub, overrides by managers only, and depl
 from datetime import date, datetime, timedelta
 
 from odoo import fields
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -52,7 +52,9 @@ class TestFreeze(ScanCase):
 
     def frozen_now(self, hours=2, **values):
         now = fields.Datetime.now()
-        return self.window(kind="once", date_start=now - timedelta(hours=1), date_end=now + timedelta(hours=hours), **values)
+        return self.window(
+            kind="once", date_start=now - timedelta(hours=1), date_end=now + timedelta(hours=hours), **values
+        )
 
     def pulls(self):
         return {pull["head_ref"]: pull for (repo, _n), pull in self.gh.pulls.items() if repo == "acme/erp"}
@@ -90,7 +92,7 @@ class TestFreeze(ScanCase):
         self.frozen_now(repository_ids=[(6, 0, other.ids)])
         self.assertFalse(self.Window._active_freeze(self.repo))
         self.assertTrue(self.Window._active_freeze(other))
-        with self.assertRaises(Exception):
+        with self.assertRaises(ValidationError):
             self.window(kind="yearly", start_day=30, start_month=2, end_day=1, end_month=3)
 
     # ------------------------------------------------------------------

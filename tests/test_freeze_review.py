@@ -5,8 +5,8 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import new_test_user, tagged
 
-from .review_common import FILE, FIXED, GOOD_PATCH, HEAD_BRANCH, REPO, ReviewCase, answer, finding
 from . import test_review_ci_fix  # its test class is not imported here, so it does not run twice
+from .review_common import FILE, FIXED, GOOD_PATCH, HEAD_BRANCH, REPO, ReviewCase, answer, finding
 
 
 @tagged("post_install", "-at_install")

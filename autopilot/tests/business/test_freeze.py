@@ -1,6 +1,7 @@
 """Freeze calendars: expansion of each kind of rule, DST, month ends, leap days, empty calendars."""
 
 import calendar
+import itertools
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -130,7 +131,7 @@ def _check_shape(intervals, start, end):
         assert interval.start.tzinfo is not None and interval.start.utcoffset() == timedelta(0)
         assert interval.start < interval.end
         assert interval.end > start and interval.start < end
-    for first, second in zip(intervals, intervals[1:], strict=False):
+    for first, second in itertools.pairwise(intervals):
         assert first.end < second.start  # merged: never overlapping nor touching
 
 
