@@ -82,8 +82,13 @@ class OpsFreezeHold(models.Model):
         )
         if existing:
             existing.write(values)
-            return existing
-        return Hold.create({**values, "repository_id": repository.id, "kind": kind, "key": key})
+            hold = existing
+        else:
+            hold = Hold.create({**values, "repository_id": repository.id, "kind": kind, "key": key})
+        end = self.env["ops.freeze.window"]._freeze_end(repository)
+        if end:  # opened on time when the freeze ends, not at the cron's next poll
+            self._ops_trigger_at("ops_autopilot.ir_cron_freeze_release", end)
+        return hold
 
     def _payload(self):
         return json.loads(self.sudo().payload or "{}")

@@ -174,6 +174,17 @@ class OpsFreezeWindow(models.Model):
             if window.repository_ids.filtered(lambda r, w=window: r.company_id != w.company_id):
                 raise ValidationError(_("A freeze window covers repositories of its own company only."))
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        windows = super().create(vals_list)
+        self.env["ops.freeze.hold"]._freeze_changed()
+        return windows
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env["ops.freeze.hold"]._freeze_changed()
+        return result
+
     # ------------------------------------------------------------------
     # actions
     # ------------------------------------------------------------------
