@@ -232,6 +232,8 @@ class TestFreeze(ScanCase):
         self.assertIn("change freeze", deploy.message_ids[0].body)
         ci = self.deploy_run(8800002, now, name="CI", path=".github/workflows/ci.yml")
         self.assertFalse(ci.freeze_window_id, "not a deployment workflow")
+        self.assertFalse(ci.message_ids, "runs gain a chatter, but creating one logs nothing")
+        self.assertFalse(ci.message_follower_ids, "and subscribes no one")
         earlier = self.deploy_run(8800003, now - timedelta(days=3))
         self.assertFalse(earlier.freeze_window_id, "deployed before the freeze")
         self.deploy_run(8800001, now)  # the same run again (an update): flagged once
