@@ -4,7 +4,7 @@ the freeze commit status on a local GitHub, overrides by managers only, and depl
 from datetime import date, datetime, timedelta
 
 from odoo import fields
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -94,6 +94,17 @@ class TestFreeze(ScanCase):
         self.assertTrue(self.Window._active_freeze(other))
         with self.assertRaises(ValidationError):
             self.window(kind="yearly", start_day=30, start_month=2, end_day=1, end_month=3)
+
+    def test_accounting_sources_say_so_without_accounting(self):
+        if "account.move" in self.env:
+            self.skipTest("Accounting is installed in this database")
+        with self.assertRaises(ValidationError):
+            self.window(kind="fiscal_close", before_days=3, after_days=5, end_day=31, end_month=12)
+        window = self.frozen_now()
+        with self.assertRaises(UserError):
+            window.action_freeze_until_lock_date()
+        with self.assertRaises(UserError):
+            window.action_use_fiscal_year_end()
 
     # ------------------------------------------------------------------
     # held pull requests
