@@ -40,6 +40,7 @@ from . import (
     test_token_permissions,
     test_ui_dashboard,
     test_ui_first_hour,
+    test_ui_freeze,
     test_ui_history,
     test_ui_tours,
     test_webhook_endpoint,
