@@ -298,11 +298,24 @@ def expand(window, start, end):
     return [Interval(lo, hi, window) for lo, hi in merged if hi > start and lo < end]
 
 
+#: how far back an interval of each kind in force may have started (the month-edge and fiscal ones span at most
+#: MAX_EDGE_DAYS working days either side of their boundary, within about three months)
+KIND_LOOKBACK = {
+    ONCE: LOOKBACK,
+    MONTH_EDGES: timedelta(days=100),
+    YEARLY: LOOKBACK,
+    WEEKLY: timedelta(days=8),
+    FISCAL_CLOSE: timedelta(days=200),
+}
+
+
 def _around(windows, moment, ahead):
+    """Intervals near ``moment``: back as far as each kind may reach (fewer working days to compute), then ahead."""
     moment = _utc(moment)
     intervals = []
     for window in windows:
-        intervals.extend(expand(window, moment - LOOKBACK, moment + ahead))
+        back = KIND_LOOKBACK.get(window.rule.kind, LOOKBACK)
+        intervals.extend(expand(window, moment - back, moment + ahead))
     return sorted(intervals, key=lambda i: (i.start, i.end, str(i.window.key)))
 
 

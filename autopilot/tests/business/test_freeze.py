@@ -291,3 +291,35 @@ def test_dst_spring_forward_new_york_month_edge():
 def test_occurrences_lists_the_next_ones_in_order():
     found = fz.occurrences(month_edges(1, 1, "UTC"), aware(2026, 2, 10), count=3)
     assert [i.start.date() for i in found] == [date(2026, 2, 27), date(2026, 3, 31), date(2026, 4, 30)]
+
+
+RULES = st.one_of(
+    st.builds(lambda b, a: fz.Rule(fz.MONTH_EDGES, before=b, after=a), st.integers(0, 60), st.integers(1, 60)),
+    st.builds(
+        lambda b, a, m: fz.Rule(fz.FISCAL_CLOSE, before=b, after=a, end_day=28, end_month=m),
+        st.integers(0, 60),
+        st.integers(0, 60),
+        st.integers(1, 12),
+    ),
+    st.builds(
+        lambda sm, sd, em, ed: fz.Rule(fz.YEARLY, start_month=sm, start_day=sd, end_month=em, end_day=ed),
+        st.integers(1, 12),
+        st.integers(1, 28),
+        st.integers(1, 12),
+        st.integers(1, 28),
+    ),
+    st.builds(
+        lambda d, m: fz.Rule(fz.WEEKLY, start_weekday=d, start_minute=m, end_weekday=(d + 2) % 7, end_minute=m),
+        st.integers(0, 6),
+        st.integers(0, 1439),
+    ),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(moment=MOMENTS, tz=ZONES, rule=RULES)
+def test_active_window_agrees_with_a_long_expansion(moment, tz, rule):
+    """The short look-back of each kind misses no interval in force (checked against 800 days of expansion)."""
+    window = fz.Window("k", rule, tz)
+    expected = any(i.contains(moment) for i in fz.expand(window, moment - timedelta(days=800), moment + timedelta(1)))
+    assert (fz.active_window([window], moment) is window) == expected
