@@ -1,4 +1,4 @@
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytz
@@ -37,21 +37,26 @@ class _CalendarDays:
     without calendar works Monday to Friday.
     """
 
+    #: days computed at once: the engine asks about the days around a boundary (the calendar's cost is per day)
+    BLOCK = 16
+
     def __init__(self, calendar, tz):
         self.calendar = calendar
         self.zone = pytz.timezone(tz)  # the resource module works with pytz zones
-        self.months = {}
+        self.blocks = {}
 
     def __call__(self, day):
         if not self.calendar:
             return day.weekday() < 5
-        key = (day.year, day.month)
-        if key not in self.months:
-            first = self.zone.localize(datetime(day.year, day.month, 1))
-            following = self.zone.localize(datetime(day.year + (day.month == 12), day.month % 12 + 1, 1))
-            intervals = self.calendar._work_intervals_batch(first, following, tz=self.zone)[False]
-            self.months[key] = {start.astimezone(self.zone).date() for start, _stop, _meta in intervals}
-        return day in self.months[key]
+        block = day.toordinal() // self.BLOCK
+        if block not in self.blocks:
+            first = date.fromordinal(block * self.BLOCK)
+            following = first + timedelta(days=self.BLOCK)
+            start = self.zone.localize(datetime.combine(first, time()))
+            stop = self.zone.localize(datetime.combine(following, time()))
+            intervals = self.calendar._work_intervals_batch(start, stop, tz=self.zone)[False]
+            self.blocks[block] = {begin.astimezone(self.zone).date() for begin, _stop, _meta in intervals}
+        return day in self.blocks[block]
 
 
 class OpsFreezeWindow(models.Model):

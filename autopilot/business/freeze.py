@@ -215,7 +215,8 @@ def _month_edges(window, zone, first, last):
     """One interval per month boundary between ``first`` and ``last`` (local dates)."""
     rule = window.rule
     out = []
-    boundary = _month_start(first, -1)
+    # the days of boundary B lie in B's month and the one before: earlier boundaries end before ``first``
+    boundary = _month_start(first)
     while boundary <= last + timedelta(days=32):
         span = _edge_days(
             window,
@@ -302,7 +303,7 @@ def expand(window, start, end):
 #: MAX_EDGE_DAYS working days either side of their boundary, within about three months)
 KIND_LOOKBACK = {
     ONCE: LOOKBACK,
-    MONTH_EDGES: timedelta(days=100),
+    MONTH_EDGES: timedelta(days=64),
     YEARLY: LOOKBACK,
     WEEKLY: timedelta(days=8),
     FISCAL_CLOSE: timedelta(days=200),
