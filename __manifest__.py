@@ -6,7 +6,7 @@
     "author": "ops_autopilot contributors",
     "license": "LGPL-3",
     "application": True,
-    "depends": ["base", "mail", "web", "bus"],
+    "depends": ["base", "mail", "web", "bus", "resource"],
     "external_dependencies": {
         "python": [
             "requests>=2.25",
@@ -30,6 +30,7 @@
         "security/ops_webhook_refusal_security.xml",
         "security/ops_incident_event_security.xml",
         "security/ops_deployment_security.xml",
+        "security/ops_freeze_security.xml",
         "data/ir_cron_data.xml",
         "data/ir_cron_dashboard.xml",
         "data/mail_template_ops_health_report.xml",
@@ -83,6 +84,8 @@
         "views/ops_cost_views.xml",
         "data/ir_cron_deployments.xml",
         "views/ops_deployment_views.xml",
+        "data/ir_cron_freeze.xml",
+        "views/ops_freeze_views.xml",
     ],
     "demo": [
         "demo/ops_repository_demo.xml",
@@ -93,6 +96,7 @@
         "demo/res_users_demo.xml",
         "demo/ops_business_signal_demo.xml",
         "demo/ops_deployment_demo.xml",
+        "demo/ops_freeze_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

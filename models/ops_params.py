@@ -73,6 +73,9 @@ DEFAULTS = {
     "incident_hourly_cost": 0.0,
     # deployments
     "deployment_compare_batch_size": 20,
+    # change freezes
+    "freeze_release_batch_size": 20,
+    "freeze_status_batch_size": 10,
 }
 
 

@@ -215,6 +215,8 @@ class OpsScanRun(models.Model):
 
         opened, refreshed, failures = [], [], []
         for group in scan.plan.to_open + scan.plan.already_open:
+            if group in scan.plan.to_open and self._freeze_hold_update_pr(group):  # ops_scan_run_freeze.py
+                continue
             try:
                 result = update_prs.open_update_pr(client, repo.full_name, group, labels=UPDATE_LABELS)
             except ServiceError as error:

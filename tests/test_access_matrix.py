@@ -70,6 +70,10 @@ POLICY = {
     "ops.deployment.status": (R, RU),
     "ops.deployment.commit": (R, RU),
     "ops.deployment.environment": (R, RWCU),
+    "ops.freeze.window": (R, RWCU),
+    "ops.freeze.override": (R, RWC),
+    "ops.freeze.hold": (R, RWU),
+    "ops.freeze.pr.status": (R, R),
 }
 PROFILES = ("public", "portal", "internal", "ops user", "ops manager", "system")
 #: a user who lacks a button's group but may read the record

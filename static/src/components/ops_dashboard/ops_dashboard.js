@@ -18,6 +18,7 @@ import { useDebounced } from "@web/core/utils/timing";
 import { useSetupAction } from "@web/search/action_hook";
 import { REFRESH_NOTIFICATION } from "../../views/ops_live_views";
 import { OpsBusiness } from "../ops_business/ops_business";
+import { OpsFreezeBanner } from "../ops_freeze/ops_freeze";
 
 export const POLL_SECONDS = 60;
 const PERIODS = [
@@ -63,7 +64,7 @@ export class OpsChart extends Component {
 
 export class OpsDashboard extends Component {
     static template = "ops_autopilot.OpsDashboard";
-    static components = { OpsChart, OpsBusiness };
+    static components = { OpsChart, OpsBusiness, OpsFreezeBanner };
     static props = ["*"];
 
     setup() {
