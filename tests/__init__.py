@@ -4,6 +4,7 @@ from . import (
     test_configuration_reference,
     test_dashboard,
     test_delivery_processing,
+    test_deployment_model,
     test_escaping,
     test_faults,
     test_first_hour_setup,

@@ -1,7 +1,8 @@
 """Normalise GitHub payloads into typed objects.
 
 The same shapes arrive two ways: as webhook deliveries (``workflow_run``,
-``workflow_job``, ``check_run``, ``push``, ``pull_request``, ``ping``) and as
+``workflow_job``, ``check_run``, ``push``, ``pull_request``, ``ping``,
+``deployment``, ``deployment_status``) and as
 REST API objects fetched during a backfill (a workflow run or a job from
 ``/actions/runs``). Both go through the parsers here, so the models never
 touch raw dictionaries.
@@ -16,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 #: events that are turned into records; anything else is stored as ignored
-HANDLED_EVENTS = frozenset({"workflow_run", "workflow_job", "check_run", "push", "pull_request", "ping"})
+HANDLED_EVENTS = frozenset(
+    {"workflow_run", "workflow_job", "check_run", "push", "pull_request", "ping", "deployment", "deployment_status"}
+)
 
 #: PostgreSQL bigint upper bound: ids beyond it cannot be stored
 MAX_ID = 2**63 - 1
@@ -301,6 +304,53 @@ class Ping:
 
 
 @dataclass(frozen=True)
+class Deployment:
+    """A GitHub deployment (webhook ``deployment`` or REST ``/deployments/{id}``)."""
+
+    github_id: int
+    sha: str
+    ref: str
+    task: str
+    environment: str
+    original_environment: str
+    description: str
+    creator: str
+    created_at: datetime | None
+    updated_at: datetime | None
+    #: GitHub's flags; None when the payload does not say
+    production_environment: bool | None = None
+    transient_environment: bool = False
+    html_url: str = ""
+
+
+@dataclass(frozen=True)
+class DeploymentStatus:
+    """One status of a deployment (``deployment_status.deployment_status`` or REST ``/statuses``)."""
+
+    github_id: int
+    state: str
+    description: str
+    environment: str
+    environment_url: str
+    log_url: str
+    creator: str
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeploymentEvent:
+    """A ``deployment`` delivery, or the ``deployment_status`` one with its status.
+
+    ``run``: the workflow run that deploys when GitHub names one (Actions
+    jobs with ``environment:``), else None.
+    """
+
+    deployment: Deployment
+    status: DeploymentStatus | None = None
+    run: WorkflowRun | None = None
+
+
+@dataclass(frozen=True)
 class HookDelivery:
     """One attempt GitHub made to deliver a webhook (``GET /hooks/{id}/deliveries``)."""
 
@@ -582,6 +632,64 @@ def parse_ping(payload):
     )
 
 
+def _optional_bool(data, key, path):
+    return _bool(data, key, path) if data.get(key) is not None else None
+
+
+def parse_deployment(data, path="deployment"):
+    """Parse a deployment object (webhook ``deployment``/``deployment_status`` or REST ``/deployments``)."""
+    if not isinstance(data, dict):
+        raise PayloadError(path, "expected a deployment object")
+    environment = _str(data, "environment", path, required=True, max_len=255)
+    if not environment.strip():
+        raise PayloadError(f"{path}.environment", "empty environment name")
+    return Deployment(
+        github_id=_int(data, "id", path, required=True),
+        sha=_str(data, "sha", path, required=True, max_len=64),
+        ref=_str(data, "ref", path, max_len=1024),
+        task=_str(data, "task", path, max_len=255),
+        environment=environment.strip(),
+        original_environment=_str(data, "original_environment", path, max_len=255),
+        description=_str(data, "description", path, max_len=1024),
+        creator=_login(data, "creator", path),
+        created_at=_dt(data, "created_at", path),
+        updated_at=_dt(data, "updated_at", path),
+        production_environment=_optional_bool(data, "production_environment", path),
+        transient_environment=_bool(data, "transient_environment", path),
+        html_url=_str(data, "url", path, max_len=2048),
+    )
+
+
+def parse_deployment_status(data, path="deployment_status"):
+    """Parse a deployment status object; ``state`` is kept as GitHub wrote it (the engine judges it)."""
+    if not isinstance(data, dict):
+        raise PayloadError(path, "expected a deployment status object")
+    return DeploymentStatus(
+        github_id=_int(data, "id", path, required=True),
+        state=_str(data, "state", path, required=True, max_len=32),
+        description=_str(data, "description", path, max_len=1024),
+        environment=_str(data, "environment", path, max_len=255),
+        environment_url=_str(data, "environment_url", path, max_len=2048),
+        log_url=_str(data, "log_url", path, max_len=2048) or _str(data, "target_url", path, max_len=2048),
+        creator=_login(data, "creator", path),
+        created_at=_dt(data, "created_at", path),
+    )
+
+
+def parse_deployment_event(event, payload):
+    """A ``deployment`` or ``deployment_status`` delivery: the deployment, its status, the deploying run."""
+    deployment = parse_deployment(payload.get("deployment"), "payload.deployment")
+    status = None
+    if event == "deployment_status":
+        status = parse_deployment_status(payload.get("deployment_status"), "payload.deployment_status")
+    run = payload.get("workflow_run")
+    return DeploymentEvent(
+        deployment=deployment,
+        status=status,
+        run=parse_workflow_run(run, "payload.workflow_run") if run is not None else None,
+    )
+
+
 def parse_hook_delivery(data, path="deliveries[]"):
     if not isinstance(data, dict):
         raise PayloadError(path, "expected a delivery object")
@@ -612,4 +720,6 @@ def parse_event(event, payload):
         return parse_pull_request(payload)
     if event == "ping":
         return parse_ping(payload)
+    if event in ("deployment", "deployment_status"):
+        return parse_deployment_event(event, payload)
     return None

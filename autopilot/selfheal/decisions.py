@@ -25,14 +25,13 @@ repository's settings), what to do about a failed workflow run:
   ``actions/cache`` and ``setup-*`` steps, for the cache-hit KPI.
 """
 
-import fnmatch
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..common.backoff import BackoffPolicy
 from ..common.errors import RateLimited, ServiceUnavailable
+from ..common.workflows import split_patterns, workflow_matches
 from . import logs
-from .router import split_patterns
 from .rules import RETRYABLE_CATEGORIES
 
 DEFAULT_MAX_RETRIES = 3
@@ -326,16 +325,6 @@ class RollbackDecision:
     workflow: str = ""
     sha: str = ""
     key: str = ""
-
-
-def workflow_matches(patterns, name, path):
-    """True when a workflow (display name or file path) is named by ``patterns`` (globs, case-insensitive)."""
-    candidates = {c.lower() for c in (name or "", path or "", (path or "").rsplit("/", 1)[-1]) if c}
-    for pattern in split_patterns(patterns):
-        lowered = pattern.lower()
-        if any(fnmatch.fnmatchcase(candidate, lowered) for candidate in candidates):
-            return True
-    return False
 
 
 def deployment_key(workflow_path, workflow_name, head_sha):

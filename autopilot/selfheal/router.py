@@ -31,6 +31,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ..common.workflows import split_patterns  # noqa: F401 (the router's API: ops.route.rule uses it)
+
 CATEGORY_OTHER = "other"
 LOW_FILES, LOW_LINES = 3, 50
 MEDIUM_FILES, MEDIUM_LINES = 10, 300
@@ -102,13 +104,6 @@ class Decision:
 
 # ---------------------------------------------------------------------------
 # globs
-
-
-def split_patterns(text):
-    """Patterns written one per line or comma separated (the form of ``ops.route.rule``)."""
-    if isinstance(text, list | tuple):
-        return tuple(p.strip() for p in text if p and p.strip())
-    return tuple(p.strip() for p in re.split(r"[,\n]", text or "") if p.strip())
 
 
 def _translate(pattern):

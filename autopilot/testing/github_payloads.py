@@ -700,3 +700,134 @@ def pull_links(api_base, html, number, head_sha):
         "commits": {"href": f"{url}/commits"},
         "statuses": {"href": f"{api_base}/statuses/{head_sha}"},
     }
+
+
+# --------------------------------------------------------------------------
+# deployments
+# --------------------------------------------------------------------------
+#: the keys a ``deployment``/``deployment_status`` delivery embeds of the workflow run that deploys
+_DEPLOYMENT_RUN_KEYS = (
+    "id", "name", "node_id", "head_branch", "head_sha", "run_number", "event", "status", "conclusion", "workflow_id",
+    "check_suite_id", "check_suite_node_id", "url", "html_url", "pull_requests", "created_at", "updated_at", "actor",
+    "triggering_actor", "run_attempt", "run_started_at", "path", "display_title",
+)  # fmt: skip
+
+
+def deployment(
+    full_name,
+    deployment_id=None,
+    sha="a" * 40,
+    ref="main",
+    environment="production",
+    task="deploy",
+    description=None,
+    creator="octocat",
+    created=EPOCH,
+    updated=None,
+    production=None,
+    transient=False,
+    payload=None,
+    api_url="https://api.github.com",
+):
+    """A deployment, as ``GET /repos/{owner}/{repo}/deployments/{id}`` answers and webhooks embed it."""
+    deployment_id = deployment_id or next_id()
+    url = f"{api_url}/repos/{full_name}/deployments/{deployment_id}"
+    return {
+        "url": url,
+        "id": deployment_id,
+        "node_id": f"DE_kwDO{deployment_id}",
+        "sha": sha,
+        "ref": ref,
+        "task": task,
+        "payload": payload or {},
+        "original_environment": environment,
+        "environment": environment,
+        "description": description,
+        "creator": user(creator, api_url=api_url),
+        "created_at": ts(created),
+        "updated_at": ts(updated or created),
+        "statuses_url": f"{url}/statuses",
+        "repository_url": f"{api_url}/repos/{full_name}",
+        "transient_environment": transient,
+        "production_environment": environment == "production" if production is None else production,
+        "performed_via_github_app": None,
+    }
+
+
+def deployment_status(
+    full_name,
+    deployment_id,
+    state="success",
+    status_id=None,
+    environment="production",
+    description="",
+    created=EPOCH,
+    creator="octocat",
+    environment_url="",
+    log_url=None,
+    api_url="https://api.github.com",
+):
+    """A deployment status, as ``GET .../deployments/{id}/statuses`` lists it and webhooks embed it."""
+    status_id = status_id or next_id()
+    deployment_url = f"{api_url}/repos/{full_name}/deployments/{deployment_id}"
+    log_url = log_url or f"https://github.com/{full_name}/actions/runs/{deployment_id}"
+    data = {
+        "url": f"{deployment_url}/statuses/{status_id}",
+        "id": status_id,
+        "node_id": f"DES_kwDO{status_id}",
+        "state": state,
+        "creator": user(creator, api_url=api_url),
+        "description": description,
+        "environment": environment,
+        "target_url": log_url,
+        "created_at": ts(created),
+        "updated_at": ts(created),
+        "deployment_url": deployment_url,
+        "repository_url": f"{api_url}/repos/{full_name}",
+        "log_url": log_url,
+        "performed_via_github_app": None,
+    }
+    if environment_url:  # GitHub sends "" too, which the published schema's oneOf cannot tell from a URI
+        data["environment_url"] = environment_url
+    return data
+
+
+def deployment_workflow_run(full_name, **run):
+    """The workflow run as ``deployment`` and ``deployment_status`` deliveries embed it (fewer keys)."""
+    run_obj = workflow_run(full_name, **run)
+    return {key: run_obj[key] for key in _DEPLOYMENT_RUN_KEYS}
+
+
+def deployment_event(full_name, run=None, **fields):
+    """A ``deployment`` delivery (action ``created``); ``run``: the workflow run's fields when one deploys."""
+    run_obj = deployment_workflow_run(full_name, **run) if run is not None else None
+    return checked(
+        "deployment",
+        {
+            "action": "created",
+            "deployment": deployment(full_name, **fields),
+            "workflow": workflow(run_obj["name"], run_obj["path"], full_name) if run_obj else None,
+            "workflow_run": run_obj,
+            "repository": repository(full_name),
+            "sender": user(fields.get("creator", "octocat")),
+        },
+    )
+
+
+def deployment_status_event(full_name, deployment_obj, state="success", run=None, off_contract=False, **status):
+    """A ``deployment_status`` delivery for ``deployment_obj`` (a :func:`deployment`).
+
+    GitHub's webhook schema does not list ``inactive``, which the REST API sets on replaced deployments:
+    pass ``off_contract=True`` to build one anyway.
+    """
+    status.setdefault("environment", deployment_obj["environment"])
+    payload = {
+        "action": "created",
+        "deployment_status": deployment_status(full_name, deployment_obj["id"], state=state, **status),
+        "deployment": deployment_obj,
+        "repository": repository(full_name),
+        "sender": user(),
+    }
+    if run is not None:
+        payload["workflow_run"] = deployment_workflow_run(full_name, **run)
+    return (checked if not off_contract else _as_is)("deployment_status", payload)

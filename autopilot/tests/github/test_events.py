@@ -167,7 +167,7 @@ def test_ping_and_hook_delivery():
 
 
 def test_unhandled_events_parse_to_none():
-    assert events.parse_event("deployment_status", {"repository": {"full_name": "a/b"}}) is None
+    assert events.parse_event("repository_dispatch", {"repository": {"full_name": "a/b"}}) is None
 
 
 def test_payload_must_be_an_object():
