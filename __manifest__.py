@@ -32,6 +32,7 @@
         "data/ir_cron_data.xml",
         "data/ir_cron_dashboard.xml",
         "data/mail_template_ops_health_report.xml",
+        "report/ops_delivery_report.xml",
         "report/ops_health_report.xml",
         "views/ops_repository_views.xml",
         "views/ops_webhook_delivery_views.xml",
@@ -71,6 +72,7 @@
         "views/ops_self_healing_views.xml",
         "wizard/ops_job_diagnosis_correct_views.xml",
         "wizard/ops_job_log_paste_views.xml",
+        "views/ops_delivery_views.xml",
         "views/ops_autopilot_menus.xml",
     ],
     "demo": [

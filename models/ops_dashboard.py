@@ -75,6 +75,7 @@ class OpsDashboard(models.AbstractModel):
                 "flaky_jobs": self._list_flaky_jobs(scope),
                 "pending_approvals": self._list_pending_approvals(scope),
             },
+            "delivery": self._delivery_data(scope),
             "subscribed": bool(self.env.user.ops_report_subscribed),
             "generated_at": fields.Datetime.to_string(fields.Datetime.now()),
         }

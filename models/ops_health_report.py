@@ -77,6 +77,7 @@ class OpsHealthReport(models.AbstractModel):
             "ci": self._ci_summary(scope, results, workflows),
             "flaky": flaky,
             "recommendations": [r.as_dict() for r in recommendations],
+            "delivery": Dashboard._delivery_data(scope),
             "generated_at": self._to_local_string(fields.Datetime.now(), scope),
         }
 

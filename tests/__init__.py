@@ -5,6 +5,7 @@ from . import (
     test_dashboard,
     test_delivery_processing,
     test_deployment_model,
+    test_dora_keys,
     test_escaping,
     test_faults,
     test_first_hour_setup,

@@ -26,7 +26,8 @@ What counts, in one place (the :data:`KEYS` definitions say it to users):
   is left out and counted as ``ignored``, as Four Keys does;
 * a deploy *failed* when, within :data:`DEFAULT_FAILURE_WINDOW` after it was
   created, it got a failure/error status, a rollback put back what was
-  before it, or an incident linked to it was opened;
+  before it, or an incident linked to it was opened (false positives left
+  out);
 * service is *restored* when the incident is resolved, or, for a failed
   deploy, when the same environment next reports a successful deploy
   (the rollback or a fix). What is never restored is counted, not guessed.
@@ -137,7 +138,7 @@ KEYS = {
             BELOW,
             "Deploys created in the period (rollbacks left out, unfinished ones not yet) that, within the failure "
             "window after their creation, got a failure or error status, were rolled back or had an incident "
-            "linked to them, divided by all those deploys.",
+            "linked to them (false positives left out), divided by all those deploys.",
         ),
         KeyDefinition(
             "time_to_restore",
@@ -316,6 +317,8 @@ def failed_deploys(deployments, incidents, start, end, environment=None, window=
             blamed.add(target.id)
     for incident in incidents:
         target = by_id.get(incident.deployment) if incident.deployment is not None else None
+        if incident.false_positive:
+            continue  # an alert that was wrong is not a failed change
         if target is not None and timedelta(0) <= incident.opened_at - target.created_at <= window:
             blamed.add(target.id)
     failed = [

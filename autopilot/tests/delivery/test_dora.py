@@ -38,6 +38,7 @@ def history():
     - D6 created 27th 16:00, success 16:05; commit c7 authored 27th 16:30 (after the deploy: clock skew)
     - D7 created 28th 10:00, still in progress
     - I2 on a production target, opened 28th 20:00, never resolved; I3 a false positive (27th 01:00-01:05)
+      linked to D5 (it blames nothing and restores nothing)
     Staging: S1 created 24th 08:00, success 08:05 (PR 2). The week before: P1 created 20th 10:00, success
     10:10, commit c0 authored 18th 10:10.
     """
@@ -69,7 +70,7 @@ def history():
     incidents = [
         Incident("I1", at(24, 12), at(24, 13, 30), deployment="D2"),
         Incident("I2", at(28, 20), None, environment="production"),
-        Incident("I3", at(27, 1), at(27, 1, 5), environment="production", false_positive=True),
+        Incident("I3", at(27, 1), at(27, 1, 5), deployment="D5", false_positive=True),
     ]
     return deployments, incidents
 

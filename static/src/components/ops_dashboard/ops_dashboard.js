@@ -17,6 +17,7 @@ import { useService } from "@web/core/utils/hooks";
 import { useDebounced } from "@web/core/utils/timing";
 import { useSetupAction } from "@web/search/action_hook";
 import { REFRESH_NOTIFICATION } from "../../views/ops_live_views";
+import { OpsDelivery } from "../ops_delivery/ops_delivery";
 
 export const POLL_SECONDS = 60;
 const PERIODS = [
@@ -62,7 +63,7 @@ export class OpsChart extends Component {
 
 export class OpsDashboard extends Component {
     static template = "ops_autopilot.OpsDashboard";
-    static components = { OpsChart };
+    static components = { OpsChart, OpsDelivery };
     static props = ["*"];
 
     setup() {

@@ -1,0 +1,242 @@
+"""The dashboard's Delivery section: the four DORA keys of the production deploys, as the reading user.
+
+One grouped SQL query per key and period (eight for a period and the one
+before it), over the deployments, commits and incidents the user may read
+(``_search`` applies the access rights and multi-company rules), never over
+records loaded into Python: each query computes the aggregates that
+:func:`..autopilot.delivery.dora.aggregate` computes from plain records,
+under the same definitions (``tests/test_dora_keys.py`` holds the two equal
+on the same history). The engine turns them into values, DORA bands, trends
+and definitions (:func:`..autopilot.delivery.dora.evaluate`).
+"""
+
+from datetime import timedelta
+
+from odoo import api, models
+from odoo.tools import SQL
+
+from ..autopilot.delivery import dora
+from .ops_params import get_param
+
+DEPLOYMENT = "ops.deployment"
+INCIDENT = "ops.incident"
+
+
+class OpsDashboardDelivery(models.AbstractModel):
+    _inherit = "ops.dashboard"
+
+    @api.model
+    def _delivery_data(self, scope):
+        """The four keys of ``scope``'s period with their trend, band and the records behind them."""
+        if self._readable(DEPLOYMENT) is None:
+            return {"available": False, "keys": []}
+        window = scope["window"]
+        failure_window = self._dora_failure_window()
+        current = self._dora_aggregates(scope, window.start, window.end, failure_window)
+        previous = self._dora_aggregates(scope, window.previous_start, window.previous_end, failure_window)
+        keys = []
+        for result in dora.evaluate(current, previous):
+            key = result.as_dict()
+            key["action"] = self._dora_action(result.key, scope, failure_window)
+            keys.append(key)
+        return {
+            "available": True,
+            "keys": keys,
+            "failure_window_hours": failure_window.total_seconds() / 3600,
+            "band_source": dora.BAND_SOURCE,
+        }
+
+    @api.model
+    def _dora_failure_window(self):
+        return timedelta(hours=max(get_param(self.env, "dora_failure_window_hours"), 1))
+
+    # ------------------------------------------------------------------
+    # domains
+    # ------------------------------------------------------------------
+    @api.model
+    def _dora_deploy_domain(self, scope):
+        return [("is_production", "=", True), *self._repository_domain(scope)]
+
+    @api.model
+    def _dora_domain(self, key, scope, start, end):
+        """The records a key counts in ``[start, end)`` (the deployments, or the incidents for time to restore)."""
+        base = self._dora_deploy_domain(scope)
+        if key in ("deployment_frequency", "lead_time"):
+            return [*base, ("is_rollback", "=", False), *self._period_domain("succeeded_at", start, end)]
+        if key == "change_failure_rate":
+            return [
+                *base,
+                ("is_rollback", "=", False),
+                ("state", "not in", dora.UNFINISHED_STATES),
+                *self._period_domain("created_at", start, end),
+            ]
+        if key == "failed_deploys":
+            return [*base, *self._period_domain("failed_at", start, end)]
+        if key == "incidents":
+            repository = scope["repository"]
+            return [
+                ("deployment_environment_id.is_production", "=", True),
+                ("false_positive", "=", False),
+                *([("deployment_environment_id.repository_id", "=", repository.id)] if repository else []),
+                *self._period_domain("first_seen", start, end),
+            ]
+        raise KeyError(key)
+
+    @api.model
+    def _dora_subselect(self, model, domain):
+        return self.env[model]._search(domain, order=None).subselect()
+
+    # ------------------------------------------------------------------
+    # aggregates: the SQL twins of autopilot.delivery.dora's record functions
+    # ------------------------------------------------------------------
+    @api.model
+    def _dora_aggregates(self, scope, start, end, failure_window):
+        return {
+            "deployment_frequency": self._dora_frequency(scope, start, end),
+            "lead_time": self._dora_lead_time(scope, start, end),
+            "change_failure_rate": self._dora_failure_rate(scope, start, end, failure_window),
+            "time_to_restore": self._dora_restore(scope, start, end),
+        }
+
+    @api.model
+    def _dora_frequency(self, scope, start, end):
+        """Successful production deploys (no rollbacks) and the 24-hour slices of the period they fall on."""
+        ids = self._dora_subselect(DEPLOYMENT, self._dora_domain("deployment_frequency", scope, start, end))
+        [(count, days)] = self.env.execute_query(
+            SQL(
+                """SELECT count(*),
+                          array_agg(DISTINCT floor(extract(epoch FROM d.succeeded_at - %(start)s) / 86400)::int)
+                     FROM ops_deployment d WHERE d.id IN %(ids)s""",
+                start=start,
+                ids=ids,
+            )
+        )
+        return {
+            "deploys": count,
+            "days": (end - start).total_seconds() / 86400,
+            "deploy_days": sorted(day for day in days or () if day is not None),
+        }
+
+    @api.model
+    def _dora_lead_time(self, scope, start, end):
+        """Median and p90 of first commit -> first successful deploy per change (a PR, else a commit)."""
+        ids = self._dora_subselect(DEPLOYMENT, self._dora_domain("lead_time", scope, start, end))
+        [(changes, ignored, median, p90)] = self.env.execute_query(
+            SQL(
+                """WITH per_deploy AS (
+                        SELECT d.id, d.repository_id, d.succeeded_at,
+                               COALESCE('pr:' || substring(c.pull_request_numbers FROM '[0-9]+'), 'sha:' || c.sha)
+                                   AS change,
+                               min(c.committed_at) AS first_commit
+                          FROM ops_deployment d
+                          JOIN ops_deployment_commit c ON c.deployment_id = d.id
+                         WHERE d.id IN %(ids)s AND c.committed_at IS NOT NULL
+                      GROUP BY d.id, d.repository_id, d.succeeded_at, change
+                   ), firsts AS (
+                        SELECT DISTINCT ON (repository_id, change)
+                               extract(epoch FROM succeeded_at - first_commit) AS lead
+                          FROM per_deploy
+                      ORDER BY repository_id, change, succeeded_at, id
+                   )
+                   SELECT count(*) FILTER (WHERE lead > 0), count(*) FILTER (WHERE lead <= 0),
+                          percentile_cont(0.5) WITHIN GROUP (ORDER BY lead) FILTER (WHERE lead > 0),
+                          percentile_cont(0.9) WITHIN GROUP (ORDER BY lead) FILTER (WHERE lead > 0)
+                     FROM firsts""",
+                ids=ids,
+            )
+        )
+        return {"changes": changes, "median": median, "p90": p90, "ignored": ignored}
+
+    @api.model
+    def _dora_failure_rate(self, scope, start, end, failure_window):
+        """Finished production deploys (no rollbacks) created in the period, and those that failed within the
+        window: a failure/error status, a rollback of them (or, when the rollback names none, the rollback right
+        after them), an incident linked to them (not a false positive)."""
+        ids = self._dora_subselect(DEPLOYMENT, self._dora_domain("change_failure_rate", scope, start, end))
+        incident_clause = SQL("FALSE")
+        if self._readable(INCIDENT) is not None:
+            incidents = self._dora_subselect(INCIDENT, [("deployment_id", "!=", False), ("false_positive", "=", False)])
+            incident_clause = SQL(
+                """EXISTS (SELECT 1 FROM ops_incident i
+                            WHERE i.id IN %(incidents)s AND i.deployment_id = a.id
+                              AND i.first_seen >= a.created_at AND i.first_seen <= a.created_at + %(window)s)""",
+                incidents=incidents,
+                window=failure_window,
+            )
+        [(deploys, failed)] = self.env.execute_query(
+            SQL(
+                """SELECT count(*), count(*) FILTER (WHERE
+                          (a.failed_at IS NOT NULL AND a.failed_at <= a.created_at + %(window)s)
+                       OR EXISTS (SELECT 1 FROM ops_deployment r
+                                   WHERE r.rollback_of_id = a.id AND r.is_rollback
+                                     AND r.created_at >= a.created_at AND r.created_at <= a.created_at + %(window)s)
+                       OR EXISTS (SELECT 1 FROM ops_deployment r
+                                   WHERE r.is_rollback AND r.rollback_of_id IS NULL
+                                     AND r.repository_id = a.repository_id AND r.environment_id = a.environment_id
+                                     AND r.created_at > a.created_at AND r.created_at <= a.created_at + %(window)s
+                                     AND NOT EXISTS (
+                                         SELECT 1 FROM ops_deployment b
+                                          WHERE NOT b.is_rollback AND b.repository_id = a.repository_id
+                                            AND b.environment_id = a.environment_id
+                                            AND b.created_at > a.created_at AND b.created_at < r.created_at))
+                       OR %(incident_clause)s)
+                     FROM ops_deployment a WHERE a.id IN %(ids)s""",
+                window=failure_window,
+                incident_clause=incident_clause,
+                ids=ids,
+            )
+        )
+        return {"failed": failed, "deploys": deploys}
+
+    @api.model
+    def _dora_restore(self, scope, start, end):
+        """Median of incident opened -> resolved and failed deploy -> the environment's next success."""
+        deploys = self._dora_subselect(DEPLOYMENT, self._dora_domain("failed_deploys", scope, start, end))
+        parts = [
+            SQL(
+                """SELECT extract(epoch FROM (SELECT min(n.succeeded_at) FROM ops_deployment n
+                                               WHERE n.repository_id = d.repository_id
+                                                 AND n.environment_id = d.environment_id
+                                                 AND n.succeeded_at > d.failed_at) - d.failed_at) AS seconds
+                     FROM ops_deployment d WHERE d.id IN %s""",
+                deploys,
+            )
+        ]
+        if self._readable(INCIDENT) is not None:
+            incidents = self._dora_subselect(INCIDENT, self._dora_domain("incidents", scope, start, end))
+            parts.append(
+                SQL(
+                    """SELECT CASE WHEN i.resolved_at IS NOT NULL
+                                   THEN greatest(0, extract(epoch FROM i.resolved_at - i.first_seen)) END
+                         FROM ops_incident i WHERE i.id IN %s""",
+                    incidents,
+                )
+            )
+        [(restored, unrestored, median)] = self.env.execute_query(
+            SQL(
+                """SELECT count(seconds), count(*) - count(seconds),
+                          percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds)
+                     FROM (%s) restores""",
+                SQL(" UNION ALL ").join(parts),
+            )
+        )
+        return {"restored": restored, "median": median, "unrestored": unrestored}
+
+    # ------------------------------------------------------------------
+    # the records behind a key card
+    # ------------------------------------------------------------------
+    @api.model
+    def _dora_action(self, key, scope, failure_window):
+        start, end = scope["window"].start, scope["window"].end
+        label = dora.KEYS[key].label
+        if key == "lead_time":
+            domain = [
+                ("deployment_id", "any", self._dora_domain("lead_time", scope, start, end)),
+                ("committed_at", "!=", False),
+            ]
+            return self._records_action(label, "ops.deployment.commit", domain)
+        if key == "time_to_restore":
+            if self._readable(INCIDENT) is None:
+                return None
+            return self._records_action(label, INCIDENT, self._dora_domain("incidents", scope, start, end))
+        return self._records_action(label, DEPLOYMENT, self._dora_domain(key, scope, start, end))
