@@ -10,6 +10,7 @@ on the same history). The engine turns them into values, DORA bands, trends
 and definitions (:func:`..autopilot.delivery.dora.evaluate`).
 """
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import api, models
@@ -22,6 +23,22 @@ DEPLOYMENT = "ops.deployment"
 INCIDENT = "ops.incident"
 
 
+@contextmanager
+def without_jit(cr):
+    """PostgreSQL's JIT compiler off for the keys' queries, as it was after them.
+
+    Their correlated subqueries make the planner's cost estimates large although they run in tens of
+    milliseconds; JIT then spent up to a second compiling one of them (measured by bench/dashboard).
+    """
+    cr.execute("SHOW jit")
+    [(previous,)] = cr.fetchall()
+    cr.execute("SET LOCAL jit = off")
+    try:
+        yield
+    finally:
+        cr.execute(SQL("SELECT set_config('jit', %s, true)", previous))
+
+
 class OpsDashboardDelivery(models.AbstractModel):
     _inherit = "ops.dashboard"
 
@@ -32,8 +49,9 @@ class OpsDashboardDelivery(models.AbstractModel):
             return {"available": False, "keys": []}
         window = scope["window"]
         failure_window = self._dora_failure_window()
-        current = self._dora_aggregates(scope, window.start, window.end, failure_window)
-        previous = self._dora_aggregates(scope, window.previous_start, window.previous_end, failure_window)
+        with without_jit(self.env.cr):
+            current = self._dora_aggregates(scope, window.start, window.end, failure_window)
+            previous = self._dora_aggregates(scope, window.previous_start, window.previous_end, failure_window)
         keys = []
         for result in dora.evaluate(current, previous):
             key = result.as_dict()
@@ -83,8 +101,10 @@ class OpsDashboardDelivery(models.AbstractModel):
         raise KeyError(key)
 
     @api.model
-    def _dora_subselect(self, model, domain):
-        return self.env[model]._search(domain, order=None).subselect()
+    def _dora_rows(self, model, domain, *columns):
+        """``(SELECT columns FROM table WHERE domain)`` with the user's access rules: a derived table."""
+        query = self.env[model]._search(domain, order=None)
+        return query.subselect(*(SQL.identifier(query.table, column) for column in columns))
 
     # ------------------------------------------------------------------
     # aggregates: the SQL twins of autopilot.delivery.dora's record functions
@@ -101,14 +121,16 @@ class OpsDashboardDelivery(models.AbstractModel):
     @api.model
     def _dora_frequency(self, scope, start, end):
         """Successful production deploys (no rollbacks) and the 24-hour slices of the period they fall on."""
-        ids = self._dora_subselect(DEPLOYMENT, self._dora_domain("deployment_frequency", scope, start, end))
+        deploys = self._dora_rows(
+            DEPLOYMENT, self._dora_domain("deployment_frequency", scope, start, end), "succeeded_at"
+        )
         [(count, days)] = self.env.execute_query(
             SQL(
                 """SELECT count(*),
                           array_agg(DISTINCT floor(extract(epoch FROM d.succeeded_at - %(start)s) / 86400)::int)
-                     FROM ops_deployment d WHERE d.id IN %(ids)s""",
+                     FROM %(deploys)s d""",
                 start=start,
-                ids=ids,
+                deploys=deploys,
             )
         )
         return {
@@ -119,30 +141,31 @@ class OpsDashboardDelivery(models.AbstractModel):
 
     @api.model
     def _dora_lead_time(self, scope, start, end):
-        """Median and p90 of first commit -> first successful deploy per change (a PR, else a commit)."""
-        ids = self._dora_subselect(DEPLOYMENT, self._dora_domain("lead_time", scope, start, end))
+        """Median and p90 of earliest commit -> first successful deploy per change (a PR, else a commit)."""
+        deploys = self._dora_rows(
+            DEPLOYMENT, self._dora_domain("lead_time", scope, start, end), "id", "repository_id", "succeeded_at"
+        )
         [(changes, ignored, median, p90)] = self.env.execute_query(
             SQL(
-                """WITH per_deploy AS (
-                        SELECT d.id, d.repository_id, d.succeeded_at,
-                               COALESCE('pr:' || substring(c.pull_request_numbers FROM '[0-9]+'), 'sha:' || c.sha)
-                                   AS change,
-                               min(c.committed_at) AS first_commit
-                          FROM ops_deployment d
-                          JOIN ops_deployment_commit c ON c.deployment_id = d.id
-                         WHERE d.id IN %(ids)s AND c.committed_at IS NOT NULL
-                      GROUP BY d.id, d.repository_id, d.succeeded_at, change
-                   ), firsts AS (
-                        SELECT DISTINCT ON (repository_id, change)
-                               extract(epoch FROM succeeded_at - first_commit) AS lead
-                          FROM per_deploy
-                      ORDER BY repository_id, change, succeeded_at, id
+                """WITH changes AS (
+                        SELECT d.repository_id, c.change,
+                               extract(epoch FROM min(d.succeeded_at) - min(c.committed_at))::float AS lead
+                          FROM %(deploys)s d
+                    CROSS JOIN LATERAL (
+                            -- OFFSET 0: one index lookup per deploy, never a scan of every commit
+                            SELECT COALESCE('pr:' || substring(c.pull_request_numbers FROM '[0-9]+'), 'sha:' || c.sha)
+                                       AS change,
+                                   c.committed_at
+                              FROM ops_deployment_commit c
+                             WHERE c.deployment_id = d.id AND c.committed_at IS NOT NULL
+                            OFFSET 0) c
+                      GROUP BY d.repository_id, c.change
                    )
                    SELECT count(*) FILTER (WHERE lead > 0), count(*) FILTER (WHERE lead <= 0),
                           percentile_cont(0.5) WITHIN GROUP (ORDER BY lead) FILTER (WHERE lead > 0),
                           percentile_cont(0.9) WITHIN GROUP (ORDER BY lead) FILTER (WHERE lead > 0)
-                     FROM firsts""",
-                ids=ids,
+                     FROM changes""",
+                deploys=deploys,
             )
         )
         return {"changes": changes, "median": median, "p90": p90, "ignored": ignored}
@@ -151,15 +174,30 @@ class OpsDashboardDelivery(models.AbstractModel):
     def _dora_failure_rate(self, scope, start, end, failure_window):
         """Finished production deploys (no rollbacks) created in the period, and those that failed within the
         window: a failure/error status, a rollback of them (or, when the rollback names none, the rollback right
-        after them), an incident linked to them (not a false positive)."""
-        ids = self._dora_subselect(DEPLOYMENT, self._dora_domain("change_failure_rate", scope, start, end))
+        after them), an incident linked to them (not a false positive).
+
+        Every subquery is a range on an index: rollbacks by ``rollback_of_id`` or by (repository, environment,
+        created_at), incidents by ``deployment_id``.
+        """
+        attempts = self._dora_rows(
+            DEPLOYMENT,
+            self._dora_domain("change_failure_rate", scope, start, end),
+            "id",
+            "repository_id",
+            "environment_id",
+            "created_at",
+            "failed_at",
+        )
         incident_clause = SQL("FALSE")
         if self._readable(INCIDENT) is not None:
-            incidents = self._dora_subselect(INCIDENT, [("deployment_id", "!=", False), ("false_positive", "=", False)])
+            incidents = self._dora_rows(
+                INCIDENT, [("deployment_id", "!=", False), ("false_positive", "=", False)], "id"
+            )
             incident_clause = SQL(
                 """EXISTS (SELECT 1 FROM ops_incident i
-                            WHERE i.id IN %(incidents)s AND i.deployment_id = a.id
-                              AND i.first_seen >= a.created_at AND i.first_seen <= a.created_at + %(window)s)""",
+                            WHERE i.deployment_id = a.id
+                              AND i.first_seen >= a.created_at AND i.first_seen <= a.created_at + %(window)s
+                              AND i.id IN %(incidents)s)""",
                 incidents=incidents,
                 window=failure_window,
             )
@@ -171,44 +209,64 @@ class OpsDashboardDelivery(models.AbstractModel):
                                    WHERE r.rollback_of_id = a.id AND r.is_rollback
                                      AND r.created_at >= a.created_at AND r.created_at <= a.created_at + %(window)s)
                        OR EXISTS (SELECT 1 FROM ops_deployment r
-                                   WHERE r.is_rollback AND r.rollback_of_id IS NULL
-                                     AND r.repository_id = a.repository_id AND r.environment_id = a.environment_id
+                                   WHERE r.repository_id = a.repository_id AND r.environment_id = a.environment_id
                                      AND r.created_at > a.created_at AND r.created_at <= a.created_at + %(window)s
+                                     AND r.is_rollback AND r.rollback_of_id IS NULL
                                      AND NOT EXISTS (
                                          SELECT 1 FROM ops_deployment b
-                                          WHERE NOT b.is_rollback AND b.repository_id = a.repository_id
+                                          WHERE b.repository_id = a.repository_id
                                             AND b.environment_id = a.environment_id
-                                            AND b.created_at > a.created_at AND b.created_at < r.created_at))
+                                            AND b.created_at > a.created_at AND b.created_at < r.created_at
+                                            AND NOT b.is_rollback))
                        OR %(incident_clause)s)
-                     FROM ops_deployment a WHERE a.id IN %(ids)s""",
+                     FROM %(attempts)s a""",
                 window=failure_window,
                 incident_clause=incident_clause,
-                ids=ids,
+                attempts=attempts,
             )
         )
         return {"failed": failed, "deploys": deploys}
 
     @api.model
     def _dora_restore(self, scope, start, end):
-        """Median of incident opened -> resolved and failed deploy -> the environment's next success."""
-        deploys = self._dora_subselect(DEPLOYMENT, self._dora_domain("failed_deploys", scope, start, end))
+        """Median of incident opened -> resolved and failed deploy -> the environment's next success.
+
+        The next success is found in one ordered pass per environment (a window over the failures and the
+        later successes of the same environments), not by a lookup per failure: the planner's choice for
+        such a lookup degrades to a scan when an environment has no later success.
+        """
+        failed = self._dora_rows(
+            DEPLOYMENT, self._dora_domain("failed_deploys", scope, start, end), "environment_id", "failed_at"
+        )
         parts = [
             SQL(
-                """SELECT extract(epoch FROM (SELECT min(n.succeeded_at) FROM ops_deployment n
-                                               WHERE n.repository_id = d.repository_id
-                                                 AND n.environment_id = d.environment_id
-                                                 AND n.succeeded_at > d.failed_at) - d.failed_at) AS seconds
-                     FROM ops_deployment d WHERE d.id IN %s""",
-                deploys,
+                """WITH failed AS MATERIALIZED (SELECT * FROM %s f),
+                        events AS (
+                            SELECT environment_id, failed_at AS at, 1 AS kind FROM failed
+                             UNION ALL
+                            SELECT n.environment_id, n.succeeded_at, 0 FROM ops_deployment n
+                             WHERE n.environment_id IN (SELECT environment_id FROM failed)
+                               AND n.succeeded_at > (SELECT min(failed_at) FROM failed)
+                        ), ordered AS (
+                            SELECT kind, at,
+                                   min(CASE WHEN kind = 0 THEN at END) OVER (
+                                       PARTITION BY environment_id ORDER BY at, kind
+                                       ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS restored_at
+                              FROM events
+                        )
+                   SELECT extract(epoch FROM restored_at - at)::float AS seconds FROM ordered WHERE kind = 1""",
+                failed,
             )
         ]
         if self._readable(INCIDENT) is not None:
-            incidents = self._dora_subselect(INCIDENT, self._dora_domain("incidents", scope, start, end))
+            incidents = self._dora_rows(
+                INCIDENT, self._dora_domain("incidents", scope, start, end), "first_seen", "resolved_at"
+            )
             parts.append(
                 SQL(
                     """SELECT CASE WHEN i.resolved_at IS NOT NULL
-                                   THEN greatest(0, extract(epoch FROM i.resolved_at - i.first_seen)) END
-                         FROM ops_incident i WHERE i.id IN %s""",
+                                   THEN greatest(0, extract(epoch FROM i.resolved_at - i.first_seen))::float END
+                         FROM %s i""",
                     incidents,
                 )
             )
@@ -217,7 +275,7 @@ class OpsDashboardDelivery(models.AbstractModel):
                 """SELECT count(seconds), count(*) - count(seconds),
                           percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds)
                      FROM (%s) restores""",
-                SQL(" UNION ALL ").join(parts),
+                SQL(" UNION ALL ").join(SQL("(%s)", part) for part in parts),
             )
         )
         return {"restored": restored, "median": median, "unrestored": unrestored}

@@ -29,6 +29,14 @@ class OpsDeploymentDora(models.Model):
             ("ops_deployment_environment_succeeded_index", ["environment_id", "succeeded_at"]),
         ):
             tools.create_index(self.env.cr, name, self._table, columns)
+        # the rollbacks of an environment, for "the rollback right after a deploy"
+        tools.create_index(
+            self.env.cr,
+            "ops_deployment_rollback_environment_created_index",
+            self._table,
+            ["repository_id", "environment_id", "created_at"],
+            where="is_rollback",
+        )
         return result
 
     @api.depends("status_ids.state", "status_ids.created_at", "state", "finished_at")

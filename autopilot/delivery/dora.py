@@ -21,7 +21,8 @@ What counts, in one place (the :data:`KEYS` definitions say it to users):
 * a *change* is a pull request (the first one a commit names) or, for a
   commit that names none, the commit; it counts once, at the first
   successful deploy in the period that brought it; its lead time runs from
-  its first commit's author date to that deploy's first success status. A
+  the earliest author date of its commits (in the period's deploys) to that
+  deploy's first success status. A
   non-positive lead time (clock skew, a deploy of a commit authored later)
   is left out and counted as ``ignored``, as Four Keys does;
 * a deploy *failed* when, within :data:`DEFAULT_FAILURE_WINDOW` after it was
@@ -278,22 +279,21 @@ def lead_times(deployments, start, end, environment=None):
         and _in(d.succeeded_at, start, end)
         and environment_matches(d.environment, d.is_production, environment)
     ]
-    deploys.sort(key=lambda d: d.succeeded_at)
-    seen, values, ignored = set(), [], 0
+    changes = {}  # (repository, change) -> [first successful deploy, earliest commit]
     for deploy in deploys:
-        firsts = {}
         for commit in deploy.commits:
-            key = (deploy.repository, change_key(commit))
-            if key in seen or commit.committed_at is None:
+            if commit.committed_at is None:
                 continue
-            firsts[key] = min(firsts.get(key, commit.committed_at), commit.committed_at)
-        for key, first in firsts.items():
-            seen.add(key)
-            seconds = (deploy.succeeded_at - first).total_seconds()
-            if seconds > 0:
-                values.append(seconds)
-            else:
-                ignored += 1
+            key = (deploy.repository, change_key(commit))
+            found = changes.setdefault(key, [deploy.succeeded_at, commit.committed_at])
+            found[0], found[1] = min(found[0], deploy.succeeded_at), min(found[1], commit.committed_at)
+    values, ignored = [], 0
+    for deployed, first in changes.values():
+        seconds = (deployed - first).total_seconds()
+        if seconds > 0:
+            values.append(seconds)
+        else:
+            ignored += 1
     return values, ignored
 
 
