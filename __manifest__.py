@@ -29,6 +29,7 @@
         "security/ir.model.access.csv",
         "security/ops_webhook_refusal_security.xml",
         "security/ops_incident_event_security.xml",
+        "security/ops_deployment_security.xml",
         "data/ir_cron_data.xml",
         "data/ir_cron_dashboard.xml",
         "data/mail_template_ops_health_report.xml",
@@ -74,6 +75,8 @@
         "wizard/ops_job_log_paste_views.xml",
         "views/ops_delivery_views.xml",
         "views/ops_autopilot_menus.xml",
+        "data/ir_cron_deployments.xml",
+        "views/ops_deployment_views.xml",
     ],
     "demo": [
         "demo/ops_repository_demo.xml",
@@ -82,6 +85,7 @@
         "demo/ops_scan_demo.xml",
         "demo/ops_review_demo.xml",
         "demo/res_users_demo.xml",
+        "demo/ops_deployment_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

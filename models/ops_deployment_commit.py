@@ -10,6 +10,7 @@ class OpsDeploymentCommit(models.Model):
     _rec_name = "sha"
 
     deployment_id = fields.Many2one("ops.deployment", required=True, readonly=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="deployment_id.company_id", store=True, index=True)
     sequence = fields.Integer(readonly=True, help="Position in GitHub's compare (oldest first)")
     sha = fields.Char(string="Commit", required=True, readonly=True, index=True)
     message = fields.Char(readonly=True, help="First line of the commit message")

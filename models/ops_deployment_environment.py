@@ -1,6 +1,13 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..autopilot.delivery import deployments
+
+#: upstream deployments read to tell what waits to be promoted (more: "unknown")
+WAITING_LOOKBACK = 200
+WAITING_STATES = [("none", "Nothing waiting"), ("waiting", "Waiting"), ("unknown", "Unknown")]
 
 
 class OpsDeploymentEnvironment(models.Model):
@@ -36,7 +43,35 @@ class OpsDeploymentEnvironment(models.Model):
         help="The deployment that succeeded last in this environment: what runs there now",
     )
     current_sha = fields.Char(related="current_deployment_id.sha", string="Current commit")
+    current_short_sha = fields.Char(related="current_deployment_id.short_sha", string="Runs")
+    current_commit_url = fields.Char(related="current_deployment_id.commit_url")
+    current_deployed_at = fields.Datetime(related="current_deployment_id.succeeded_at", string="Deployed")
+    current_creator = fields.Char(related="current_deployment_id.creator", string="Deployed by")
+    current_is_rollback = fields.Boolean(related="current_deployment_id.is_rollback")
+    last_deployment_id = fields.Many2one("ops.deployment", compute="_compute_last_deployment_id")
+    last_state = fields.Selection(
+        lambda self: self.env["ops.deployment"]._fields["state"].selection,
+        string="Last deployment",
+        compute="_compute_last_deployment_id",
+    )
     deployment_count = fields.Integer(compute="_compute_deployment_count")
+    upstream_id = fields.Many2one(
+        "ops.deployment.environment",
+        string="Promoted from",
+        compute="_compute_waiting",
+        help="The environment before this one in the promotion order",
+    )
+    waiting_state = fields.Selection(WAITING_STATES, compute="_compute_waiting")
+    waiting_reason = fields.Char(compute="_compute_waiting")
+    waiting_complete = fields.Boolean(compute="_compute_waiting")
+    waiting_count = fields.Integer(compute="_compute_waiting")
+    waiting_commit_ids = fields.Many2many(
+        "ops.deployment.commit",
+        compute="_compute_waiting",
+        string="Waiting to be promoted",
+        help="Commits the environment before runs that this one does not (from the commits its deployments brought)",
+    )
+    waiting_pull_requests = fields.Char(compute="_compute_waiting", string="Pull requests waiting")
 
     _sql_constraints = [
         ("name_unique", "unique(repository_id, name)", "An environment is stored once per repository."),
@@ -59,6 +94,83 @@ class OpsDeploymentEnvironment(models.Model):
                 limit=1,
             )
 
+    def _compute_last_deployment_id(self):
+        """The newest deployment of each environment, in one query (``DISTINCT ON``)."""
+        last = {}
+        if self.ids:
+            rows = self.env.execute_query(
+                SQL(
+                    "SELECT DISTINCT ON (environment_id) environment_id, id, state FROM ops_deployment"
+                    " WHERE environment_id IN %s ORDER BY environment_id, created_at DESC, id DESC",
+                    tuple(self.ids),
+                )
+            )
+            last = {environment_id: (deployment_id, state) for environment_id, deployment_id, state in rows}
+        for environment in self:
+            deployment_id, state = last.get(environment.id, (False, False))
+            environment.last_deployment_id = deployment_id
+            environment.last_state = state
+
+    @api.depends("sequence", "current_deployment_id")
+    def _compute_waiting(self):
+        """What waits in the environment before each one: the engine reads the commits stored for its deployments."""
+        Deployment = self.env["ops.deployment"]
+        Commit = self.env["ops.deployment.commit"]
+        by_repository = defaultdict(self.browse)
+        for environment in self:
+            by_repository[environment.repository_id] |= environment
+        for repository, environments in by_repository.items():
+            siblings = self.search([("repository_id", "=", repository.id)]) if repository.id else environments
+            upstream_of = dict(deployments.promotion_order(siblings))
+            for environment in environments:
+                upstream = upstream_of.get(environment) or self.browse()
+                waiting = deployments.Waiting(True)
+                commits = Commit
+                if upstream:
+                    chain = environment._upstream_chain(upstream, Deployment)
+                    waiting = deployments.waiting_to_promote(chain, environment.current_sha or "")
+                    commits = Commit.browse([commit.id for commit in waiting.commits])
+                state = ("waiting" if waiting.commits else "none") if waiting.known else "unknown"
+                numbers = sorted(
+                    {n.strip() for n in ",".join(commits.mapped("pull_request_numbers")).split(",") if n.strip()},
+                    key=int,
+                )
+                environment.update(
+                    {
+                        "upstream_id": upstream.id,
+                        "waiting_state": state,
+                        "waiting_reason": waiting.reason or False,
+                        "waiting_complete": waiting.complete,
+                        "waiting_count": len(commits),
+                        "waiting_commit_ids": [(6, 0, commits.ids)],
+                        "waiting_pull_requests": ", ".join(f"#{n}" for n in numbers) or False,
+                    }
+                )
+
+    def _upstream_chain(self, upstream, Deployment):
+        """The upstream's successful deployments since it last deployed this environment's commit, oldest first.
+
+        As :class:`autopilot.delivery.deployments.Brought` with their commits (one query for all of them).
+        """
+        self.ensure_one()
+        succeeded = [
+            ("environment_id", "=", upstream.id),
+            ("succeeded_at", "!=", False),
+            ("state", "not in", deployments.FAILED_STATES),
+        ]
+        anchor = Deployment.browse()
+        if self.current_sha:
+            anchor = Deployment.search([*succeeded, ("sha", "=", self.current_sha)], limit=1)
+        domain = succeeded
+        if anchor:
+            domain = [*succeeded, "|", ("created_at", ">", anchor.created_at), ("id", "=", anchor.id)]
+        chain = Deployment.search(domain, order="created_at desc, id desc", limit=WAITING_LOOKBACK)
+        chain = chain.sorted(lambda d: (d.created_at, d.id))
+        commits = defaultdict(list)
+        for commit in self.env["ops.deployment.commit"].search([("deployment_id", "in", chain.ids)]):
+            commits[commit.deployment_id.id].append(commit)
+        return [deployments.Brought(d.sha, d.commits_state, tuple(commits[d.id])) for d in chain]
+
     def _compute_deployment_count(self):
         counts = dict(
             self.env["ops.deployment"]._read_group(
@@ -68,9 +180,25 @@ class OpsDeploymentEnvironment(models.Model):
         for environment in self:
             environment.deployment_count = counts.get(environment, 0)
 
+    def action_open_deployments(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("ops_autopilot.ops_deployment_action")
+        action["domain"] = [("environment_id", "=", self.id)]
+        action["context"] = {"default_environment_id": self.id}
+        return action
+
+    def action_open_current_commit(self):
+        self.ensure_one()
+        return self.current_deployment_id.action_open_commit()
+
     @api.model
-    def _find_or_create(self, repository, name):
-        """The environment ``name`` of ``repository``, created with its default order when new."""
+    def _find_or_create(self, repository, name, production=None):
+        """The environment ``name`` of ``repository``, created with its default order when new.
+
+        ``production``: GitHub's ``production_environment`` flag, when the
+        deployment carries it; a production-like name counts too. An existing
+        environment keeps what a manager set.
+        """
         name = (name or "").strip() or deployments.DEFAULT_ENVIRONMENT
         environment = self.search([("repository_id", "=", repository.id), ("name", "=", name)], limit=1)
         if environment:
@@ -80,6 +208,6 @@ class OpsDeploymentEnvironment(models.Model):
                 "repository_id": repository.id,
                 "name": name,
                 "sequence": deployments.default_sequence(name),
-                "is_production": deployments.is_production_name(name),
+                "is_production": bool(production) or deployments.is_production_name(name),
             }
         )

@@ -68,6 +68,8 @@ DEFAULTS = {
     # a timeout or resource exhaustion is re-run only when its diagnosis is at least this confident (calibrated)
     "ci_retry_min_confidence": 0.6,
     "ci_max_log_bytes": 8 * 1024 * 1024,
+    # deployments
+    "deployment_compare_batch_size": 20,
     # DORA keys: hours after a production deploy a failed status, a rollback or an incident is blamed on it
     "dora_failure_window_hours": 24,
 }

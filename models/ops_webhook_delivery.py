@@ -31,6 +31,7 @@ EVENT_HANDLERS = {
     events.WorkflowJob: ("ops.workflow.job", "_upsert_job"),
     events.Push: ("ops.push", "_record_push"),
     events.PullRequest: ("ops.pull.request", "_upsert_pull_request"),
+    events.DeploymentEvent: ("ops.deployment", "_ingest_event"),
 }
 
 

@@ -63,6 +63,10 @@ POLICY = {
     "ops.classifier.model": (R, RWU),
     "ops.route.rule": (R, RWCU),
     "ops.route.decision": (R, RU),
+    "ops.deployment": (R, RWU),
+    "ops.deployment.status": (R, RU),
+    "ops.deployment.commit": (R, RU),
+    "ops.deployment.environment": (R, RWCU),
 }
 PROFILES = ("public", "portal", "internal", "ops user", "ops manager", "system")
 #: a user who lacks a button's group but may read the record
@@ -110,6 +114,10 @@ class TestAccessMatrix(OpsHttpCase):
             ("workflow_job", gp.workflow_job_event(repo.full_name, run_id=run_id, conclusion="failure")),
             ("push", gp.push_event(repo.full_name, commits=[{"added": ["a.py"]}])),
             ("pull_request", gp.pull_request_event(repo.full_name, number=repo.id)),
+            (
+                "deployment_status",
+                gp.deployment_status_event(repo.full_name, gp.deployment(repo.full_name, 770000 + repo.id), "success"),
+            ),
         ]
         for event, payload in payloads:
             body = json.dumps(payload).encode()
@@ -198,6 +206,17 @@ class TestAccessMatrix(OpsHttpCase):
                 }
             ),
         }
+        deployment = env["ops.deployment"].search([("repository_id", "=", repo.id)], limit=1)
+        records.update(
+            {
+                "ops.deployment": deployment,
+                "ops.deployment.environment": deployment.environment_id,
+                "ops.deployment.status": deployment.status_ids[:1],
+                "ops.deployment.commit": env["ops.deployment.commit"].create(
+                    {"deployment_id": deployment.id, "sha": "f" * 40, "message": "Change"}
+                ),
+            }
+        )
         for model, record in records.items():
             assert len(record) == 1, f"no {model} record for {repo.full_name}"
         return records

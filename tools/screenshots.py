@@ -9,7 +9,7 @@
    DevTools protocol (websocket-client) to save PNGs in ``docs/screenshots/``: the
    dashboard, the runs, a demo run's diagnosis, the demo payment incident's timeline, the
    demo restart awaiting approval, a target's history, the status page, the demo
-   repository's webhook health and the weekly report.
+   repository's webhook health, its promotion view and the weekly report.
 
 Nothing is downloaded: Chromium is the system's, Chart.js is Odoo's own bundle.
 """
@@ -338,6 +338,15 @@ def take_screens(browser, base):
     )
     height = min(int(browser.evaluate("document.documentElement.scrollHeight") or 2000), 4000)
     browser.shot(OUT / "report.png", height)
+    # the promotion view of the demo repository: staging and production, a rollback, commits waiting
+    browser.goto(f"{base}/odoo/ops.repository/{repository_id}", ".o_form_view .oe_button_box")
+    browser.click(".oe_button_box button[name='action_view_promotion']", ".o_kanban_view .o_kanban_record")
+    browser.shot(OUT / "promotion.png", 700)
+    environment_id = browser.search(
+        "ops.deployment.environment", [["name", "=", "production"], ["repository_id.full_name", "=", "acme/odoo-erp"]]
+    )
+    browser.goto(f"{base}/odoo/ops.deployment.environment/{environment_id}", ".o_form_view .o_notebook")
+    browser.shot(OUT / "promotion_production.png", 1000)
 
 
 def main():

@@ -14,6 +14,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..common.backoff import BackoffPolicy
+from ..github import events, rest_api
+
 #: GitHub's status states (``waiting``: for a protection rule's approval)
 STATES = ("pending", "queued", "waiting", "in_progress", "success", "failure", "error", "inactive")
 #: statuses after which a deployment is finished (``inactive`` comes after one of them)
@@ -296,3 +299,90 @@ def pick_run(sha, created_at, candidates):
     if len(fitting) > 1:
         fitting = [run for run in fitting if run.deploys]
     return fitting[0].ref if len(fitting) == 1 else None
+
+
+# ----------------------------------------------------------------------
+# the commits a deployment brought: GitHub's compare with the previous one
+# ----------------------------------------------------------------------
+#: ``Fix login (#123)`` (squash merge) and ``Merge pull request #123 from ...`` (merge commit)
+_PR_IN_MESSAGE = re.compile(r"\(#(\d{1,9})\)\s*$|^Merge pull request #(\d{1,9})\b")
+#: commits asked per page of a compare (GitHub allows up to 100 here)
+COMPARE_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    message: str  # the first line
+    author: str
+    committed_at: datetime | None  # the author date
+    pull_request_numbers: tuple = ()
+    html_url: str = ""
+
+
+@dataclass(frozen=True)
+class Compared:
+    """The commits ``base...head`` brings, oldest first; ``too_many``: more than the cap, the oldest kept."""
+
+    commits: tuple
+    too_many: bool = False
+
+    @property
+    def commits_state(self):
+        return "too_many" if self.too_many else "done"
+
+
+def pull_request_numbers(message):
+    """PR numbers GitHub writes in a merge's message (squash ``(#12)`` or ``Merge pull request #12``)."""
+    first = (message or "").split("\n", 1)[0]
+    match = _PR_IN_MESSAGE.search(first)
+    return (int(match.group(1) or match.group(2)),) if match else ()
+
+
+def _commit_info(commit):
+    """A PyGithub commit (of a compare) as the product stores it; only the compare's own data, no extra call."""
+    raw = commit.raw_data
+    detail = raw.get("commit") or {}
+    message = str(detail.get("message") or "")
+    person = detail.get("author") or {}
+    login = (raw.get("author") or {}).get("login") if isinstance(raw.get("author"), dict) else None
+    moment = person.get("date")
+    return CommitInfo(
+        sha=str(raw.get("sha") or "")[:64],
+        message=message.split("\n", 1)[0][:1024],
+        author=str(login or person.get("name") or "")[:255],
+        committed_at=events.parse_timestamp(moment, "commit.author.date") if moment else None,
+        pull_request_numbers=pull_request_numbers(message),
+        html_url=str(raw.get("html_url") or "")[:2048],
+    )
+
+
+def compare(client, full_name, base, head, cap=MAX_COMMITS, per_page=COMPARE_PAGE_SIZE):
+    """What ``head`` brings over ``base`` (``GET /repos/{o}/{r}/compare/{base}...{head}``, paged).
+
+    At most ``cap`` commits are read (the oldest: where a change started);
+    one more tells that there were more. GitHub's failures come out as
+    :class:`autopilot.common.errors.ServiceError` (the client's timeout holds
+    on every page).
+    """
+    if base == head:
+        return Compared(())
+    try:
+        repo = client.withLazy(True).get_repo(full_name)  # no GET of the repository itself
+        comparison = repo.compare(base, head, comparison_commits_per_page=per_page)
+        commits = []
+        for commit in comparison.commits:
+            if len(commits) == cap:
+                return Compared(tuple(commits), too_many=True)
+            commits.append(_commit_info(commit))
+    except rest_api.TRANSIENT_ERRORS as exc:
+        raise rest_api.from_github(exc, "GitHub compare") from None
+    return Compared(tuple(commits))
+
+
+#: a compare GitHub could not answer is tried again 1, 4, 16, 64 min and ~4 h later, then marked failed
+COMPARE_RETRY = BackoffPolicy(initial=60, base=4, max_delay=4 * 3600, max_attempts=5)
+
+
+class NoToken(Exception):
+    """The repository has no API token: GitHub cannot be asked (not retried until a manager acts)."""
