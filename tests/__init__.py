@@ -8,6 +8,7 @@ from . import (
     test_deployment_model,
     test_deployments,
     test_dora_keys,
+    test_dora_webhooks,
     test_escaping,
     test_faults,
     test_first_hour_setup,

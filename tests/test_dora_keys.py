@@ -241,15 +241,36 @@ class TestDoraKeys(DoraHistoryMixin, OpsTransactionCase):
         other = self.env["ops.repository"].create({"full_name": "acme/other"})
         self.assertEqual([k["value"] for k in self.keys(repository_id=other.id).values()], [0.0, None, None, None])
         all_repositories = {k["key"]: k for k in self.delivery()["keys"]}
-        self.assertEqual(all_repositories["deployment_frequency"]["sample_size"], 4)
+        self.assertEqual(all_repositories["deployment_frequency"]["sample_size"], self.week_deploys())
+
+    def week_deploys(self):
+        """Successful production deploys of the week in every repository (the demo data may have some)."""
+        return self.Deployment.search_count(
+            [
+                ("is_production", "=", True),
+                ("is_rollback", "=", False),
+                ("succeeded_at", ">=", datetime(2026, 11, 23)),
+                ("succeeded_at", "<", datetime(2026, 11, 30)),
+            ]
+        )
 
     def test_users_see_only_what_they_may_read(self):
         ops_user = new_test_user(self.env, "dora_user", groups="ops_autopilot.group_ops_user")
         data = self.env["ops.dashboard"].with_user(ops_user).with_context(tz="UTC").get_dashboard_data(WEEK)
-        self.assertEqual(data["delivery"]["keys"][0]["sample_size"], 4)
+        self.assertEqual(data["delivery"]["keys"][0]["sample_size"], self.week_deploys())
         outsider = new_test_user(self.env, "dora_outsider", groups="base.group_user")
         data = self.env["ops.dashboard"].with_user(outsider).with_context(tz="UTC").get_dashboard_data(WEEK)
         self.assertEqual(data["delivery"], {"available": False, "keys": []})
+        other_company = self.env["res.company"].create({"name": "Other Co"})
+        stranger = new_test_user(
+            self.env,
+            "dora_stranger",
+            groups="ops_autopilot.group_ops_user",
+            company_id=other_company.id,
+            company_ids=[(6, 0, other_company.ids)],
+        )
+        data = self.env["ops.dashboard"].with_user(stranger).with_context(tz="UTC").get_dashboard_data(WEEK)
+        self.assertEqual([key["sample_size"] for key in data["delivery"]["keys"]], [0, 0, 0, 0])
 
     def test_the_weekly_report_has_the_delivery_section(self):
         html, _kind = (
