@@ -249,9 +249,12 @@ class OpsDashboardDelivery(models.AbstractModel):
                                AND n.succeeded_at > (SELECT min(failed_at) FROM failed)
                         ), ordered AS (
                             SELECT kind, at,
+                                   -- the first success after each failure, as a running minimum from the
+                                   -- end: a frame that starts at the partition's first row is aggregated
+                                   -- incrementally (one that ends there is recomputed for every row)
                                    min(CASE WHEN kind = 0 THEN at END) OVER (
-                                       PARTITION BY environment_id ORDER BY at, kind
-                                       ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS restored_at
+                                       PARTITION BY environment_id ORDER BY at DESC, kind DESC
+                                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS restored_at
                               FROM events
                         )
                    SELECT extract(epoch FROM restored_at - at)::float AS seconds FROM ordered WHERE kind = 1""",
