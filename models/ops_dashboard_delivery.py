@@ -111,6 +111,10 @@ class OpsDashboardDelivery(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _dora_aggregates(self, scope, start, end, failure_window):
+        # the queries read columns their domains do not name (failed_at, rollback_of_id, committed_at...):
+        # write what the ORM still holds in memory first
+        for model in (DEPLOYMENT, "ops.deployment.commit", INCIDENT):
+            self.env[model].flush_model()
         return {
             "deployment_frequency": self._dora_frequency(scope, start, end),
             "lead_time": self._dora_lead_time(scope, start, end),

@@ -42,6 +42,7 @@ from . import (
     test_target_history,
     test_token_permissions,
     test_ui_dashboard,
+    test_ui_delivery,
     test_ui_first_hour,
     test_ui_history,
     test_ui_tours,
