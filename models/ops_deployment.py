@@ -104,7 +104,9 @@ class OpsDeployment(models.Model):
     commits_attempts = fields.Integer(readonly=True)
     commits_next_attempt_at = fields.Datetime(readonly=True)
     # GitHub's details and the order of applied statuses
-    html_url = fields.Char(string="GitHub URL", readonly=True)
+    html_url = fields.Char(
+        string="GitHub URL", readonly=True, help="The deployment in GitHub's API, or the run's page for run-based ones"
+    )
     environment_url = fields.Char(readonly=True)
     log_url = fields.Char(readonly=True)
     transient_environment = fields.Boolean(readonly=True)
@@ -401,34 +403,35 @@ class OpsDeployment(models.Model):
         if run.source != "workflow_run":
             return self.browse()
         repository = run.repository_id
-        waiting = self.search(
-            [("repository_id", "=", repository.id), ("run_github_id", "=", run.github_id), ("run_id", "=", False)]
-        )
-        for deployment in waiting:
-            deployment.run_id = run
-            deployment._drop_run_twins(run)
-        unlinked = self.search(
+        # one query for both: deployments that named this run, and those of its commit not linked to any run
+        to_link = self.search(
             [
                 ("repository_id", "=", repository.id),
-                ("source", "=", "deployment"),
-                ("sha", "=", run.head_sha),
                 ("run_id", "=", False),
+                "|",
+                ("run_github_id", "=", run.github_id),
+                "&",
+                "&",
+                ("sha", "=", run.head_sha),
+                ("source", "=", "deployment"),
                 ("run_github_id", "=", False),
             ],
             limit=20,
         )
-        unlinked._guess_run()
+        for deployment in to_link:
+            if deployment.run_github_id == run.github_id:
+                deployment.run_id = run
+                deployment._drop_run_twins(run)
+            else:
+                deployment._guess_run()
         state = deployments.state_of_run(run.status, run.conclusion)
         if state is None:
             return self.browse()
         recorded = self.browse()
-        environments = self.env["ops.deployment.environment"].search(
-            [("repository_id", "=", repository.id), ("workflow_patterns", "!=", False)]
-        )
-        for environment in environments:
-            if not workflow_matches(environment.workflow_patterns, run.name, run.workflow_path):
-                continue
-            recorded |= self._record_run_deployment(environment, run, state)
+        Environment = self.env["ops.deployment.environment"]
+        for environment_id, patterns in Environment._deploying_patterns(repository.id):
+            if workflow_matches(patterns, run.name, run.workflow_path):
+                recorded |= self._record_run_deployment(Environment.browse(environment_id), run, state)
         return recorded
 
     def _record_run_deployment(self, environment, run, state):

@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 from ..autopilot.delivery import deployments
@@ -179,6 +179,33 @@ class OpsDeploymentEnvironment(models.Model):
         )
         for environment in self:
             environment.deployment_count = counts.get(environment, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        environments = super().create(vals_list)
+        if any(vals.get("workflow_patterns") for vals in vals_list):
+            self.env.registry.clear_cache()  # _deploying_patterns
+        return environments
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"workflow_patterns", "repository_id"} & set(vals):
+            self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        patterned = any(self.mapped("workflow_patterns"))
+        result = super().unlink()
+        if patterned:
+            self.env.registry.clear_cache()
+        return result
+
+    @api.model
+    @tools.ormcache("repository_id")
+    def _deploying_patterns(self, repository_id):
+        """``((environment id, workflow patterns), ...)`` of a repository: read for every completed run, cached."""
+        environments = self.sudo().search([("repository_id", "=", repository_id), ("workflow_patterns", "!=", False)])
+        return tuple((environment.id, environment.workflow_patterns) for environment in environments)
 
     def action_open_deployments(self):
         self.ensure_one()

@@ -2,7 +2,8 @@
 
 from datetime import datetime, timedelta
 
-from odoo.tests import tagged
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
 
 from ..autopilot.testing import github_payloads as gp
 from ..autopilot.testing.github_delivery_server import DeliveryGitHub
@@ -159,3 +160,22 @@ class TestDeploymentCommits(OpsTransactionCase):
         self.assertEqual(qa.upstream_id, production)
         self.assertEqual(production.upstream_id, staging)
         self.assertFalse(staging.upstream_id)
+
+    def test_ops_user_reads_the_promotion_and_others_cannot(self):
+        base = self.github.dated_commit(REPO, "Initial", MONDAY)
+        (one,) = self.github.history(REPO, ["Add export (#31)"], MONDAY + timedelta(hours=1))
+        self.deploy(base, "staging", 0)
+        self.deploy(base, "production", 0)
+        self.deploy(one, "staging", 1)
+        self.fetch()
+        reader = new_test_user(self.env, "deploy_reader", groups="ops_autopilot.group_ops_user")
+        production = self.environment("production").with_user(reader)
+        self.assertEqual(production.waiting_commit_ids.mapped("pull_request_numbers"), ["31"])
+        self.assertEqual(production.waiting_pull_requests, "#31")
+        with self.assertRaises(AccessError):
+            production.write({"sequence": 1})
+        outsider = new_test_user(self.env, "deploy_outsider", groups="base.group_user")
+        with self.assertRaises(AccessError):
+            self.environment("production").with_user(outsider).read(["waiting_state"])
+        with self.assertRaises(AccessError):
+            self.environment("staging").deployment_ids[:1].with_user(reader).action_compare_again()

@@ -211,6 +211,18 @@ class TestRunDeployments(DeploymentCase, OpsTransactionCase):
         self.deliver("workflow_run", self.deploy_run(run_id=7403, conclusion="cancelled"))
         self.assertFalse(self.staging.deployment_ids)
 
+    def test_a_manager_s_new_patterns_apply_to_the_next_run(self):
+        self.staging.workflow_patterns = "ship-*.yml"
+        self.deliver("workflow_run", self.deploy_run(run_id=7404))
+        self.assertFalse(self.staging.deployment_ids, "the old pattern no longer deploys")
+        self.deliver("workflow_run", self.deploy_run(run_id=7405, path=".github/workflows/ship-staging.yml"))
+        self.assertEqual(self.staging.deployment_ids.run_id.github_id, 7405)
+        production = self.env["ops.deployment.environment"].create(
+            {"repository_id": self.repo.id, "name": "production", "workflow_patterns": "release.yml"}
+        )
+        self.deliver("workflow_run", self.deploy_run(run_id=7406, path=".github/workflows/release.yml"))
+        self.assertEqual(production.deployment_ids.run_id.github_id, 7406)
+
     def test_github_deployment_of_the_same_run_replaces_the_run_based_one(self):
         self.deliver("workflow_run", self.deploy_run(sha=SHA_B, started=at(0), updated=at(4)))
         self.assertEqual(self.staging.deployment_ids.source, "workflow_run")
@@ -231,3 +243,29 @@ class TestRunDeployments(DeploymentCase, OpsTransactionCase):
         self.assertEqual(self.deployed(3101).run_id.github_id, 7501)
         self.deliver("workflow_run", self.run_payload(run_id=7502, sha=SHA_C, started=at(300), updated=at(305)))
         self.assertEqual(self.deployed(3101).run_id.github_id, 7501, "a run hours later is not the one")
+
+
+@tagged("post_install", "-at_install")
+class TestPromotionTour(DeploymentCase, OpsHttpCase):
+    def test_promotion_view_in_the_browser(self):
+        def deliver(github_id, sha, environment, minute, state):
+            deployment = self.deployment(github_id, sha=sha, environment=environment, minute=minute)
+            self.deliver("deployment_status", self.status(deployment, state, github_id * 10, minute + 3))
+            return self.deployed(github_id)
+
+        deliver(5001, SHA_A, "staging", 0, "success")
+        deliver(5002, SHA_A, "production", 10, "success")
+        deliver(5003, SHA_B, "production", 20, "failure")
+        deliver(5004, SHA_A, "production", 30, "success")
+        staged = deliver(5005, SHA_C, "staging", 40, "success")
+        self.env["ops.deployment"].search([("repository_id", "=", self.repo.id)]).write({"commits_state": "done"})
+        self.env["ops.deployment.commit"].create(
+            {
+                "deployment_id": staged.id,
+                "sha": SHA_C,
+                "message": "Add tour feature (#77)",
+                "pull_request_numbers": "77",
+            }
+        )
+        self.assertTrue(self.deployed(5004).is_rollback)
+        self.start_tour(f"/odoo/ops.repository/{self.repo.id}", "ops_autopilot_promotion_tour", login="admin")

@@ -105,9 +105,9 @@ class TestWebhookEndpoint(OpsHttpCase):
         self.assertFalse(self.deliveries(guid=headers["X-GitHub-Delivery"]))
 
     def test_unknown_event_is_stored_as_ignored(self):
-        payload = {"action": "created", "deployment": {"id": 1}, "repository": gp.repository("acme/erp")}
+        payload = {"action": "created", "starred_at": None, "repository": gp.repository("acme/erp")}
         body = json.dumps(payload).encode()
-        headers = signed_headers(body, "deployment_status")
+        headers = signed_headers(body, "star")
         response = self.post(body, headers)
         self.assertEqual(response.status_code, 202)
         self.assertEqual(response.json()["status"], "ignored")

@@ -23,8 +23,17 @@ from .common import SECRET, OpsHttpCase, signed_headers
 
 DOCUMENTED = {200, 202, 400, 401, 404, 413}
 OTHER_SECRET = "acme-other-secret"
-RECORD_MODELS = ("ops.workflow.run", "ops.workflow.job", "ops.push", "ops.pull.request", "ops.change.file")
-HANDLED_WITH_RECORD = {"workflow_run", "workflow_job", "check_run", "push", "pull_request"}
+RECORD_MODELS = (
+    "ops.workflow.run",
+    "ops.workflow.job",
+    "ops.push",
+    "ops.pull.request",
+    "ops.change.file",
+    "ops.deployment",
+    "ops.deployment.status",
+    "ops.deployment.environment",
+)
+HANDLED_WITH_RECORD = {"workflow_run", "workflow_job", "check_run", "push", "pull_request", "deployment_status"}
 
 
 def fuzz_settings(count):

@@ -339,8 +339,8 @@ def take_screens(browser, base):
     height = min(int(browser.evaluate("document.documentElement.scrollHeight") or 2000), 4000)
     browser.shot(OUT / "report.png", height)
     # the promotion view of the demo repository: staging and production, a rollback, commits waiting
-    browser.goto(f"{base}/odoo/ops.repository/{repository_id}", ".o_form_view .oe_button_box")
-    browser.click(".oe_button_box button[name='action_view_promotion']", ".o_kanban_view .o_kanban_record")
+    browser.goto(f"{base}/odoo/ops.repository/{repository_id}", ".o_form_view .o-form-buttonbox")
+    browser.click(".o-form-buttonbox button[name='action_view_promotion']", ".o_kanban_view .o_kanban_record")
     browser.shot(OUT / "promotion.png", 700)
     environment_id = browser.search(
         "ops.deployment.environment", [["name", "=", "production"], ["repository_id.full_name", "=", "acme/odoo-erp"]]

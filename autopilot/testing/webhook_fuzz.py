@@ -137,7 +137,8 @@ def base_payloads():
         ("push", push),
         ("pull_request", pull),
         ("ping", gp.ping_event(REPO)),
-        ("deployment_status", {"action": "created", "repository": gp.repository(REPO)}),
+        ("deployment_status", gp.deployment_status_event(REPO, gp.deployment(REPO, 4343), "success", status_id=4344)),
+        ("star", {"action": "created", "starred_at": None, "repository": gp.repository(REPO)}),
     ]
 
 
