@@ -78,6 +78,7 @@ class OpsDashboard(models.AbstractModel):
             "business": self._business_panel(scope),
             "cost": self._cost_data(scope),
             "freeze": self._freeze_data(scope),  # ops_dashboard_freeze.py
+            "delivery": self._delivery_data(scope),
             "subscribed": bool(self.env.user.ops_report_subscribed),
             "generated_at": fields.Datetime.to_string(fields.Datetime.now()),
         }

@@ -79,6 +79,7 @@ class OpsHealthReport(models.AbstractModel):
             "flaky": flaky,
             "cost": Dashboard._cost_data(scope),
             "recommendations": [r.as_dict() for r in recommendations],
+            "delivery": Dashboard._delivery_data(scope),
             "generated_at": self._to_local_string(fields.Datetime.now(), scope),
         }
 

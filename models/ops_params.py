@@ -76,6 +76,8 @@ DEFAULTS = {
     # change freezes
     "freeze_release_batch_size": 20,
     "freeze_status_batch_size": 10,
+    # DORA keys: hours after a production deploy a failed status, a rollback or an incident is blamed on it
+    "dora_failure_window_hours": 24,
 }
 
 

@@ -298,6 +298,10 @@ def take_screens(browser, base):
         "document.querySelector('.o_ops_dashboard').scrollHeight + document.querySelector('.o_navbar').offsetHeight"
     )
     browser.shot(OUT / "dashboard.png", int(height or 1900) + 8)
+    # the Delivery section (four DORA keys) alone: a short window scrolled to it
+    browser.call("Emulation.setDeviceMetricsOverride", width=WIDTH, height=460, deviceScaleFactor=1, mobile=False)
+    browser.evaluate("document.querySelector('.o_ops_delivery').scrollIntoView()")
+    browser.shot(OUT / "delivery.png", 460)
     browser.goto(f"{base}/odoo/action-ops_autopilot.ops_workflow_run_action", ".o_list_view .o_data_row")
     browser.shot(OUT / "runs.png", 900)
     run_id = browser.search(

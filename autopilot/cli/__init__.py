@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "license_check",
     "deps",
     "dead_code",
+    "dora",
 )
 #: the command names as typed (a module registers one command named like it, "_" written "-")
 COMMAND_NAMES = {name.replace("_", "-"): name for name in COMMAND_MODULES}

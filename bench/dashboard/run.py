@@ -15,8 +15,18 @@
      the target kanban's first page (80 cards with their 24-hour sparklines, ``history_spark``):
      both read the rollups only, so they should stay near the baseline at 1M samples.
 
+3. Then adds BENCH_DEPLOYMENTS deployments (100,000) over the 20 repositories' staging and
+   production environments and BENCH_DEPLOY_DAYS days (365: a year of an active organisation,
+   about 270 deploys a day, 1,900 in the dashboard's 7 days; 90 puts 7,800 in them), with
+   BENCH_STATUSES_PER_DEPLOY statuses (2: in progress, then success or, one in ten, failure) and
+   BENCH_COMMITS_PER_DEPLOY commits (3, one in two naming a pull request) each, one rollback in
+   fifty production deploys and one incident in ten linked to the production deploy before it,
+   and measures the dashboard RPC (with its Delivery section, the four DORA keys) and the report
+   again: the same calls without and with deployments, in the same run.
+
 Prints median and p95 of each with the row counts; targets: RPC <= 200 ms, report <= 2 s.
-Figures, not pass/fail. ``KEEP_DB=1`` keeps the database (and reuses it when it exists).
+Figures, not pass/fail. ``KEEP_DB=1`` keeps the database (and reuses it when it exists; the
+deployments are then added only when there are none).
 """
 
 import json
@@ -40,6 +50,10 @@ TARGETS = int(os.environ.get("BENCH_TARGETS", "200"))
 RUNS = int(os.environ.get("BENCH_RUNS", "100000"))
 INCIDENTS = int(os.environ.get("BENCH_INCIDENTS", "10000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "15"))
+DEPLOYMENTS = int(os.environ.get("BENCH_DEPLOYMENTS", "100000"))
+STATUSES_PER_DEPLOY = int(os.environ.get("BENCH_STATUSES_PER_DEPLOY", "2"))
+COMMITS_PER_DEPLOY = int(os.environ.get("BENCH_COMMITS_PER_DEPLOY", "3"))
+DEPLOY_DAYS = int(os.environ.get("BENCH_DEPLOY_DAYS", "365"))
 
 FILL = r"""
 import time
@@ -169,6 +183,101 @@ print("FILLED", json.dumps({"counts": counts, "timings": {}}))
 """
 
 
+DEPLOY_FILL = r"""
+import time
+from odoo import fields
+
+cr = env.cr
+DEPLOYMENTS, STATUSES, COMMITS, DEPLOY_DAYS = %(deployments)d, %(statuses)d, %(commits)d, %(days)d
+cr.execute("SELECT count(*) FROM ops_deployment")
+if cr.fetchone()[0]:
+    DEPLOYMENTS = 0  # already filled (KEEP_DB)
+now = fields.Datetime.now().replace(minute=0, second=0, microsecond=0)
+timings = {}
+started = time.perf_counter()
+repos = env["ops.repository"].search([("full_name", "=like", "bench/repo-%%")], order="full_name")
+Environment = env["ops.deployment.environment"]
+envs = []
+for repo in repos:
+    envs += [Environment._find_or_create(repo, "staging").id, Environment._find_or_create(repo, "production").id]
+if DEPLOYMENTS:
+    template = env["ops.deployment"].create({"repository_id": repos[0].id, "environment_id": envs[1],
+                                            "github_id": 0, "sha": "0" * 40, "created_at": now, "state": "success",
+                                            "succeeded_at": now, "finished_at": now})
+    step = DEPLOY_DAYS * 86400 / DEPLOYMENTS
+    created = "('%%s'::timestamp - g * interval '%%s seconds')" %% (now, step)
+    failed = "((g / 20 + g / 40) %% 10 = 3)"  # one deploy in ten of every repository and environment
+    # repository g mod 20; environment: staging on even rounds of 20 deploys, production on odd ones
+    environment = "(ARRAY%%s)[1 + (g %%%% 20) * 2 + (g / 20) %%%% 2]" %% envs
+    cr.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'ops_deployment'")
+    columns = [c for (c,) in cr.fetchall() if c != "id"]
+    overrides = {
+        "github_id": "g",
+        "repository_id": "(ARRAY%%s)[1 + g %%%% 20]" %% repos.ids,
+        "environment_id": environment,
+        "is_production": "((g / 20) %% 2 = 1)",
+        "sha": "md5(g::text) || '00000000'",
+        "created_at": created,
+        "state": "(CASE WHEN %%s THEN 'failure' ELSE 'success' END)" %% failed,
+        "succeeded_at": "(CASE WHEN %%s THEN NULL ELSE %%s + interval '5 minutes' END)" %% (failed, created),
+        "finished_at": "%%s + interval '5 minutes'" %% created,
+        "failed_at": "(CASE WHEN %%s THEN %%s + interval '5 minutes' END)" %% (failed, created),
+        "is_rollback": "((g / 20) %% 50 = 7)",  # production deploys of every repository, one round in 50
+        "commits_state": "'done'",
+    }
+    select = [overrides.get(c, "t.%%s" %% c) for c in columns]
+    cr.execute(
+        "INSERT INTO ops_deployment (%%s) SELECT %%s FROM generate_series(1, %%d) g, ops_deployment t WHERE t.id = %%d"
+        %% (", ".join(columns), ", ".join(select), DEPLOYMENTS, template.id)
+    )
+    cr.execute("DELETE FROM ops_deployment WHERE id = %%s", [template.id])
+    timings["deployments"] = time.perf_counter() - started
+    started = time.perf_counter()
+    cr.execute(
+        "INSERT INTO ops_deployment_status (deployment_id, github_id, state, created_at, applied,"
+        "                                   create_uid, create_date, write_uid, write_date)"
+        " SELECT d.id, d.github_id * 10 + s, CASE WHEN s < %%s THEN 'in_progress' ELSE d.state END,"
+        "        d.created_at + s * interval '1 minute', true, 1, now(), 1, now()"
+        "   FROM ops_deployment d, generate_series(1, %%s) s",
+        [STATUSES, STATUSES],
+    )
+    cr.execute(
+        "INSERT INTO ops_deployment_commit (deployment_id, sequence, sha, message, author, committed_at,"
+        "                                   pull_request_numbers, create_uid, create_date, write_uid, write_date)"
+        " SELECT d.id, s, md5(d.id::text || '-' || s), 'Change ' || s, 'dev',"
+        "        d.created_at - ((d.id * 7919 + s * 104729) %%%% 4320) * interval '1 minute',"
+        "        CASE WHEN (d.id + s) %%%% 2 = 0 THEN '#' || (d.id / 3) END, 1, now(), 1, now()"
+        "   FROM ops_deployment d, generate_series(1, %%s) s",
+        [COMMITS],
+    )
+    timings["statuses_commits"] = time.perf_counter() - started
+    started = time.perf_counter()
+    # one incident in ten blamed on the production deploy of its repository just before it
+    cr.execute(
+        "UPDATE ops_incident i SET deployment_id = ("
+        "    SELECT d.id FROM ops_deployment d"
+        "     WHERE d.is_production AND d.repository_id = i.repository_id AND d.created_at <= i.first_seen"
+        "  ORDER BY d.created_at DESC LIMIT 1)"
+        " WHERE i.id %% 10 = 0"
+    )
+    cr.execute(
+        "UPDATE ops_incident i SET deployment_environment_id = d.environment_id"
+        "  FROM ops_deployment d WHERE d.id = i.deployment_id"
+    )
+    timings["incident_links"] = time.perf_counter() - started
+    cr.commit()
+    cr.execute("ANALYZE")
+    cr.commit()
+counts = {}
+for table in ("ops_deployment", "ops_deployment_status", "ops_deployment_commit", "ops_deployment_environment"):
+    cr.execute("SELECT count(*) FROM %%s" %% table)
+    counts[table] = cr.fetchone()[0]
+cr.execute("SELECT count(*) FROM ops_incident WHERE deployment_id IS NOT NULL")
+counts["ops_incident linked to a deploy"] = cr.fetchone()[0]
+print("FILLED", json.dumps({"counts": counts, "timings": timings}))
+"""
+
+
 def shell_figures(odoo, code):
     """Run ``code`` in an Odoo shell on the bench database; return the JSON it prints after ``FILLED``."""
     out = devenv.odoo_shell(odoo, DATABASE, "import json\n" + code, marker="FILLED")
@@ -215,6 +324,54 @@ def measure_target_history(rpc):
     kanban = timed(lambda: rpc("ops.health.target", "search_read", [], fields, limit=80, **inactive))
     chart_checks = sum(rpc("ops.health.target", "get_history", [target_id], "30d")["checks"])
     return history, kanban, chart_checks
+
+
+def measure_with_deployments(odoo, rpc, report):
+    """Add the deployments to the running server's database, then time the same calls again."""
+    print(f"== adding {DEPLOYMENTS} deployments to the running server's database", flush=True)
+    deployed = shell_figures(
+        odoo,
+        DEPLOY_FILL
+        % {
+            "deployments": DEPLOYMENTS,
+            "statuses": STATUSES_PER_DEPLOY,
+            "commits": COMMITS_PER_DEPLOY,
+            "days": DEPLOY_DAYS,
+        },
+    )
+    with_deploys = {
+        "baseline": timed(lambda: rpc("ops.workflow.run", "search_count", [])),
+        "week": timed(lambda: rpc("ops.dashboard", "get_dashboard_data", {"period": "7d"})),
+        "month": timed(lambda: rpc("ops.dashboard", "get_dashboard_data", {"period": "30d"})),
+        "report": timed(report, repeat=max(REPEAT // 3, 3), warmup=1),
+    }
+    return deployed, with_deploys, rpc("ops.dashboard", "get_dashboard_data", {"period": "7d"})["delivery"]
+
+
+def print_with_deployments(deployed, without, with_deploys, delivery):
+    """The same calls without and with the deployments, side by side, and the Delivery section's keys."""
+    print()
+    print("with deployments: " + ", ".join(f"{table} {count:,}" for table, count in deployed["counts"].items()))
+    if deployed["timings"]:
+        print("fill (s): " + ", ".join(f"{k} {v:.1f}" for k, v in deployed["timings"].items()))
+    print(f"{'call, without -> with deployments':<48}{'median ms':>20}{'p95 ms':>20}")
+    for label, key in (
+        ("baseline: ops.workflow.run.search_count([])", "baseline"),
+        ("ops.dashboard.get_dashboard_data 7 days", "week"),
+        ("ops.dashboard.get_dashboard_data 30 days", "month"),
+        ("weekly report, HTML render (/report/html)", "report"),
+    ):
+        before, after = without[key], with_deploys[key]
+        print(
+            f"{label:<48}{before['median_ms']:>9.1f} -> {after['median_ms']:>7.1f}"
+            f"{before['p95_ms']:>9.1f} -> {after['p95_ms']:>7.1f}"
+        )
+    print(
+        f"dashboard RPC (7 days) with {deployed['counts']['ops_deployment']:,} deployments: "
+        f"{with_deploys['week']['median_ms']:.0f} ms median, p95 {with_deploys['week']['p95_ms']:.0f} ms "
+        f"(without: {without['week']['median_ms']:.0f} ms; target <= 200 ms)"
+    )
+    print("delivery (7 days): " + ", ".join(f"{k['key']} {k['display']} ({k['band']})" for k in delivery["keys"]))
 
 
 def main():
@@ -274,12 +431,12 @@ def main():
         rendered = timed(report, repeat=max(REPEAT // 3, 3), warmup=1)
         history, kanban, chart_checks = measure_target_history(rpc)
         sample = rpc("ops.dashboard", "get_dashboard_data", {"period": "7d"})
+        deployed, with_deploys, delivery = measure_with_deployments(odoo, rpc, report)
     finally:
         server.terminate()
         server.wait(timeout=60)
-    counts = filled["counts"]
     print()
-    print("rows: " + ", ".join(f"{table} {count:,}" for table, count in counts.items()))
+    print("rows: " + ", ".join(f"{table} {count:,}" for table, count in filled["counts"].items()))
     if filled["timings"]:
         print("fill (s): " + ", ".join(f"{k} {v:.1f}" for k, v in filled["timings"].items()))
     print()
@@ -311,17 +468,21 @@ def main():
     )
     tiles = {t["key"]: t["display"] for t in sample["tiles"]}
     print("tiles (7 days): " + ", ".join(f"{k} {v}" for k, v in tiles.items()))
+    print_with_deployments(
+        deployed, {"baseline": baseline, "week": week, "month": month, "report": rendered}, with_deploys, delivery
+    )
     (ROOT / ".bench-results").mkdir(exist_ok=True)
     (ROOT / ".bench-results" / "dashboard.json").write_text(
         json.dumps(
             {
-                "counts": counts,
+                "counts": filled["counts"],
                 "baseline": baseline,
                 "week": week,
                 "month": month,
                 "report": rendered,
                 "history": history,
                 "kanban": kanban,
+                "with_deployments": {"counts": deployed["counts"], **with_deploys},
             },
             indent=2,
         )

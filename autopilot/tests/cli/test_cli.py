@@ -58,7 +58,7 @@ def test_main_runs_in_process_as_the_ops_autopilot_command(tmp_path, capsys):
     assert help_exit.value.code == 0 and usage.startswith("usage: ops-autopilot ")
     assert re.findall(r"^    ([a-z][\w-]*)", usage, re.MULTILINE) == [
         *("sign", "verify", "diagnose", "route", "arch-check", "mask-secrets"),
-        *("scan-report", "license-check", "deps", "dead-code"),
+        *("scan-report", "license-check", "deps", "dead-code", "dora"),
     ]
     payload = tmp_path / "payload.json"
     payload.write_bytes(b"{}")

@@ -19,6 +19,7 @@ import { useSetupAction } from "@web/search/action_hook";
 import { REFRESH_NOTIFICATION } from "../../views/ops_live_views";
 import { OpsBusiness } from "../ops_business/ops_business";
 import { OpsFreezeBanner } from "../ops_freeze/ops_freeze";
+import { OpsDelivery } from "../ops_delivery/ops_delivery";
 
 export const POLL_SECONDS = 60;
 const PERIODS = [
@@ -64,7 +65,7 @@ export class OpsChart extends Component {
 
 export class OpsDashboard extends Component {
     static template = "ops_autopilot.OpsDashboard";
-    static components = { OpsChart, OpsBusiness, OpsFreezeBanner };
+    static components = { OpsChart, OpsBusiness, OpsDelivery, OpsFreezeBanner };
     static props = ["*"];
 
     setup() {
