@@ -61,9 +61,13 @@ class OpsDeploymentEnvironment(models.Model):
         compute="_compute_waiting",
         help="The environment before this one in the promotion order",
     )
-    waiting_state = fields.Selection(WAITING_STATES, compute="_compute_waiting")
+    waiting_state = fields.Selection(WAITING_STATES, string="Promotion", compute="_compute_waiting")
     waiting_reason = fields.Char(compute="_compute_waiting")
-    waiting_complete = fields.Boolean(compute="_compute_waiting")
+    waiting_complete = fields.Boolean(
+        string="Every commit known",
+        compute="_compute_waiting",
+        help="Off when the compare of a deployment was capped or failed: more commits may be waiting",
+    )
     waiting_count = fields.Integer(compute="_compute_waiting")
     waiting_commit_ids = fields.Many2many(
         "ops.deployment.commit",

@@ -340,7 +340,10 @@ def take_screens(browser, base):
     browser.shot(OUT / "report.png", height)
     # the promotion view of the demo repository: staging and production, a rollback, commits waiting
     browser.goto(f"{base}/odoo/ops.repository/{repository_id}", ".o_form_view .o-form-buttonbox")
-    browser.click(".o-form-buttonbox button[name='action_view_promotion']", ".o_kanban_view .o_kanban_record")
+    promotion = "button[name='action_view_promotion']"
+    if not browser.evaluate(f"!!document.querySelector({json.dumps(promotion)})"):
+        browser.click(".o-form-buttonbox .o_button_more", promotion)  # the button box's "More" dropdown
+    browser.click(promotion, ".o_kanban_view .o_kanban_record")
     browser.shot(OUT / "promotion.png", 700)
     environment_id = browser.search(
         "ops.deployment.environment", [["name", "=", "production"], ["repository_id.full_name", "=", "acme/odoo-erp"]]
