@@ -293,12 +293,13 @@ def workflow_run(
 
 
 def step(number, name, conclusion="success", status="completed", started=EPOCH, seconds=5):
+    """A job's step; a queued step has not started (GitHub's schema: ``started_at`` null)."""
     return {
         "name": name,
         "status": status,
         "conclusion": conclusion if status == "completed" else None,
         "number": number,
-        "started_at": ts(started),
+        "started_at": ts(started) if status != "queued" else None,
         "completed_at": ts(started + timedelta(seconds=seconds)) if status == "completed" else None,
     }
 
