@@ -23,9 +23,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
 import devenv  # noqa: E402
+
+from bench.dashboard import run as dashboard  # noqa: E402
 
 DATABASE = "ops_autopilot_bench_cost"
 RUNS = int(os.environ.get("BENCH_COST_RUNS", "50000"))
@@ -33,27 +36,14 @@ REVIEWS = int(os.environ.get("BENCH_COST_REVIEWS", "5000"))
 UNPRICED = int(os.environ.get("BENCH_COST_UNPRICED", "20000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "15"))
 
-FILL = r"""
+FILL = (
+    r"""
 import time
 from odoo import fields
-
-cr = env.cr
-if "iap_enrich_auto_done" in env["res.company"]._fields:
-    env["res.company"].search([]).write({"iap_enrich_auto_done": True})
-now = fields.Datetime.now().replace(minute=0, second=0, microsecond=0)
+"""
+    + dashboard.SQL_FILL_PRELUDE
+    + r"""
 RUNS, REVIEWS, UNPRICED = %(runs)d, %(reviews)d, %(unpriced)d
-timings = {}
-
-
-def clone(table, template_id, count, overrides):
-    cr.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %%s", [table])
-    columns = [c for (c,) in cr.fetchall() if c != "id"]
-    select = [overrides.get(c, "t.%%s" %% c) for c in columns]
-    cr.execute(
-        "INSERT INTO %%s (%%s) SELECT %%s FROM generate_series(1, %%d) g, %%s t WHERE t.id = %%d"
-        %% (table, ", ".join(columns), ", ".join(select), count, table, template_id)
-    )
-
 
 started = time.perf_counter()
 repos = env["ops.repository"].create([{"full_name": "bench/repo-%%02d" %% i, "cost_budget": 50.0} for i in range(20)])
@@ -118,6 +108,7 @@ cr.execute("SELECT count(*) FROM ops_workflow_job WHERE cost_priced IS NOT TRUE"
 counts["unpriced_jobs"] = cr.fetchone()[0]
 print("FILLED", json.dumps({"counts": counts, "timings": timings}))
 """
+)
 
 MEASURE = r"""
 import json, statistics, time

@@ -55,17 +55,14 @@ STATUSES_PER_DEPLOY = int(os.environ.get("BENCH_STATUSES_PER_DEPLOY", "2"))
 COMMITS_PER_DEPLOY = int(os.environ.get("BENCH_COMMITS_PER_DEPLOY", "3"))
 DEPLOY_DAYS = int(os.environ.get("BENCH_DEPLOY_DAYS", "365"))
 
-FILL = r"""
-import time
-from datetime import timedelta
-from odoo import fields
-
+#: Odoo-shell code the fill scripts start with (``%``-formatted with them, hence ``%%``): ``cr``, ``now``,
+#: ``timings`` and ``clone``, which INSERTs copies of one ORM-made row with per-row SQL expressions of g
+SQL_FILL_PRELUDE = r"""
 cr = env.cr
 # no enrichment of the company from Odoo's partner-autocomplete service (no outside calls)
 if "iap_enrich_auto_done" in env["res.company"]._fields:
     env["res.company"].search([]).write({"iap_enrich_auto_done": True})
 now = fields.Datetime.now().replace(minute=0, second=0, microsecond=0)
-SAMPLES, TARGETS, RUNS, INCIDENTS = %(samples)d, %(targets)d, %(runs)d, %(incidents)d
 timings = {}
 
 
@@ -78,6 +75,17 @@ def clone(table, template_id, count, overrides):
         "INSERT INTO %%s (%%s) SELECT %%s FROM generate_series(1, %%d) g, %%s t WHERE t.id = %%d"
         %% (table, ", ".join(columns), ", ".join(select), count, table, template_id)
     )
+"""
+
+FILL = (
+    r"""
+import time
+from datetime import timedelta
+from odoo import fields
+"""
+    + SQL_FILL_PRELUDE
+    + r"""
+SAMPLES, TARGETS, RUNS, INCIDENTS = %(samples)d, %(targets)d, %(runs)d, %(incidents)d
 
 
 started = time.perf_counter()
@@ -171,6 +179,7 @@ for table in ("ops_health_sample", "ops_health_sample_hourly", "ops_health_sampl
     counts[table] = cr.fetchone()[0]
 print("FILLED", json.dumps({"counts": counts, "timings": timings}))
 """
+)
 
 COUNTS = """
 import json
