@@ -59,3 +59,13 @@ SCHEDULED_SCAN_TYPES = tuple(value for value, _label in SCAN_TYPES if value != "
 ECOSYSTEMS = [(ecosystem, ecosystem) for ecosystem in dependencies.ECOSYSTEMS]
 #: a dependency's license under the policy, best first
 LICENSE_VERDICTS = _selection(licenses.VERDICTS)
+#: days of a weekly window (Python's weekday(): Monday is 0), for silences and freezes
+WEEKDAYS = [
+    ("0", "Monday"),
+    ("1", "Tuesday"),
+    ("2", "Wednesday"),
+    ("3", "Thursday"),
+    ("4", "Friday"),
+    ("5", "Saturday"),
+    ("6", "Sunday"),
+]

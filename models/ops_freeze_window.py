@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import UserError, ValidationError
 
+from .. import const
 from ..autopilot.business import freeze
 
 FREEZE_KINDS = [
@@ -15,15 +16,6 @@ FREEZE_KINDS = [
     (freeze.YEARLY, "Every year (dates)"),
     (freeze.WEEKLY, "Every week (day and time)"),
     (freeze.FISCAL_CLOSE, "Fiscal year close (working days)"),
-]
-WEEKDAYS = [
-    ("0", "Monday"),
-    ("1", "Tuesday"),
-    ("2", "Wednesday"),
-    ("3", "Thursday"),
-    ("4", "Friday"),
-    ("5", "Saturday"),
-    ("6", "Sunday"),
 ]
 #: next occurrences listed on a window's form
 SHOWN_OCCURRENCES = 5
@@ -96,9 +88,9 @@ class OpsFreezeWindow(models.Model):
     start_month = fields.Integer(default=12)
     end_day = fields.Integer(default=6, help="Yearly window: last frozen day; fiscal close: the fiscal year's last day")
     end_month = fields.Integer(default=1)
-    start_weekday = fields.Selection(WEEKDAYS, default="4")
+    start_weekday = fields.Selection(const.WEEKDAYS, default="4")
     start_time = fields.Float(default=15.0, help="Weekly window: start, local time of the window's time zone")
-    end_weekday = fields.Selection(WEEKDAYS, default="0")
+    end_weekday = fields.Selection(const.WEEKDAYS, default="0")
     end_time = fields.Float(default=8.0, help="Weekly window: end, local time of the window's time zone")
     calendar_id = fields.Many2one(
         "resource.calendar",

@@ -4,17 +4,8 @@ from odoo import _, api, fields, models
 from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import ValidationError
 
+from .. import const
 from ..autopilot.monitoring import alerts
-
-WEEKDAYS = [
-    ("0", "Monday"),
-    ("1", "Tuesday"),
-    ("2", "Wednesday"),
-    ("3", "Thursday"),
-    ("4", "Friday"),
-    ("5", "Saturday"),
-    ("6", "Sunday"),
-]
 
 
 class OpsHealthSilence(models.Model):
@@ -41,7 +32,7 @@ class OpsHealthSilence(models.Model):
     date_start = fields.Datetime(string="From", required=True, default=fields.Datetime.now)
     date_end = fields.Datetime(string="Until", help="Required for a one-off window; empty for a weekly one: forever")
     weekly = fields.Boolean(string="Every week", help="Repeats weekly between From and Until")
-    weekday = fields.Selection(WEEKDAYS, string="Day", help="Day of the weekly window, in its time zone")
+    weekday = fields.Selection(const.WEEKDAYS, string="Day", help="Day of the weekly window, in its time zone")
     time_from = fields.Float(string="At", help="Start time of the weekly window, in its time zone")
     tz = fields.Selection(
         _tz_get,
